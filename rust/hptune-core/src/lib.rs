@@ -1,0 +1,12 @@
+//! hptune-core: the numerics of hptune, with no Python in sight.
+//!
+//! Everything works on a normalised unit-cube encoding of a search space ([`space`]); samplers
+//! return unit points or decoded values as flat row-major `Vec<f64>` buffers.
+
+pub mod error;
+pub mod grid;
+pub mod rng;
+pub mod sampling;
+pub mod space;
+
+pub use error::{Error, Result};

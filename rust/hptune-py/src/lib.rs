@@ -1,0 +1,241 @@
+//! PyO3 bindings: conversion only. Every function validates its arrays, releases the GIL for
+//! work that scales with the input, and maps core errors onto `hptune._errors`.
+
+use hptune_core::{Error as CoreError, grid, sampling, space};
+use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyType;
+
+/// Wrapper that turns a core error into the matching exception of `hptune._errors`.
+struct BindError(CoreError);
+
+impl From<CoreError> for BindError {
+    fn from(e: CoreError) -> Self {
+        Self(e)
+    }
+}
+
+impl From<BindError> for PyErr {
+    fn from(err: BindError) -> Self {
+        let (class, message) = match err.0 {
+            CoreError::InvalidArgument(m) => ("InvalidArgumentError", m),
+            CoreError::OutOfRange(m) => ("OutOfRangeError", m),
+            CoreError::Numerical(m) => ("NumericalError", m),
+        };
+        Python::attach(|py| {
+            let class = py
+                .import("hptune._errors")
+                .and_then(|module| module.getattr(class))
+                .and_then(|cls| cls.cast_into::<PyType>().map_err(PyErr::from));
+            match class {
+                Ok(cls) => PyErr::from_type(cls, message),
+                Err(e) => e,
+            }
+        })
+    }
+}
+
+type BindResult<T> = Result<T, BindError>;
+
+fn value_error(message: impl Into<String>) -> PyErr {
+    PyErr::from(BindError(CoreError::InvalidArgument(message.into())))
+}
+
+/// Copy a 2-d float array into a row-major Vec, checking the column count and finiteness.
+fn rows_of(array: &PyReadonlyArray2<'_, f64>, d: usize, what: &str) -> PyResult<(usize, Vec<f64>)> {
+    let view = array.as_array();
+    let (n, cols) = view.dim();
+    if cols != d {
+        return Err(value_error(format!(
+            "{what} must have {d} columns (one per dimension), got {cols}"
+        )));
+    }
+    let data: Vec<f64> = view.iter().copied().collect();
+    if data.iter().any(|x| !x.is_finite()) {
+        return Err(value_error(format!(
+            "{what} must contain only finite numbers"
+        )));
+    }
+    Ok((n, data))
+}
+
+fn matrix<'py>(
+    py: Python<'py>,
+    data: Vec<f64>,
+    n: usize,
+    d: usize,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    PyArray1::from_vec(py, data).reshape([n, d])
+}
+
+/// An encoded search space.
+#[pyclass(module = "hptune._core", name = "Space", frozen)]
+struct PySpace {
+    inner: space::Space,
+}
+
+#[pymethods]
+impl PySpace {
+    #[new]
+    fn new(
+        kinds: PyReadonlyArray1<'_, i64>,
+        low: PyReadonlyArray1<'_, f64>,
+        high: PyReadonlyArray1<'_, f64>,
+        log: Vec<bool>,
+        step: PyReadonlyArray1<'_, f64>,
+        n_choices: PyReadonlyArray1<'_, u64>,
+    ) -> PyResult<Self> {
+        let inner = space::Space::from_arrays(
+            kinds.as_slice()?,
+            low.as_slice()?,
+            high.as_slice()?,
+            &log,
+            step.as_slice()?,
+            n_choices.as_slice()?,
+        )
+        .map_err(BindError)?;
+        Ok(Self { inner })
+    }
+
+    fn __len__(&self) -> usize {
+        self.inner.len()
+    }
+
+    /// Values (n x d) -> unit coordinates (n x d).
+    fn encode<'py>(
+        &self,
+        py: Python<'py>,
+        values: PyReadonlyArray2<'py, f64>,
+    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        let d = self.inner.len();
+        let (n, data) = rows_of(&values, d, "values")?;
+        let mut out = vec![0.0; data.len()];
+        self.inner.encode(&data, &mut out).map_err(BindError)?;
+        matrix(py, out, n, d)
+    }
+
+    /// Unit coordinates (n x d) -> values (n x d).
+    fn decode<'py>(
+        &self,
+        py: Python<'py>,
+        unit: PyReadonlyArray2<'py, f64>,
+    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        let d = self.inner.len();
+        let (n, data) = rows_of(&unit, d, "unit")?;
+        let mut out = vec![0.0; data.len()];
+        self.inner.decode(&data, &mut out).map_err(BindError)?;
+        matrix(py, out, n, d)
+    }
+
+    /// Random values for trials `first .. first + n` of a study seeded with `seed`.
+    fn sample_random<'py>(
+        &self,
+        py: Python<'py>,
+        seed: u64,
+        first: u64,
+        n: usize,
+    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        let d = self.inner.len();
+        let values = py
+            .detach(|| sampling::sample_random(&self.inner, seed, first, n))
+            .map_err(BindError)?;
+        matrix(py, values, n, d)
+    }
+}
+
+/// A scrambled Sobol' sequence.
+#[pyclass(module = "hptune._core", name = "Sobol", frozen)]
+struct PySobol {
+    inner: sampling::Sobol,
+}
+
+#[pymethods]
+impl PySobol {
+    #[new]
+    #[pyo3(signature = (d, seed=None))]
+    fn new(d: usize, seed: Option<u64>) -> BindResult<Self> {
+        Ok(Self {
+            inner: sampling::Sobol::new(d, seed)?,
+        })
+    }
+
+    /// Unit points `first .. first + n` (n x d).
+    fn points<'py>(
+        &self,
+        py: Python<'py>,
+        first: u64,
+        n: usize,
+    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        let d = self.inner.dim();
+        let out = py.detach(|| self.inner.points(first, n));
+        matrix(py, out, n, d)
+    }
+}
+
+/// A lazy grid over a space.
+#[pyclass(module = "hptune._core", name = "Grid", frozen)]
+struct PyGrid {
+    inner: grid::Grid,
+    d: usize,
+}
+
+#[pymethods]
+impl PyGrid {
+    #[new]
+    #[pyo3(signature = (space, resolution=5, shuffle_seed=None))]
+    fn new(space: &PySpace, resolution: usize, shuffle_seed: Option<u64>) -> BindResult<Self> {
+        Ok(Self {
+            inner: grid::Grid::new(&space.inner, resolution, shuffle_seed)?,
+            d: space.inner.len(),
+        })
+    }
+
+    /// Number of points (may exceed the range of a Python index; use `size`).
+    #[getter]
+    fn size(&self) -> u64 {
+        self.inner.len()
+    }
+
+    /// Levels of each dimension, as lists of values.
+    fn levels(&self) -> Vec<Vec<f64>> {
+        self.inner.levels().to_vec()
+    }
+
+    /// Values of the points at visiting positions `first .. first + n` (n x d).
+    fn points<'py>(
+        &self,
+        py: Python<'py>,
+        first: u64,
+        n: usize,
+    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        let out = py
+            .detach(|| self.inner.points(first, n))
+            .map_err(BindError)?;
+        matrix(py, out, n, self.d)
+    }
+
+    /// Mixed-radix index of a point on the grid, or None.
+    fn index_of_point(&self, point: Vec<f64>) -> PyResult<Option<u64>> {
+        if point.len() != self.d {
+            return Err(PyValueError::new_err(format!(
+                "point must have {} values, got {}",
+                self.d,
+                point.len()
+            )));
+        }
+        Ok(self.inner.index_of_point(&point))
+    }
+}
+
+#[pymodule]
+mod _core {
+    #[pymodule_export]
+    use super::{PyGrid, PySobol, PySpace};
+
+    #[pymodule_init]
+    fn init(m: &pyo3::Bound<'_, pyo3::types::PyModule>) -> pyo3::PyResult<()> {
+        use pyo3::types::PyModuleMethods;
+        m.add("__version__", env!("CARGO_PKG_VERSION"))
+    }
+}
