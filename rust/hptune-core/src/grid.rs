@@ -89,6 +89,20 @@ impl Grid {
         })
     }
 
+    /// Position in visiting order at which grid index `index` is visited.
+    pub fn rank_of_index(&self, index: u64) -> Result<u64> {
+        if index >= self.total {
+            return Err(Error::OutOfRange(format!(
+                "grid index {index} is past the end of a grid of {} points",
+                self.total
+            )));
+        }
+        Ok(match &self.shuffle {
+            Some(f) => f.inverse(index),
+            None => index,
+        })
+    }
+
     /// The point with mixed-radix index `index` (`index < len()`).
     pub fn point_at_index(&self, index: u64, out: &mut [f64]) {
         let mut rest = index;
@@ -204,6 +218,29 @@ impl Feistel {
         (left << self.half_bits) | right
     }
 
+    fn inverse_round_trip(&self, y: u64) -> u64 {
+        let mask = (1u64 << self.half_bits) - 1;
+        let mut left = y >> self.half_bits;
+        let mut right = y & mask;
+        for key in self.keys.iter().rev() {
+            let prev_right = left;
+            let prev_left = right ^ (mix(*key, prev_right) & mask);
+            left = prev_left;
+            right = prev_right;
+        }
+        (left << self.half_bits) | right
+    }
+
+    fn inverse(&self, index: u64) -> u64 {
+        let mut x = index;
+        loop {
+            x = self.inverse_round_trip(x);
+            if x < self.n {
+                return x;
+            }
+        }
+    }
+
     fn permute(&self, rank: u64) -> u64 {
         // The domain is at most 4n, so the expected number of walks is below 4.
         let mut x = rank;
@@ -255,6 +292,7 @@ mod tests {
                 g.point(r, &mut p).unwrap();
                 let i = g.index_of_point(&p).unwrap();
                 assert_eq!(i, g.index_of_rank(r).unwrap());
+                assert_eq!(g.rank_of_index(i).unwrap(), r);
                 assert!(!seen[i as usize]);
                 seen[i as usize] = true;
             }

@@ -215,6 +215,11 @@ impl PyGrid {
         matrix(py, out, n, self.d)
     }
 
+    /// Position in visiting order of the grid index `index`.
+    fn rank_of_index(&self, index: u64) -> BindResult<u64> {
+        Ok(self.inner.rank_of_index(index)?)
+    }
+
     /// Mixed-radix index of a point on the grid, or None.
     fn index_of_point(&self, point: Vec<f64>) -> PyResult<Option<u64>> {
         if point.len() != self.d {

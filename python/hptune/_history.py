@@ -1,0 +1,107 @@
+"""The observation history a model-based sampler sees, as growing numpy buffers.
+
+``x`` holds unit-cube rows of completed trials and ``y`` their values in the canonical
+direction (minimise: the study flips the sign when maximising). Failed trials' points and the
+points of trials still running are kept apart, so samplers can avoid them without learning from
+them. Buffers double when full; nothing is rebuilt from trial objects on each suggestion.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from hptune.space import SearchSpace
+
+__all__ = ["History"]
+
+
+class _Rows:
+    __slots__ = ("buf", "n")
+
+    def __init__(self, d: int) -> None:
+        self.buf = np.empty((16, d), dtype=np.float64)
+        self.n = 0
+
+    def append(self, row: NDArray[np.float64]) -> None:
+        if self.n == len(self.buf):
+            bigger = np.empty((2 * len(self.buf), self.buf.shape[1]), dtype=np.float64)
+            bigger[: self.n] = self.buf[: self.n]
+            self.buf = bigger
+        self.buf[self.n] = row
+        self.n += 1
+
+    @property
+    def view(self) -> NDArray[np.float64]:
+        return self.buf[: self.n]
+
+
+class History:
+    """Completed, failed and pending points of one study in unit-cube encoding."""
+
+    __slots__ = ("_failed", "_pending", "_x", "_y", "numbers", "space")
+
+    def __init__(self, space: SearchSpace) -> None:
+        d = len(space)
+        self.space = space
+        self._x = _Rows(d)
+        self._y = np.empty(16, dtype=np.float64)
+        self._failed = _Rows(d)
+        self._pending: dict[int, NDArray[np.float64]] = {}
+        self.numbers: list[int] = []
+
+    def _encode(self, params: dict[str, Any]) -> NDArray[np.float64]:
+        row = np.array([self.space.params_to_row(params)], dtype=np.float64)
+        out: NDArray[np.float64] = self.space.core.encode(row)[0]
+        return out
+
+    def add_pending(self, number: int, params: dict[str, Any]) -> None:
+        """A trial started: its point is pending until it finishes."""
+        self._pending[number] = self._encode(params)
+
+    def add_complete(self, number: int, params: dict[str, Any], y: float) -> None:
+        """A trial completed with canonical (minimised) value ``y``."""
+        row = self._pending.pop(number, None)
+        self._x.append(self._encode(params) if row is None else row)
+        n = self._x.n
+        if n > len(self._y):
+            self._y = np.resize(self._y, 2 * len(self._y))
+        self._y[n - 1] = y
+        self.numbers.append(number)
+
+    def add_failed(self, number: int, params: dict[str, Any]) -> None:
+        """A trial failed or was pruned: remember its point to avoid it."""
+        row = self._pending.pop(number, None)
+        self._failed.append(self._encode(params) if row is None else row)
+
+    @property
+    def x(self) -> NDArray[np.float64]:
+        """Unit rows of completed trials (``n x d``)."""
+        return self._x.view
+
+    @property
+    def y(self) -> NDArray[np.float64]:
+        """Canonical values of completed trials (``n``), to minimise."""
+        return self._y[: self._x.n]
+
+    @property
+    def failed(self) -> NDArray[np.float64]:
+        """Unit rows of failed and pruned trials."""
+        return self._failed.view
+
+    @property
+    def pending(self) -> NDArray[np.float64]:
+        """Unit rows of trials still running."""
+        d = len(self.space)
+        if not self._pending:
+            return np.empty((0, d), dtype=np.float64)
+        return np.array(list(self._pending.values()), dtype=np.float64).reshape(-1, d)
+
+    def avoid(self) -> NDArray[np.float64]:
+        """Pending and failed rows together: points a sampler should not suggest again."""
+        return np.concatenate([self.pending, self.failed], axis=0)
+
+    def __len__(self) -> int:
+        return self._x.n

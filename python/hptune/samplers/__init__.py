@@ -1,0 +1,37 @@
+"""Search methods. ``make_sampler("random" | "sobol" | "grid" | ..., **options)`` builds one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hptune._errors import InvalidArgumentError
+from hptune.samplers._base import Sampler
+from hptune.samplers.grid import GridSampler
+from hptune.samplers.random import RandomSampler, SobolSampler
+
+__all__ = ["METHODS", "GridSampler", "RandomSampler", "Sampler", "SobolSampler", "make_sampler"]
+
+METHODS: dict[str, type[Sampler]] = {
+    "random": RandomSampler,
+    "sobol": SobolSampler,
+    "grid": GridSampler,
+}
+
+
+def make_sampler(method: str | Sampler, seed: int | None = None, **options: Any) -> Sampler:
+    """A sampler for a method name (or the sampler itself, when one is given)."""
+    if isinstance(method, Sampler):
+        if options:
+            raise InvalidArgumentError(
+                f"options {sorted(options)} given with a sampler instance; set them on the sampler"
+            )
+        return method
+    cls = METHODS.get(str(method).lower()) if isinstance(method, str) else None
+    if cls is None:
+        raise InvalidArgumentError(
+            f"unknown method {method!r}; allowed: {', '.join(repr(m) for m in METHODS)}"
+        )
+    try:
+        return cls(seed=seed, **options)
+    except TypeError as exc:
+        raise InvalidArgumentError(f"method {method!r}: {exc}") from None

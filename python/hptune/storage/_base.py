@@ -1,0 +1,99 @@
+"""The storage interface: where studies and the state changes of their trials are recorded."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import Any
+
+from hptune.trial import TrialRecord, TrialState
+
+__all__ = ["Storage", "StudyMeta"]
+
+
+@dataclass(frozen=True)
+class StudyMeta:
+    """What a study needs to be reopened: direction, space, method and its options, seed."""
+
+    name: str
+    maximize: bool
+    space: list[dict[str, Any]]
+    method: str
+    sampler_options: dict[str, Any] = field(default_factory=dict)
+    seed: int = 0
+    user_attrs: dict[str, Any] = field(default_factory=dict)
+
+
+class Storage(ABC):
+    """Records studies and trials; every method returns once its change is recorded.
+
+    Trial numbers are unique within a study and given out by the storage, so several workers
+    (threads, processes, machines sharing a database) never collide.
+    """
+
+    @abstractmethod
+    def create_study(self, meta: StudyMeta, load_if_exists: bool = False) -> StudyMeta:
+        """Create a study; with ``load_if_exists`` return the stored one when the name exists."""
+
+    @abstractmethod
+    def load_study(self, name: str) -> StudyMeta:
+        """The stored study named ``name`` (StorageError when there is none)."""
+
+    @abstractmethod
+    def study_names(self) -> list[str]:
+        """Names of all stored studies."""
+
+    @abstractmethod
+    def delete_study(self, name: str) -> None:
+        """Remove a study and its trials."""
+
+    @abstractmethod
+    def create_trial(
+        self, study: str, datetime_start: float, params: dict[str, Any] | None = None
+    ) -> int:
+        """Record a RUNNING trial and return its (unique) number.
+
+        Params may follow with :meth:`set_trial_params`, because random streams are keyed by the
+        trial number and so the number must exist before the sampler runs.
+        """
+
+    @abstractmethod
+    def set_trial_params(self, study: str, number: int, params: dict[str, Any]) -> None:
+        """Record the params of a RUNNING trial."""
+
+    @abstractmethod
+    def report(self, study: str, number: int, step: int, value: float) -> None:
+        """Record an intermediate value of a running trial."""
+
+    @abstractmethod
+    def finish_trial(self, study: str, record: TrialRecord) -> None:
+        """Record the final state of a trial (``record.number`` must exist and be RUNNING)."""
+
+    @abstractmethod
+    def trials(
+        self, study: str, states: Collection[TrialState] | None = None
+    ) -> list[TrialRecord]:
+        """Trials of a study in number order, optionally only those in ``states``."""
+
+    @abstractmethod
+    def intermediate_values(self, study: str, step: int) -> list[tuple[int, float]]:
+        """``(number, value)`` of every trial that reported at ``step`` (for pruners)."""
+
+    @abstractmethod
+    def enqueue(self, study: str, params: dict[str, Any]) -> None:
+        """Queue params to be evaluated before the sampler is asked."""
+
+    @abstractmethod
+    def pop_enqueued(self, study: str) -> dict[str, Any] | None:
+        """Take the oldest queued params, if any (each is handed out once)."""
+
+    def heartbeat(self, study: str, number: int) -> None:  # noqa: B027 - optional hook
+        """Note that a running trial's worker is alive (storages shared across processes)."""
+
+    def fail_stale_trials(self, study: str, grace_seconds: float) -> list[int]:
+        """Mark RUNNING trials without a heartbeat for ``grace_seconds`` as failed."""
+        return []
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release resources."""

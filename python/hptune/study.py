@@ -1,0 +1,574 @@
+"""Studies: ask / tell, the optimisation loop, stopping rules, and the best trial.
+
+A :class:`Study` owns a search space, a sampler, a direction and a storage. Every state change of
+a trial goes to the storage first; the study keeps only what makes the next step cheap (the best
+trial and, for model-based samplers, the growing :class:`~hptune._history.History`).
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import math
+import secrets
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict
+from typing import Any, Protocol, overload
+
+from hptune._errors import InvalidArgumentError, StorageError, TrialPruned
+from hptune._history import History
+from hptune.samplers import Sampler, make_sampler
+from hptune.space import HyperparameterSpace, SearchSpace, SearchSpaceLike
+from hptune.storage import Storage, StudyMeta, get_storage
+from hptune.trial import Trial, TrialRecord, TrialState
+
+__all__ = ["Callback", "Pruner", "Study", "create_study", "load_study"]
+
+logger = logging.getLogger("hptune")
+
+Objective = Callable[..., Any]
+Callback = Callable[["Study", TrialRecord], Any]
+
+
+class Pruner(Protocol):
+    """Decides whether a running trial should stop (see :mod:`hptune.pruners`)."""
+
+    def prune(self, study: Study, trial: Trial) -> bool:
+        """True when the trial, at its last reported step, should be pruned."""
+        ...
+
+
+def _new_seed() -> int:
+    # The only entropy in hptune: a study created without a seed draws one here and stores it,
+    # so the study is still reproducible (and resumable) from its record.
+    return secrets.randbits(63)
+
+
+def _check_seed(seed: int | None) -> int:
+    if seed is None:
+        return _new_seed()
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**64:
+        raise InvalidArgumentError(f"seed must be an int in [0, 2**64), got {seed!r}")
+    return seed
+
+
+def coerce_value(value: Any) -> float:
+    """The objective's return value as a finite float, or InvalidArgumentError saying why not."""
+    if isinstance(value, bool) or value is None:
+        raise InvalidArgumentError(f"objective returned {value!r}, not a number")
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise InvalidArgumentError(
+            f"objective returned {type(value).__name__} {value!r}, not a number"
+        ) from None
+    if not math.isfinite(v):
+        raise InvalidArgumentError(f"objective returned {v!r}; values must be finite")
+    return v
+
+
+def wants_trial(objective: Objective) -> bool:
+    """Whether ``objective`` takes a :class:`Trial` (else it takes the params dict).
+
+    True when it has a true ``accepts_trial`` attribute, or its first parameter is named
+    ``trial`` or annotated as ``Trial``.
+    """
+    flag = getattr(objective, "accepts_trial", None)
+    if flag is not None:
+        return bool(flag)
+    try:
+        params = list(inspect.signature(objective).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    if not params:
+        return False
+    first = params[0]
+    ann = first.annotation
+    return first.name == "trial" or ann is Trial or (isinstance(ann, str) and ann.endswith("Trial"))
+
+
+def _error_text(exc: BaseException) -> str:
+    tb = traceback.extract_tb(exc.__traceback__)
+    where = f" (at {tb[-1].filename}:{tb[-1].lineno})" if tb else ""
+    return f"{type(exc).__name__}: {exc}{where}"
+
+
+class Study:
+    """One optimisation: a space, a sampler, a direction and the trials so far.
+
+    Create one with :func:`create_study` or reopen it with :func:`load_study`.
+    """
+
+    def __init__(
+        self,
+        *,
+        space: SearchSpace,
+        sampler: Sampler,
+        maximize: bool,
+        storage: Storage,
+        meta: StudyMeta,
+        pruner: Pruner | None = None,
+    ) -> None:
+        self.space = space
+        self.sampler = sampler
+        self.maximize = bool(maximize)
+        self.storage = storage
+        self.name = meta.name
+        self.seed = meta.seed
+        self.method = meta.method
+        self.pruner = pruner
+        self.interrupted = False
+        self._sign = -1.0 if self.maximize else 1.0
+        self._running: dict[int, Trial] = {}
+        self._best: TrialRecord | None = None
+        existing = storage.trials(self.name)
+        self.history: History | None = History(space) if sampler.uses_history else None
+        for record in existing:
+            self._observe(record)
+        sampler.bind(space, self.seed, existing)
+
+    # ----------------------------------------------------------------- ask / tell
+    @overload
+    def ask(self, n: None = None) -> Trial: ...
+    @overload
+    def ask(self, n: int) -> list[Trial]: ...
+    def ask(self, n: int | None = None) -> Trial | list[Trial]:
+        """Start one trial (or ``n`` trials whose params differ, for parallel workers)."""
+        if n is None:
+            trials = self._ask(1)
+            if not trials:
+                raise StorageError(f"the {self.method} search of study {self.name!r} is exhausted")
+            return trials[0]
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise InvalidArgumentError(f"n must be a positive int, got {n!r}")
+        return self._ask(n)
+
+    def _ask(self, n: int) -> list[Trial]:
+        storage, name = self.storage, self.name
+        trials: list[Trial] = []
+        now = time.time()
+        while len(trials) < n:
+            queued = storage.pop_enqueued(name)
+            if queued is None:
+                break
+            params = self._validated(queued)
+            number = storage.create_trial(name, now, params)
+            trials.append(self._start(number, params, now))
+            mark = getattr(self.sampler, "mark_seen", None)
+            if mark is not None:
+                mark(params)
+        want = n - len(trials)
+        remaining = self.sampler.remaining()
+        if remaining is not None:
+            want = min(want, remaining)
+        if want > 0:
+            numbers = [storage.create_trial(name, now) for _ in range(want)]
+            suggested = self.sampler.suggest(self.history, numbers)
+            for number, params in zip(numbers, suggested):
+                storage.set_trial_params(name, number, params)
+                trials.append(self._start(number, params, now))
+        return trials
+
+    def _start(self, number: int, params: dict[str, Any], now: float) -> Trial:
+        trial = Trial(self, number, params, now)
+        self._running[number] = trial
+        if self.history is not None:
+            self.history.add_pending(number, params)
+        return trial
+
+    def _validated(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        self.space.params_to_row(params)
+        return {n: params[n] for n in self.space.names}
+
+    def tell(
+        self,
+        trial: Trial | int,
+        value: Any = None,
+        *,
+        state: TrialState | str | None = None,
+        error: str | None = None,
+    ) -> TrialRecord:
+        """Finish a trial: with a value it completes; ``state="failed" | "pruned"`` otherwise.
+
+        A value that is not a finite number fails the trial (the record says why).
+        """
+        number = trial if isinstance(trial, int) else trial.number
+        live = self._running.get(number)
+        if live is None:
+            raise InvalidArgumentError(
+                f"trial {number} is not running in study {self.name!r} (told twice, or unknown)"
+            )
+        st = TrialState.parse(state) if state is not None else TrialState.COMPLETE
+        if st is TrialState.RUNNING:
+            raise InvalidArgumentError("tell() finishes a trial; state cannot be 'running'")
+        v: float | None = None
+        if st is TrialState.COMPLETE:
+            try:
+                v = coerce_value(value)
+            except InvalidArgumentError as exc:
+                st, error = TrialState.FAILED, str(exc)
+        end = time.time()
+        record = TrialRecord(
+            number,
+            live.params,
+            st,
+            v,
+            dict(live.intermediate_values),
+            live.datetime_start,
+            end,
+            end - live.datetime_start,
+            error,
+            dict(live.user_attrs),
+        )
+        return self._finish(record)
+
+    def _finish(self, record: TrialRecord) -> TrialRecord:
+        self.storage.finish_trial(self.name, record)
+        self._running.pop(record.number, None)
+        self._observe(record)
+        return record
+
+    def _observe(self, record: TrialRecord) -> None:
+        state = record.state
+        if state is TrialState.COMPLETE and record.value is not None:
+            best = self._best
+            if best is None or self._better(record.value, best.value):
+                self._best = record
+            if self.history is not None:
+                self.history.add_complete(record.number, record.params, self._sign * record.value)
+        elif state is not TrialState.RUNNING and self.history is not None and record.params:
+            self.history.add_failed(record.number, record.params)
+
+    def _better(self, a: float, b: float | None) -> bool:
+        if b is None:
+            return True
+        return a > b if self.maximize else a < b
+
+    def _on_report(self, trial: Trial, step: int, value: float) -> None:
+        self.storage.report(self.name, trial.number, step, value)
+
+    def _should_prune(self, trial: Trial) -> bool:
+        if self.pruner is None or not trial.intermediate_values:
+            return False
+        return bool(self.pruner.prune(self, trial))
+
+    def enqueue(self, params: Mapping[str, Any]) -> None:
+        """Evaluate ``params`` before asking the sampler (warm start with known configs)."""
+        self.storage.enqueue(self.name, self._validated(params))
+
+    # ----------------------------------------------------------------- results
+    @property
+    def trials(self) -> list[TrialRecord]:
+        """Every trial, in number order."""
+        return self.storage.trials(self.name)
+
+    @property
+    def best_trial(self) -> TrialRecord:
+        """The best completed trial (InvalidArgumentError when none completed)."""
+        if self._best is None:
+            raise InvalidArgumentError(f"study {self.name!r} has no completed trial yet")
+        return self._best
+
+    @property
+    def best_value(self) -> float:
+        """The best value so far."""
+        value = self.best_trial.value
+        assert value is not None
+        return value
+
+    @property
+    def best_params(self) -> dict[str, Any]:
+        """The params of the best trial."""
+        return dict(self.best_trial.params)
+
+    def __repr__(self) -> str:
+        direction = "maximize" if self.maximize else "minimize"
+        return f"Study(name={self.name!r}, method={self.method!r}, {direction})"
+
+    # ----------------------------------------------------------------- optimise
+    def optimize(
+        self,
+        objective: Objective,
+        n_trials: int | None = None,
+        *,
+        timeout: float | None = None,
+        n_jobs: int = 1,
+        executor: Any = None,
+        callbacks: Iterable[Callback] = (),
+        show_progress: bool | None = None,
+        catch: type[BaseException] | tuple[type[BaseException], ...] = (Exception,),
+        early_stopping_rounds: int | None = None,
+        min_delta: float = 0.0,
+        target_score: float | None = None,
+        trial_timeout: float | None = None,
+    ) -> None:
+        """Run trials until ``n_trials`` (or the search is exhausted, or a stopping rule fires).
+
+        ``objective`` takes the params dict, or the :class:`Trial` when its first parameter is
+        named ``trial``. An exception (other than :class:`TrialPruned`) or a value that is not a
+        finite number fails that trial only. Ctrl-C stops the loop; the study keeps what was done
+        and ``study.interrupted`` is set.
+        """
+        if n_trials is not None and (
+            isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 0
+        ):
+            raise InvalidArgumentError(f"n_trials must be a non-negative int or None, got {n_trials!r}")
+        if n_trials is None and timeout is None and self.sampler.remaining() is None:
+            if early_stopping_rounds is None and target_score is None:
+                raise InvalidArgumentError(
+                    "n_trials is None and nothing else would stop the study: give n_trials, "
+                    "timeout, early_stopping_rounds or target_score"
+                )
+        if timeout is not None and not timeout > 0:
+            raise InvalidArgumentError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        if early_stopping_rounds is not None and (
+            not isinstance(early_stopping_rounds, int) or early_stopping_rounds < 1
+        ):
+            raise InvalidArgumentError(
+                f"early_stopping_rounds must be a positive int, got {early_stopping_rounds!r}"
+            )
+        if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
+            raise InvalidArgumentError(f"n_jobs must be a positive int or -1, got {n_jobs!r}")
+        stop = _StopRules(self, n_trials, timeout, early_stopping_rounds, min_delta, target_score)
+        callbacks = list(callbacks)
+        self.interrupted = False
+        progress = _progress(show_progress, n_trials)
+        try:
+            if n_jobs == 1 and executor is None and trial_timeout is None:
+                self._run_serial(objective, stop, callbacks, progress, catch)
+            else:
+                from hptune._parallel import run_parallel
+
+                run_parallel(
+                    self,
+                    objective,
+                    stop,
+                    callbacks,
+                    progress,
+                    catch,
+                    n_jobs=n_jobs,
+                    executor=executor,
+                    trial_timeout=trial_timeout,
+                )
+        finally:
+            if progress is not None:
+                progress.close()
+
+    def _run_serial(
+        self,
+        objective: Objective,
+        stop: _StopRules,
+        callbacks: list[Callback],
+        progress: Any,
+        catch: type[BaseException] | tuple[type[BaseException], ...],
+    ) -> None:
+        pass_trial = wants_trial(objective)
+        while not stop.done():
+            trials = self._ask(1)
+            if not trials:
+                break
+            trial = trials[0]
+            try:
+                value = objective(trial if pass_trial else trial.params)
+            except TrialPruned:
+                record = self.tell(trial, state=TrialState.PRUNED)
+            except KeyboardInterrupt:
+                self.tell(trial, state=TrialState.FAILED, error="interrupted by KeyboardInterrupt")
+                self.interrupted = True
+                logger.warning("study %r interrupted; keeping the finished trials", self.name)
+                break
+            except catch as exc:
+                record = self.tell(trial, state=TrialState.FAILED, error=_error_text(exc))
+                logger.warning("trial %d failed: %s", trial.number, record.error)
+            else:
+                record = self.tell(trial, value)
+                if record.state is TrialState.FAILED:
+                    logger.warning("trial %d failed: %s", trial.number, record.error)
+            self.after_trial(record, stop, callbacks, progress)
+
+    def after_trial(
+        self, record: TrialRecord, stop: _StopRules, callbacks: list[Callback], progress: Any
+    ) -> None:
+        """Book-keeping after each finished trial: stopping rules, callbacks, progress."""
+        stop.update(record)
+        for cb in callbacks:
+            cb(self, record)
+        if progress is not None:
+            progress.update(1)
+            if self._best is not None:
+                progress.set_postfix(best=self._best.value, refresh=False)
+
+
+class _StopRules:
+    """Trial count, time budget, early stopping without improvement, and target score."""
+
+    __slots__ = (
+        "_best",
+        "_since_improvement",
+        "deadline",
+        "min_delta",
+        "n_done",
+        "n_trials",
+        "rounds",
+        "study",
+        "target",
+    )
+
+    def __init__(
+        self,
+        study: Study,
+        n_trials: int | None,
+        timeout: float | None,
+        rounds: int | None,
+        min_delta: float,
+        target: float | None,
+    ) -> None:
+        self.study = study
+        self.n_trials = n_trials
+        self.deadline = time.monotonic() + timeout if timeout is not None else None
+        self.rounds = rounds
+        self.min_delta = float(min_delta)
+        self.target = target
+        self.n_done = 0
+        self._since_improvement = 0
+        self._best: float | None = study._best.value if study._best is not None else None
+
+    def update(self, record: TrialRecord) -> None:
+        self.n_done += 1
+        if record.state is TrialState.COMPLETE and record.value is not None:
+            v = record.value
+            if self._best is None:
+                improved = True
+            elif self.study.maximize:
+                improved = v > self._best + self.min_delta
+            else:
+                improved = v < self._best - self.min_delta
+            if improved:
+                self._best = v
+                self._since_improvement = 0
+                return
+            if self.study._better(v, self._best):
+                self._best = v
+        self._since_improvement += 1
+
+    def remaining(self) -> int | None:
+        """How many more trials the count allows (None: unbounded)."""
+        return None if self.n_trials is None else max(0, self.n_trials - self.n_done)
+
+    def done(self, in_flight: int = 0) -> bool:
+        if self.n_trials is not None and self.n_done + in_flight >= self.n_trials:
+            return True
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            return True
+        if self.rounds is not None and self._since_improvement >= self.rounds:
+            logger.info("early stopping: %d trials without improvement", self.rounds)
+            return True
+        if self.target is not None and self._best is not None:
+            reached = self._best >= self.target if self.study.maximize else self._best <= self.target
+            if reached:
+                return True
+        return False
+
+
+def _progress(show: bool | None, total: int | None) -> Any:
+    if show is None:
+        show = sys.stderr.isatty()
+    if not show:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, unit="trial", leave=False)
+
+
+def _space_to_dicts(space: SearchSpace) -> list[dict[str, Any]]:
+    out = []
+    for p in space.params:
+        d = asdict(p)
+        if d.get("choices") is not None:
+            d["choices"] = list(d["choices"])
+        out.append(d)
+    return out
+
+
+def _space_from_dicts(items: Sequence[Mapping[str, Any]]) -> SearchSpace:
+    return SearchSpace([HyperparameterSpace(**dict(d)) for d in items])
+
+
+def create_study(
+    search_space: SearchSpaceLike,
+    method: str | Sampler = "random",
+    *,
+    maximize: bool = True,
+    seed: int | None = None,
+    storage: Storage | str | None = None,
+    study_name: str | None = None,
+    load_if_exists: bool = False,
+    pruner: Pruner | None = None,
+    **method_options: Any,
+) -> Study:
+    """Create a study (or continue a stored one with ``load_if_exists=True``).
+
+    >>> study = create_study({"x": HyperparameterSpace("x", "float", -1.0, 1.0)}, "random",
+    ...                      maximize=False, seed=0)
+    >>> study.optimize(lambda p: p["x"] ** 2, n_trials=20)
+    """
+    space = SearchSpace(search_space)
+    seed = _check_seed(seed)
+    store = get_storage(storage)
+    sampler = make_sampler(method, seed=None, **method_options)
+    name = study_name if study_name is not None else f"study-{secrets.token_hex(4)}"
+    if not isinstance(name, str) or not name:
+        raise InvalidArgumentError(f"study_name must be a non-empty string, got {study_name!r}")
+    meta = StudyMeta(
+        name=name,
+        maximize=bool(maximize),
+        space=_space_to_dicts(space),
+        method=sampler.name,
+        sampler_options=sampler.options(),
+        seed=seed,
+    )
+    stored = store.create_study(meta, load_if_exists=load_if_exists)
+    if stored is not meta:
+        if stored.maximize != meta.maximize:
+            raise InvalidArgumentError(
+                f"study {name!r} is stored with maximize={stored.maximize}, "
+                f"got maximize={meta.maximize}"
+            )
+        if stored.space != meta.space:
+            raise InvalidArgumentError(
+                f"study {name!r} is stored with a different search space; load it with "
+                "load_study() or use another study_name"
+            )
+    return Study(
+        space=space,
+        sampler=sampler,
+        maximize=stored.maximize,
+        storage=store,
+        meta=stored,
+        pruner=pruner,
+    )
+
+
+def load_study(
+    *,
+    study_name: str,
+    storage: Storage | str,
+    pruner: Pruner | None = None,
+    method: str | Sampler | None = None,
+) -> Study:
+    """Reopen a stored study; its space, direction, seed and method come from the storage."""
+    store = get_storage(storage)
+    meta = store.load_study(study_name)
+    space = _space_from_dicts(meta.space)
+    if method is None:
+        sampler = make_sampler(meta.method, **meta.sampler_options)
+    else:
+        sampler = make_sampler(method)
+    return Study(
+        space=space, sampler=sampler, maximize=meta.maximize, storage=store, meta=meta, pruner=pruner
+    )

@@ -1,0 +1,135 @@
+"""Trials: the live :class:`Trial` handed to objectives and the frozen :class:`TrialRecord`."""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from hptune._errors import InvalidArgumentError
+
+if TYPE_CHECKING:
+    from hptune.study import Study
+
+__all__ = ["HyperparameterConfig", "Trial", "TrialRecord", "TrialState"]
+
+
+class TrialState(str, enum.Enum):
+    """Life cycle of a trial: RUNNING, then COMPLETE, FAILED or PRUNED."""
+
+    RUNNING = "running"
+    COMPLETE = "complete"
+    FAILED = "failed"
+    PRUNED = "pruned"
+
+    @property
+    def is_finished(self) -> bool:
+        """True for every state but RUNNING."""
+        return self is not TrialState.RUNNING
+
+    @classmethod
+    def parse(cls, value: TrialState | str) -> TrialState:
+        """A state from itself or its name (case-insensitive)."""
+        if isinstance(value, TrialState):
+            return value
+        try:
+            return cls(str(value).lower())
+        except ValueError:
+            allowed = ", ".join(repr(s.value) for s in cls)
+            raise InvalidArgumentError(f"unknown trial state {value!r}; allowed: {allowed}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class TrialRecord:
+    """Everything known about one trial, as stored.
+
+    ``value`` (alias ``score``) is in the user's direction (a score when maximising, a cost when
+    minimising) and is None unless the trial completed.
+    """
+
+    number: int
+    params: dict[str, Any]
+    state: TrialState
+    value: float | None = None
+    intermediate_values: dict[int, float] = field(default_factory=dict)
+    datetime_start: float | None = None
+    datetime_complete: float | None = None
+    duration: float | None = None
+    error: str | None = None
+    user_attrs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def score(self) -> float | None:
+        """The objective's value (same as ``value``)."""
+        return self.value
+
+    @property
+    def last_step(self) -> int | None:
+        """The largest step reported, if any."""
+        return max(self.intermediate_values) if self.intermediate_values else None
+
+
+@dataclass(frozen=True, slots=True)
+class HyperparameterConfig:
+    """A configuration and the score it reached."""
+
+    params: dict[str, Any]
+    score: float
+    trial_number: int | None = None
+
+
+class Trial:
+    """A running trial: its ``number`` and ``params``, plus ``report`` / ``should_prune``.
+
+    >>> def objective(trial):
+    ...     for step in range(10):
+    ...         trial.report(step * trial.params["lr"], step)
+    ...         if trial.should_prune():
+    ...             raise hptune.TrialPruned()
+    ...     return trial.params["lr"]
+    """
+
+    __slots__ = ("_study", "datetime_start", "intermediate_values", "number", "params", "user_attrs")
+
+    def __init__(
+        self, study: Study, number: int, params: dict[str, Any], datetime_start: float
+    ) -> None:
+        self._study = study
+        self.number = number
+        self.params = params
+        self.datetime_start = datetime_start
+        self.intermediate_values: dict[int, float] = {}
+        self.user_attrs: dict[str, Any] = {}
+
+    def report(self, value: float, step: int) -> None:
+        """Record an intermediate value (e.g. the return after ``step`` episodes)."""
+        if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+            raise InvalidArgumentError(f"step must be a non-negative int, got {step!r}")
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            raise InvalidArgumentError(f"reported value must be a number, got {value!r}") from None
+        if not math.isfinite(v):
+            raise InvalidArgumentError(f"reported value must be finite, got {value!r}")
+        self.intermediate_values[step] = v
+        self._study._on_report(self, step, v)
+
+    def should_prune(self) -> bool:
+        """Whether the study's pruner judges this trial hopeless at its last reported step."""
+        return self._study._should_prune(self)
+
+    def set_user_attr(self, key: str, value: Any) -> None:
+        """Attach a JSON-serialisable value to the trial (kept in storage)."""
+        self.user_attrs[key] = value
+
+    def __repr__(self) -> str:
+        return f"Trial(number={self.number}, params={self.params!r})"
+
+
+def params_repr(params: Mapping[str, Any]) -> str:
+    """Short, stable text of a params dict for logs."""
+    return ", ".join(
+        f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v!r}" for k, v in params.items()
+    )

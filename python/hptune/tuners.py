@@ -1,0 +1,272 @@
+"""Tuners: the one-call API (``Tuner(...).tune()``) over a :class:`~hptune.study.Study`."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from hptune._errors import AllTrialsFailedError, InvalidArgumentError
+from hptune.samplers import GridSampler, RandomSampler, Sampler, SobolSampler
+from hptune.space import SearchSpace, SearchSpaceLike
+from hptune.storage import Storage
+from hptune.study import Callback, Pruner, Study, create_study
+from hptune.trial import HyperparameterConfig, TrialRecord, TrialState
+
+__all__ = [
+    "GridSearchTuner",
+    "HyperparameterTuner",
+    "RandomSearchTuner",
+    "SobolSearchTuner",
+    "TuningResult",
+]
+
+
+@dataclass
+class TuningResult:
+    """What a tuning run found: the best config, and every trial with its state and error."""
+
+    best_config: HyperparameterConfig
+    trials: list[TrialRecord]
+    method: str
+    maximize: bool
+    interrupted: bool = False
+    study: Study | None = field(default=None, repr=False, compare=False)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def best_score(self) -> float:
+        """Score of the best trial."""
+        return self.best_config.score
+
+    @property
+    def best_params(self) -> dict[str, Any]:
+        """Params of the best trial."""
+        return self.best_config.params
+
+    @property
+    def history(self) -> list[TrialRecord]:
+        """Every trial in order (the same list as ``trials``)."""
+        return self.trials
+
+    @property
+    def failed_trials(self) -> list[TrialRecord]:
+        """Trials that failed, each with its ``error`` text."""
+        return [t for t in self.trials if t.state is TrialState.FAILED]
+
+    @property
+    def completed_trials(self) -> list[TrialRecord]:
+        """Trials that returned a valid score."""
+        return [t for t in self.trials if t.state is TrialState.COMPLETE]
+
+    @property
+    def n_trials(self) -> int:
+        """Number of trials run."""
+        return len(self.trials)
+
+    def top(self, k: int) -> list[TrialRecord]:
+        """The ``k`` best completed trials, best first."""
+        done = self.completed_trials
+        done.sort(key=lambda t: t.value if t.value is not None else 0.0, reverse=self.maximize)
+        return done[:k]
+
+
+def result_from_study(
+    study: Study, method: str, records: list[TrialRecord] | None = None
+) -> TuningResult:
+    """A :class:`TuningResult` over ``records`` (default: every trial of the study).
+
+    Raises :class:`AllTrialsFailedError` (carrying the first failure) when no trial completed.
+    """
+    trials = study.trials if records is None else records
+    completed = [t for t in trials if t.state is TrialState.COMPLETE and t.value is not None]
+    if not completed:
+        failed = [t for t in trials if t.state is not TrialState.COMPLETE]
+        first = failed[0] if failed else None
+        reason = f"; first failure (trial {first.number}): {first.error}" if first else ""
+        raise AllTrialsFailedError(
+            f"no trial of {len(trials)} completed{reason}", first_failure=first
+        )
+    best = completed[0]
+    for t in completed[1:]:
+        assert t.value is not None and best.value is not None
+        if (t.value > best.value) if study.maximize else (t.value < best.value):
+            best = t
+    assert best.value is not None
+    return TuningResult(
+        best_config=HyperparameterConfig(dict(best.params), best.value, best.number),
+        trials=trials,
+        method=method,
+        maximize=study.maximize,
+        interrupted=study.interrupted,
+        study=study,
+    )
+
+
+class HyperparameterTuner(ABC):
+    """Base of every tuner: a search space, an objective, a direction, a trial budget.
+
+    Subclasses choose the search method (:meth:`make_sampler`). ``tune()`` runs a
+    :class:`~hptune.study.Study` and returns a :class:`TuningResult`. A trial whose objective
+    raises or returns something other than a finite number fails alone; ``tune()`` raises
+    :class:`~hptune.AllTrialsFailedError` only when every trial failed. Ctrl-C stops tuning and
+    returns what was done.
+    """
+
+    method: str = "base"
+
+    def __init__(
+        self,
+        search_space: SearchSpaceLike,
+        objective_function: Callable[..., Any],
+        maximize: bool = True,
+        n_trials: int | None = 100,
+        seed: int | None = None,
+        *,
+        storage: Storage | str | None = None,
+        study_name: str | None = None,
+        load_if_exists: bool = False,
+        n_jobs: int = 1,
+        executor: Any = None,
+        pruner: Pruner | None = None,
+        callbacks: Iterable[Callback] = (),
+        timeout: float | None = None,
+        trial_timeout: float | None = None,
+        early_stopping_rounds: int | None = None,
+        min_delta: float = 0.0,
+        target_score: float | None = None,
+        show_progress: bool | None = None,
+        initial_configs: Iterable[dict[str, Any]] = (),
+    ) -> None:
+        if not callable(objective_function):
+            raise InvalidArgumentError(
+                f"objective_function must be callable, got {type(objective_function).__name__}"
+            )
+        self.search_space = SearchSpace(search_space)
+        self.objective_function = objective_function
+        self.maximize = bool(maximize)
+        self.n_trials = n_trials
+        self.seed = seed
+        self.storage = storage
+        self.study_name = study_name
+        self.load_if_exists = load_if_exists
+        self.n_jobs = n_jobs
+        self.executor = executor
+        self.pruner = pruner
+        self.callbacks = list(callbacks)
+        self.timeout = timeout
+        self.trial_timeout = trial_timeout
+        self.early_stopping_rounds = early_stopping_rounds
+        self.min_delta = min_delta
+        self.target_score = target_score
+        self.show_progress = show_progress
+        self.initial_configs = list(initial_configs)
+        self.study: Study | None = None
+
+    @abstractmethod
+    def make_sampler(self) -> Sampler:
+        """The sampler of this tuner's method."""
+
+    def create_study(self) -> Study:
+        """The study ``tune()`` runs (created on first use)."""
+        if self.study is None:
+            self.study = create_study(
+                self.search_space,
+                self.make_sampler(),
+                maximize=self.maximize,
+                seed=self.seed,
+                storage=self.storage,
+                study_name=self.study_name,
+                load_if_exists=self.load_if_exists,
+                pruner=self.pruner,
+            )
+            for params in self.initial_configs:
+                self.study.enqueue(params)
+        return self.study
+
+    def tune(self) -> TuningResult:
+        """Run the trials and return the result (see the class docstring)."""
+        study = self.create_study()
+        start = len(study.trials)
+        study.optimize(
+            self.objective_function,
+            n_trials=self.n_trials,
+            timeout=self.timeout,
+            n_jobs=self.n_jobs,
+            executor=self.executor,
+            callbacks=self.callbacks,
+            show_progress=self.show_progress,
+            early_stopping_rounds=self.early_stopping_rounds,
+            min_delta=self.min_delta,
+            target_score=self.target_score,
+            trial_timeout=self.trial_timeout,
+        )
+        if study.interrupted and not any(
+            t.state is TrialState.COMPLETE for t in study.trials
+        ):
+            raise KeyboardInterrupt
+        result = result_from_study(study, self.method)
+        result.metadata["new_trials"] = len(result.trials) - start
+        return result
+
+
+class RandomSearchTuner(HyperparameterTuner):
+    """Random search: independent uniform (log-uniform on log scale) draws.
+
+    >>> from hptune import HyperparameterSpace, RandomSearchTuner
+    >>> space = {"x": HyperparameterSpace("x", "float", -2.0, 2.0)}
+    >>> result = RandomSearchTuner(space, lambda p: -p["x"] ** 2, n_trials=50, seed=0).tune()
+    >>> abs(result.best_config.params["x"]) < 0.2
+    True
+    """
+
+    method = "random"
+
+    def make_sampler(self) -> Sampler:
+        return RandomSampler(seed=self.seed)
+
+
+class SobolSearchTuner(HyperparameterTuner):
+    """Quasi-random search with scrambled Sobol' points (better spread than random)."""
+
+    method = "sobol"
+
+    def make_sampler(self) -> Sampler:
+        return SobolSampler(seed=self.seed)
+
+
+class GridSearchTuner(HyperparameterTuner):
+    """Grid search; with ``n_trials=None`` (the default) the whole grid is run.
+
+    ``resolution`` is the number of points per float dimension (and the cap for int ones);
+    ``shuffle=True`` visits the grid in a seeded random order, useful with a trial budget.
+    """
+
+    method = "grid"
+
+    def __init__(
+        self,
+        search_space: SearchSpaceLike,
+        objective_function: Callable[..., Any],
+        maximize: bool = True,
+        n_trials: int | None = None,
+        seed: int | None = None,
+        *,
+        resolution: int = 5,
+        shuffle: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(search_space, objective_function, maximize, n_trials, seed, **kwargs)
+        self.resolution = resolution
+        self.shuffle = shuffle
+        self._sampler = GridSampler(resolution=resolution, shuffle=shuffle, seed=seed)
+
+    def make_sampler(self) -> Sampler:
+        return self._sampler
+
+    @property
+    def grid_size(self) -> int:
+        """Number of grid points."""
+        self.create_study()
+        return self._sampler.grid.size
