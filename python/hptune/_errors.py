@@ -47,5 +47,5 @@ class AllTrialsFailedError(HptuneError, RuntimeError):
         self.first_failure = first_failure
 
 
-class TrialPruned(HptuneError):  # noqa: N818 - the name users know from Optuna
+class TrialPruned(HptuneError):
     """Raised inside an objective to stop a trial that a pruner judged hopeless."""

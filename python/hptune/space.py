@@ -142,9 +142,7 @@ class HyperparameterSpace:
                 raise InvalidArgumentError(f"{where}: step cannot be combined with log_scale")
             if self.param_type == "int":
                 if float(step) != int(step):
-                    raise InvalidArgumentError(
-                        f"{where}: an int step must be whole, got {step!r}"
-                    )
+                    raise InvalidArgumentError(f"{where}: an int step must be whole, got {step!r}")
                 step = int(step)
             else:
                 step = float(step)
@@ -166,18 +164,17 @@ class HyperparameterSpace:
         """Whether ``value`` is a valid value of this parameter."""
         if self.param_type == "categorical":
             assert self.choices is not None
-            return any(type(value) is type(c) and value == c for c in self.choices) or any(
-                value == c for c in self.choices
-            )
+            return any(bool(value == c) for c in self.choices)
         if not _is_number(value) or not math.isfinite(value):
             return False
-        assert self.min_value is not None and self.max_value is not None
+        assert self.min_value is not None
+        assert self.max_value is not None
         if self.param_type == "int" and float(value) != int(value):
             return False
         if not self.min_value <= value <= self.max_value:
             return False
         if self.step is not None:
-            k = (value - self.min_value) / self.step
+            k = float((value - self.min_value) / self.step)
             return abs(k - round(k)) <= 1e-9 * max(1.0, abs(k))
         return True
 
@@ -195,7 +192,7 @@ class SearchSpace:
     ``encode`` turns param dicts into unit-cube rows.
     """
 
-    __slots__ = ("_choices", "_converters", "_core", "_index", "names", "params")
+    __slots__ = ("_choices", "_core", "_index", "names", "params")
 
     def __init__(self, params: SearchSpaceLike) -> None:
         if isinstance(params, SearchSpace):
@@ -237,14 +234,22 @@ class SearchSpace:
         self._choices: tuple[tuple[Any, ...] | None, ...] = tuple(
             tuple(p.choices) if p.choices is not None else None for p in items
         )
-        self._converters = tuple(_converter(p) for p in items)
         kinds = np.array([_KIND_CODE[p.param_type] for p in items], dtype=np.int64)
         low = np.array([float(p.min_value or 0.0) for p in items], dtype=np.float64)
         high = np.array([float(p.max_value or 0.0) for p in items], dtype=np.float64)
         log = [bool(p.log_scale) for p in items]
         step = np.array([float(p.step or 0.0) for p in items], dtype=np.float64)
         n_choices = np.array([len(c) if c is not None else 0 for c in self._choices], np.uint64)
-        self._core = _core.Space(kinds, low, high, log, step, n_choices)
+        self._core = _core.Space(
+            kinds,
+            low,
+            high,
+            log,
+            step,
+            n_choices,
+            list(self.names),
+            [list(c) if c is not None else None for c in self._choices],
+        )
 
     @property
     def core(self) -> _core.Space:
@@ -273,13 +278,7 @@ class SearchSpace:
 
     def rows_to_params(self, rows: NDArray[np.float64]) -> list[dict[str, Any]]:
         """Core value rows (``n x d``, categoricals as indices) to param dicts."""
-        names = self.names
-        conv = self._converters
-        return [{n: c(v) for n, c, v in zip(names, conv, row)} for row in rows.tolist()]
-
-    def row_to_params(self, row: Sequence[float]) -> dict[str, Any]:
-        """One core value row to a param dict."""
-        return {n: c(v) for n, c, v in zip(self.names, self._converters, row)}
+        return self._core.values_to_dicts(np.ascontiguousarray(rows, dtype=np.float64))
 
     def params_to_row(self, params: Mapping[str, Any]) -> list[float]:
         """A param dict to a core value row, validating every value."""
@@ -292,7 +291,7 @@ class SearchSpace:
                 f"params have unknown names {extra}; expected {list(self.names)}"
             )
         row: list[float] = []
-        for p, choices in zip(self.params, self._choices):
+        for p, choices in zip(self.params, self._choices, strict=True):
             v = params[p.name]
             if not p.contains(v):
                 raise InvalidArgumentError(
@@ -312,7 +311,7 @@ class SearchSpace:
     def decode(self, unit: NDArray[np.float64]) -> list[dict[str, Any]]:
         """Unit-cube rows (``n x d``) to param dicts."""
         unit = np.ascontiguousarray(unit, dtype=np.float64).reshape(-1, len(self))
-        return self.rows_to_params(self._core.decode(unit))
+        return self._core.decode_dicts(unit)
 
     def defaults(self) -> dict[str, Any] | None:
         """The params of every parameter's ``default``, or None when any has none."""
@@ -338,16 +337,3 @@ def _describe(p: HyperparameterSpace) -> str:
     if p.step is not None:
         text += f" with step {p.step!r}"
     return text
-
-
-def _converter(p: HyperparameterSpace) -> Any:
-    if p.param_type == "categorical":
-        choices = tuple(p.choices or ())
-        return lambda v: choices[int(v)]
-    if p.param_type == "int":
-        return int
-    if p.step is not None:
-        # Round away the float noise of low + i * step (0.1 * 3 = 0.30000000000000004).
-        digits = max(0, 12 - int(math.floor(math.log10(abs(float(p.step))))))
-        return lambda v: round(v, digits)
-    return float

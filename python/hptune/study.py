@@ -22,7 +22,7 @@ from hptune._errors import InvalidArgumentError, StorageError, TrialPruned
 from hptune._history import History
 from hptune.samplers import Sampler, make_sampler
 from hptune.space import HyperparameterSpace, SearchSpace, SearchSpaceLike
-from hptune.storage import Storage, StudyMeta, get_storage
+from hptune.storage import InMemoryStorage, Storage, StudyMeta, get_storage
 from hptune.trial import Trial, TrialRecord, TrialState
 
 __all__ = ["Callback", "Pruner", "Study", "create_study", "load_study"]
@@ -123,7 +123,8 @@ class Study:
         self.interrupted = False
         self._sign = -1.0 if self.maximize else 1.0
         self._running: dict[int, Trial] = {}
-        self._best: TrialRecord | None = None
+        self._best_number: int | None = None
+        self._best_value: float | None = None
         existing = storage.trials(self.name)
         self.history: History | None = History(space) if sampler.uses_history else None
         for record in existing:
@@ -167,7 +168,7 @@ class Study:
         if want > 0:
             numbers = [storage.create_trial(name, now) for _ in range(want)]
             suggested = self.sampler.suggest(self.history, numbers)
-            for number, params in zip(numbers, suggested):
+            for number, params in zip(numbers, suggested, strict=False):
                 storage.set_trial_params(name, number, params)
                 trials.append(self._start(number, params, now))
         return trials
@@ -234,9 +235,8 @@ class Study:
     def _observe(self, record: TrialRecord) -> None:
         state = record.state
         if state is TrialState.COMPLETE and record.value is not None:
-            best = self._best
-            if best is None or self._better(record.value, best.value):
-                self._best = record
+            if self._better(record.value, self._best_value):
+                self._best_number, self._best_value = record.number, record.value
             if self.history is not None:
                 self.history.add_complete(record.number, record.params, self._sign * record.value)
         elif state is not TrialState.RUNNING and self.history is not None and record.params:
@@ -268,16 +268,16 @@ class Study:
     @property
     def best_trial(self) -> TrialRecord:
         """The best completed trial (InvalidArgumentError when none completed)."""
-        if self._best is None:
+        if self._best_number is None:
             raise InvalidArgumentError(f"study {self.name!r} has no completed trial yet")
-        return self._best
+        return self.storage.get_trial(self.name, self._best_number)
 
     @property
     def best_value(self) -> float:
         """The best value so far."""
-        value = self.best_trial.value
-        assert value is not None
-        return value
+        if self._best_value is None:
+            raise InvalidArgumentError(f"study {self.name!r} has no completed trial yet")
+        return self._best_value
 
     @property
     def best_params(self) -> dict[str, Any]:
@@ -315,15 +315,19 @@ class Study:
         if n_trials is not None and (
             isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 0
         ):
-            raise InvalidArgumentError(f"n_trials must be a non-negative int or None, got {n_trials!r}")
-        if n_trials is None and timeout is None and self.sampler.remaining() is None:
-            if early_stopping_rounds is None and target_score is None:
-                raise InvalidArgumentError(
-                    "n_trials is None and nothing else would stop the study: give n_trials, "
-                    "timeout, early_stopping_rounds or target_score"
-                )
+            raise InvalidArgumentError(
+                f"n_trials must be a non-negative int or None, got {n_trials!r}"
+            )
+        unbounded = n_trials is None and timeout is None and self.sampler.remaining() is None
+        if unbounded and early_stopping_rounds is None and target_score is None:
+            raise InvalidArgumentError(
+                "n_trials is None and nothing else would stop the study: give n_trials, "
+                "timeout, early_stopping_rounds or target_score"
+            )
         if timeout is not None and not timeout > 0:
-            raise InvalidArgumentError(f"timeout must be a positive number of seconds, got {timeout!r}")
+            raise InvalidArgumentError(
+                f"timeout must be a positive number of seconds, got {timeout!r}"
+            )
         if early_stopping_rounds is not None and (
             not isinstance(early_stopping_rounds, int) or early_stopping_rounds < 1
         ):
@@ -366,6 +370,14 @@ class Study:
         catch: type[BaseException] | tuple[type[BaseException], ...],
     ) -> None:
         pass_trial = wants_trial(objective)
+        if (
+            not pass_trial
+            and not callbacks
+            and not self.sampler.uses_history
+            and isinstance(self.storage, InMemoryStorage)
+        ):
+            self._run_fast(objective, stop, progress, catch)
+            return
         while not stop.done():
             trials = self._ask(1)
             if not trials:
@@ -389,6 +401,79 @@ class Study:
                     logger.warning("trial %d failed: %s", trial.number, record.error)
             self.after_trial(record, stop, callbacks, progress)
 
+    def _run_fast(
+        self,
+        objective: Objective,
+        stop: _StopRules,
+        progress: Any,
+        catch: type[BaseException] | tuple[type[BaseException], ...],
+    ) -> None:
+        """The serial loop for in-memory studies whose objective takes a params dict.
+
+        Same behaviour as the general loop, minus the objects nobody reads: no live Trial and no
+        record per trial (the storage keeps columns). This is where per-trial overhead is won.
+        """
+        storage = self.storage
+        assert isinstance(storage, InMemoryStorage)
+        name = self.name
+        sampler = self.sampler
+        create, finish = storage.create_trial, storage.finish
+        complete, failed, pruned = TrialState.COMPLETE, TrialState.FAILED, TrialState.PRUNED
+        maximize = self.maximize
+        clock = time.time
+        queue = storage.queue_of(name)
+        sample = getattr(sampler, "sample_one", None)
+        while not stop.done():
+            if queue:
+                # Queued configs go through the general path (validation, grid bookkeeping).
+                trials = self._ask(1)
+                trial = trials[0]
+                number, params, start = trial.number, trial.params, trial.datetime_start
+                self._running.pop(number, None)
+            else:
+                remaining = sampler.remaining()
+                if remaining is not None and remaining <= 0:
+                    break
+                start = clock()
+                if sample is not None:
+                    number, params = storage.create_sampled_trial(name, start, sample)
+                else:
+                    number = create(name, start)
+                    params = sampler.suggest(None, (number,))[0]
+                    storage.set_trial_params(name, number, params)
+            error: str | None = None
+            value: float | None = None
+            try:
+                raw = objective(params)
+            except TrialPruned:
+                state = pruned
+            except KeyboardInterrupt:
+                finish(name, number, failed, None, clock(), "interrupted by KeyboardInterrupt")
+                self.interrupted = True
+                logger.warning("study %r interrupted; keeping the finished trials", self.name)
+                break
+            except catch as exc:
+                state, error = failed, _error_text(exc)
+            else:
+                # Fast check for the common case; coerce_value explains everything else.
+                if type(raw) is float and raw - raw == 0.0:
+                    state, value = complete, raw
+                else:
+                    try:
+                        state, value = complete, coerce_value(raw)
+                    except InvalidArgumentError as exc:
+                        state, error = failed, str(exc)
+            finish(name, number, state, value, clock(), error)
+            if error is not None:
+                logger.warning("trial %d failed: %s", number, error)
+            if value is not None:
+                best = self._best_value
+                if best is None or (value > best if maximize else value < best):
+                    self._best_number, self._best_value = number, value
+            stop.update_value(state, value)
+            if progress is not None:
+                progress.update(1)
+
     def after_trial(
         self, record: TrialRecord, stop: _StopRules, callbacks: list[Callback], progress: Any
     ) -> None:
@@ -398,8 +483,8 @@ class Study:
             cb(self, record)
         if progress is not None:
             progress.update(1)
-            if self._best is not None:
-                progress.set_postfix(best=self._best.value, refresh=False)
+            if self._best_value is not None:
+                progress.set_postfix(best=self._best_value, refresh=False)
 
 
 class _StopRules:
@@ -434,12 +519,16 @@ class _StopRules:
         self.target = target
         self.n_done = 0
         self._since_improvement = 0
-        self._best: float | None = study._best.value if study._best is not None else None
+        self._best: float | None = study._best_value
 
     def update(self, record: TrialRecord) -> None:
+        """Count a finished trial."""
+        self.update_value(record.state, record.value)
+
+    def update_value(self, state: TrialState, v: float | None) -> None:
+        """Count a finished trial from its state and value."""
         self.n_done += 1
-        if record.state is TrialState.COMPLETE and record.value is not None:
-            v = record.value
+        if state is TrialState.COMPLETE and v is not None:
             if self._best is None:
                 improved = True
             elif self.study.maximize:
@@ -467,7 +556,9 @@ class _StopRules:
             logger.info("early stopping: %d trials without improvement", self.rounds)
             return True
         if self.target is not None and self._best is not None:
-            reached = self._best >= self.target if self.study.maximize else self._best <= self.target
+            reached = (
+                self._best >= self.target if self.study.maximize else self._best <= self.target
+            )
             if reached:
                 return True
         return False
@@ -479,7 +570,7 @@ def _progress(show: bool | None, total: int | None) -> Any:
     if not show:
         return None
     try:
-        from tqdm.auto import tqdm
+        from tqdm.auto import tqdm  # type: ignore[import-untyped]
     except ImportError:
         return None
     return tqdm(total=total, unit="trial", leave=False)
@@ -570,5 +661,10 @@ def load_study(
     else:
         sampler = make_sampler(method)
     return Study(
-        space=space, sampler=sampler, maximize=meta.maximize, storage=store, meta=meta, pruner=pruner
+        space=space,
+        sampler=sampler,
+        maximize=meta.maximize,
+        storage=store,
+        meta=meta,
+        pruner=pruner,
     )

@@ -38,7 +38,9 @@ class TrialState(str, enum.Enum):
             return cls(str(value).lower())
         except ValueError:
             allowed = ", ".join(repr(s.value) for s in cls)
-            raise InvalidArgumentError(f"unknown trial state {value!r}; allowed: {allowed}") from None
+            raise InvalidArgumentError(
+                f"unknown trial state {value!r}; allowed: {allowed}"
+            ) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +93,14 @@ class Trial:
     ...     return trial.params["lr"]
     """
 
-    __slots__ = ("_study", "datetime_start", "intermediate_values", "number", "params", "user_attrs")
+    __slots__ = (
+        "_study",
+        "datetime_start",
+        "intermediate_values",
+        "number",
+        "params",
+        "user_attrs",
+    )
 
     def __init__(
         self, study: Study, number: int, params: dict[str, Any], datetime_start: float

@@ -90,7 +90,8 @@ def result_from_study(
         )
     best = completed[0]
     for t in completed[1:]:
-        assert t.value is not None and best.value is not None
+        assert t.value is not None
+        assert best.value is not None
         if (t.value > best.value) if study.maximize else (t.value < best.value):
             best = t
     assert best.value is not None
@@ -202,9 +203,7 @@ class HyperparameterTuner(ABC):
             target_score=self.target_score,
             trial_timeout=self.trial_timeout,
         )
-        if study.interrupted and not any(
-            t.state is TrialState.COMPLETE for t in study.trials
-        ):
+        if study.interrupted and not any(t.state is TrialState.COMPLETE for t in study.trials):
             raise KeyboardInterrupt
         result = result_from_study(study, self.method)
         result.metadata["new_trials"] = len(result.trials) - start

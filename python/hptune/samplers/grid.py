@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+import numpy as np
+
 from hptune import _core
 from hptune._errors import InvalidArgumentError
 from hptune._history import History
@@ -76,21 +78,22 @@ class GridSampler(Sampler):
     def suggest(self, history: History | None, numbers: Sequence[int]) -> list[dict[str, Any]]:
         grid = self.grid
         size = grid.size
-        out: list[dict[str, Any]] = []
-        while len(out) < len(numbers) and self._position < size:
-            n = min(len(numbers) - len(out) + len(self._seen), size - self._position)
-            rows = grid.points(self._position, n)
-            for row in rows.tolist():
+        rows: list[list[float]] = []
+        while len(rows) < len(numbers) and self._position < size:
+            n = min(len(numbers) - len(rows) + len(self._seen), size - self._position)
+            for row in grid.points(self._position, n).tolist():
                 self._position += 1
                 if self._seen:
                     index = grid.index_of_point(row)
                     if index in self._seen:
                         self._seen.discard(index)
                         continue
-                out.append(self.space.row_to_params(row))
-                if len(out) == len(numbers):
+                rows.append(row)
+                if len(rows) == len(numbers):
                     break
-        return out
+        if not rows:
+            return []
+        return self.space.rows_to_params(np.array(rows, dtype=np.float64))
 
     def options(self) -> dict[str, Any]:
         return {"resolution": self.resolution, "shuffle": self.shuffle}

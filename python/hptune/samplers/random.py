@@ -32,17 +32,17 @@ class _BlockSampler(Sampler):
     def _block(self, first: int, n: int) -> list[dict[str, Any]]:
         raise NotImplementedError
 
+    def sample_one(self, number: int) -> dict[str, Any]:
+        """Params of trial ``number`` (from the cache, refilled a block at a time)."""
+        params = self._cache.pop(number, None)
+        if params is None:
+            block = self._block(number, _BLOCK)
+            self._cache.update(zip(range(number + 1, number + _BLOCK), block[1:], strict=True))
+            params = block[0]
+        return params
+
     def suggest(self, history: History | None, numbers: Sequence[int]) -> list[dict[str, Any]]:
-        cache = self._cache
-        out = []
-        for k in numbers:
-            params = cache.pop(k, None)
-            if params is None:
-                block = self._block(k, _BLOCK)
-                cache.update(zip(range(k + 1, k + _BLOCK), block[1:]))
-                params = block[0]
-            out.append(params)
-        return out
+        return [self.sample_one(k) for k in numbers]
 
 
 class RandomSampler(_BlockSampler):
@@ -51,8 +51,7 @@ class RandomSampler(_BlockSampler):
     name: ClassVar[str] = "random"
 
     def _block(self, first: int, n: int) -> list[dict[str, Any]]:
-        space = self.space
-        return space.rows_to_params(space.core.sample_random(self.seed, first, n))
+        return self.space.core.sample_random_dicts(self.seed, first, n)
 
 
 class SobolSampler(_BlockSampler):

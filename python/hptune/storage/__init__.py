@@ -19,7 +19,8 @@ def get_storage(storage: Storage | str | None) -> Storage:
         if storage.startswith("sqlite://"):
             from hptune.storage._sqlite import SQLiteStorage
 
-            return SQLiteStorage(storage)
+            sqlite: Storage = SQLiteStorage(storage)
+            return sqlite
         scheme = storage.split("://", 1)[0] if "://" in storage else storage
         raise InvalidArgumentError(
             f"unknown storage URL scheme in {storage!r} ({scheme!r}); "

@@ -71,10 +71,17 @@ class Storage(ABC):
         """Record the final state of a trial (``record.number`` must exist and be RUNNING)."""
 
     @abstractmethod
-    def trials(
-        self, study: str, states: Collection[TrialState] | None = None
-    ) -> list[TrialRecord]:
+    def trials(self, study: str, states: Collection[TrialState] | None = None) -> list[TrialRecord]:
         """Trials of a study in number order, optionally only those in ``states``."""
+
+    def get_trial(self, study: str, number: int) -> TrialRecord:
+        """One trial by number (storages override this with a direct lookup)."""
+        for record in self.trials(study):
+            if record.number == number:
+                return record
+        from hptune._errors import StorageError
+
+        raise StorageError(f"study {study!r} has no trial {number}")
 
     @abstractmethod
     def intermediate_values(self, study: str, step: int) -> list[tuple[int, float]]:

@@ -241,12 +241,15 @@ impl Dim {
         if self.levels > 0 {
             let k = self.levels as f64;
             let i = (u * k).floor().min(k - 1.0);
+            if i == k - 1.0 {
+                // Keep the upper bound exact despite rounding in `i * step`.
+                return self.high;
+            }
             let x = self.low + i * self.step;
-            // Keep the upper bound exact despite rounding in `i * step`.
-            return if i == k - 1.0 {
-                self.high
+            return if self.kind == Kind::Float {
+                round_to_step_digits(x, self.step).min(self.high)
             } else {
-                x.min(self.high)
+                x
             };
         }
         let t = self.t_low + u * (self.t_high - self.t_low);
@@ -271,6 +274,22 @@ impl Dim {
             true
         }
     }
+}
+
+/// Remove the float noise of `low + i * step` (`0.1 * 3 = 0.30000000000000004`) by rounding to
+/// twelve significant digits of the step; where that scale would exceed f64's precision the
+/// value is left as it is.
+fn round_to_step_digits(x: f64, step: f64) -> f64 {
+    let digits = 12 - step.abs().log10().floor() as i32;
+    if !(0..=300).contains(&digits) {
+        return x;
+    }
+    let scale = 10f64.powi(digits);
+    let scaled = x * scale;
+    if scaled.abs() >= 2f64.powi(52) {
+        return x;
+    }
+    scaled.round() / scale
 }
 
 /// An ordered list of dimensions.
@@ -434,6 +453,8 @@ mod tests {
         assert_eq!(d.cardinality(), Some(5));
         assert_eq!(d.decode(0.99), 1.0);
         assert_eq!(d.decode(0.5), 0.5);
+        let tenth = Dim::float_step(0.0, 1.0, 0.1).unwrap();
+        assert_eq!(tenth.decode(0.35), 0.3);
         assert!(Dim::float_step(0.0, 1.0, 0.3).is_err());
     }
 

@@ -1,11 +1,11 @@
-//! PyO3 bindings: conversion only. Every function validates its arrays, releases the GIL for
+//! `PyO3` bindings: conversion only. Every function validates its arrays, releases the GIL for
 //! work that scales with the input, and maps core errors onto `hptune._errors`.
 
 use hptune_core::{Error as CoreError, grid, sampling, space};
 use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::PyType;
+use pyo3::types::{PyDict, PyList, PyString, PyType};
 
 /// Wrapper that turns a core error into the matching exception of `hptune._errors`.
 struct BindError(CoreError);
@@ -60,31 +60,65 @@ fn rows_of(array: &PyReadonlyArray2<'_, f64>, d: usize, what: &str) -> PyResult<
     Ok((n, data))
 }
 
-fn matrix<'py>(
-    py: Python<'py>,
+fn matrix(
+    py: Python<'_>,
     data: Vec<f64>,
     n: usize,
     d: usize,
-) -> PyResult<Bound<'py, PyArray2<f64>>> {
+) -> PyResult<Bound<'_, PyArray2<f64>>> {
     PyArray1::from_vec(py, data).reshape([n, d])
 }
 
-/// An encoded search space.
+/// An encoded search space, plus what turns value rows into params dicts: the parameter
+/// names (interned once) and, for categoricals, the choice objects.
 #[pyclass(module = "hptune._core", name = "Space", frozen)]
 struct PySpace {
     inner: space::Space,
+    names: Vec<Py<PyString>>,
+    choices: Vec<Option<Vec<Py<PyAny>>>>,
+}
+
+impl PySpace {
+    /// Params dicts from a row-major value matrix (categoricals as indices).
+    fn dicts<'py>(&self, py: Python<'py>, values: &[f64]) -> PyResult<Bound<'py, PyList>> {
+        let d = self.inner.len();
+        let dims = self.inner.dims();
+        let out = PyList::empty(py);
+        for row in values.chunks_exact(d) {
+            let dict = PyDict::new(py);
+            for j in 0..d {
+                let key = self.names[j].bind(py);
+                let x = row[j];
+                match (&self.choices[j], dims[j].kind()) {
+                    (Some(choices), _) => {
+                        let index = (x as usize).min(choices.len().saturating_sub(1));
+                        dict.set_item(key, choices[index].bind(py))?;
+                    }
+                    (None, space::Kind::Int) => dict.set_item(key, x as i64)?,
+                    (None, _) => dict.set_item(key, x)?,
+                }
+            }
+            out.append(dict)?;
+        }
+        Ok(out)
+    }
 }
 
 #[pymethods]
 impl PySpace {
     #[new]
+    #[pyo3(signature = (kinds, low, high, log, step, n_choices, names=None, choices=None))]
+    #[allow(clippy::too_many_arguments)] // one array per field of the space's encoding
     fn new(
+        py: Python<'_>,
         kinds: PyReadonlyArray1<'_, i64>,
         low: PyReadonlyArray1<'_, f64>,
         high: PyReadonlyArray1<'_, f64>,
         log: Vec<bool>,
         step: PyReadonlyArray1<'_, f64>,
         n_choices: PyReadonlyArray1<'_, u64>,
+        names: Option<Vec<String>>,
+        choices: Option<Vec<Option<Vec<Py<PyAny>>>>>,
     ) -> PyResult<Self> {
         let inner = space::Space::from_arrays(
             kinds.as_slice()?,
@@ -95,7 +129,35 @@ impl PySpace {
             n_choices.as_slice()?,
         )
         .map_err(BindError)?;
-        Ok(Self { inner })
+        let d = inner.len();
+        let names: Vec<String> = names.unwrap_or_else(|| (0..d).map(|j| format!("x{j}")).collect());
+        let choices = choices.unwrap_or_else(|| (0..d).map(|_| None).collect());
+        if names.len() != d || choices.len() != d {
+            return Err(value_error(format!(
+                "names and choices must have one entry per dimension ({d})"
+            )));
+        }
+        for (j, c) in choices.iter().enumerate() {
+            let expected = inner.dims()[j].kind() == space::Kind::Categorical;
+            let ok = match c {
+                Some(list) => expected && list.len() as u64 == n_choices.as_slice()?[j],
+                None => !expected,
+            };
+            if !ok {
+                return Err(value_error(format!(
+                    "dimension {j}: choices must be given exactly for categorical dimensions, one per choice"
+                )));
+            }
+        }
+        let names = names
+            .iter()
+            .map(|n| PyString::intern(py, n).unbind())
+            .collect();
+        Ok(Self {
+            inner,
+            names,
+            choices,
+        })
     }
 
     fn __len__(&self) -> usize {
@@ -126,6 +188,40 @@ impl PySpace {
         let mut out = vec![0.0; data.len()];
         self.inner.decode(&data, &mut out).map_err(BindError)?;
         matrix(py, out, n, d)
+    }
+
+    /// Params dicts from value rows (n x d, categoricals as indices).
+    fn values_to_dicts<'py>(
+        &self,
+        py: Python<'py>,
+        values: PyReadonlyArray2<'py, f64>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let (_, data) = rows_of(&values, self.inner.len(), "values")?;
+        self.dicts(py, &data)
+    }
+
+    /// Params dicts of unit points (n x d).
+    fn decode_dicts<'py>(
+        &self,
+        py: Python<'py>,
+        unit: PyReadonlyArray2<'py, f64>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let (_, data) = rows_of(&unit, self.inner.len(), "unit")?;
+        let mut out = vec![0.0; data.len()];
+        self.inner.decode(&data, &mut out).map_err(BindError)?;
+        self.dicts(py, &out)
+    }
+
+    /// Params dicts of random trials `first .. first + n` of a study seeded with `seed`.
+    fn sample_random_dicts<'py>(
+        &self,
+        py: Python<'py>,
+        seed: u64,
+        first: u64,
+        n: usize,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let values = sampling::sample_random(&self.inner, seed, first, n).map_err(BindError)?;
+        self.dicts(py, &values)
     }
 
     /// Random values for trials `first .. first + n` of a study seeded with `seed`.

@@ -1,0 +1,161 @@
+"""Search-space validation and encode/decode round trips."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import hptune
+from hptune import HyperparameterSpace, InvalidArgumentError, SearchSpace
+from strategies import spaces
+
+
+def test_users_examples_work() -> None:
+    space = {
+        "learning_rate": HyperparameterSpace(
+            name="learning_rate",
+            param_type="float",
+            min_value=0.001,
+            max_value=0.1,
+            log_scale=True,
+        ),
+        "batch_size": HyperparameterSpace(
+            name="batch_size", param_type="int", min_value=16, max_value=128
+        ),
+        "optimizer": HyperparameterSpace(
+            name="optimizer", param_type="categorical", choices=["adam", "sgd", "rmsprop"]
+        ),
+    }
+    s = SearchSpace(space)
+    assert s.names == ("learning_rate", "batch_size", "optimizer")
+    assert SearchSpace(list(space.values())).names == s.names
+
+
+BAD: list[tuple[dict[str, Any], str]] = [
+    ({"param_type": "double", "min_value": 0, "max_value": 1}, "unknown param_type"),
+    ({"param_type": "float", "min_value": 0}, "needs both min_value and max_value"),
+    ({"param_type": "float", "max_value": 1}, "needs both min_value and max_value"),
+    ({"param_type": "float", "min_value": 1.0, "max_value": 1.0}, "must be less than"),
+    ({"param_type": "int", "min_value": 5, "max_value": 2}, "must be less than"),
+    ({"param_type": "float", "min_value": 0.0, "max_value": math.inf}, "finite"),
+    ({"param_type": "float", "min_value": math.nan, "max_value": 1.0}, "finite"),
+    (
+        {"param_type": "float", "min_value": 0.0, "max_value": 1.0, "log_scale": True},
+        "min_value > 0",
+    ),
+    ({"param_type": "int", "min_value": -3, "max_value": 10, "log_scale": True}, "min_value > 0"),
+    ({"param_type": "int", "min_value": 0.5, "max_value": 10}, "whole numbers"),
+    ({"param_type": "float", "min_value": 0.0, "max_value": 1.0, "step": 0.3}, "does not divide"),
+    ({"param_type": "int", "min_value": 0, "max_value": 10, "step": 3}, "does not divide"),
+    ({"param_type": "float", "min_value": 0.0, "max_value": 1.0, "step": -0.1}, "positive"),
+    ({"param_type": "int", "min_value": 0, "max_value": 10, "step": 0.5}, "int step"),
+    (
+        {"param_type": "float", "min_value": 0.1, "max_value": 1.0, "step": 0.1, "log_scale": True},
+        "cannot be combined",
+    ),
+    ({"param_type": "categorical"}, "needs a list of choices"),
+    ({"param_type": "categorical", "choices": []}, "must not be empty"),
+    ({"param_type": "categorical", "choices": ["a", "b", "a"]}, "duplicate choice"),
+    ({"param_type": "categorical", "choices": "abc"}, "needs a list of choices"),
+    (
+        {"param_type": "categorical", "choices": ["a"], "min_value": 0, "max_value": 1},
+        "not min_value",
+    ),
+    ({"param_type": "categorical", "choices": ["a"], "log_scale": True}, "float and int"),
+    ({"param_type": "float", "min_value": 0, "max_value": 1, "choices": [1]}, "categorical"),
+    ({"param_type": "float", "min_value": "0", "max_value": 1}, "must be numbers"),
+]
+
+
+@pytest.mark.parametrize(("kwargs", "message"), BAD)
+def test_bad_parameter_names_the_parameter(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(InvalidArgumentError, match=message) as info:
+        HyperparameterSpace(name="alpha", **kwargs)
+    assert "'alpha'" in str(info.value)
+    assert isinstance(info.value, ValueError)
+    assert isinstance(info.value, hptune.HptuneError)
+
+
+def test_bad_spaces() -> None:
+    p = HyperparameterSpace("x", "float", 0.0, 1.0)
+    with pytest.raises(InvalidArgumentError, match="differs from the parameter's name"):
+        SearchSpace({"y": p})
+    with pytest.raises(InvalidArgumentError, match="empty"):
+        SearchSpace({})
+    with pytest.raises(InvalidArgumentError, match="empty"):
+        SearchSpace([])
+    with pytest.raises(InvalidArgumentError, match="duplicate parameter names"):
+        SearchSpace([p, p])
+    with pytest.raises(InvalidArgumentError, match="must be a HyperparameterSpace"):
+        SearchSpace({"x": {"param_type": "float"}})  # type: ignore[dict-item]
+    with pytest.raises(InvalidArgumentError, match="dict of name"):
+        SearchSpace(42)  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match="name"):
+        HyperparameterSpace("", "float", 0.0, 1.0)
+
+
+def test_params_validation_names_parameter() -> None:
+    s = SearchSpace(
+        [
+            HyperparameterSpace("x", "float", 0.0, 1.0),
+            HyperparameterSpace("k", "int", 1, 5),
+            HyperparameterSpace("c", "categorical", choices=["a", "b"]),
+        ]
+    )
+    with pytest.raises(InvalidArgumentError, match="'x'"):
+        s.params_to_row({"x": 2.0, "k": 1, "c": "a"})
+    with pytest.raises(InvalidArgumentError, match="'k'"):
+        s.params_to_row({"x": 0.5, "k": 1.5, "c": "a"})
+    with pytest.raises(InvalidArgumentError, match="'c'"):
+        s.params_to_row({"x": 0.5, "k": 1, "c": "z"})
+    with pytest.raises(InvalidArgumentError, match="missing"):
+        s.params_to_row({"x": 0.5})
+    with pytest.raises(InvalidArgumentError, match="unknown"):
+        s.params_to_row({"x": 0.5, "k": 1, "c": "a", "q": 1})
+
+
+def test_core_rejects_bad_arrays() -> None:
+    s = SearchSpace([HyperparameterSpace("x", "float", 0.0, 1.0)])
+    with pytest.raises(InvalidArgumentError, match="columns"):
+        s.core.decode(np.zeros((2, 3)))
+    with pytest.raises(InvalidArgumentError, match="finite"):
+        s.core.encode(np.array([[np.nan]]))
+
+
+@given(spaces(), st.integers(0, 2**63), st.integers(0, 10**6))
+def test_decode_encode_decode_round_trip(
+    params: list[HyperparameterSpace], seed: int, first: int
+) -> None:
+    s = SearchSpace(params)
+    decoded = s.rows_to_params(s.core.sample_random(seed, first, 8))
+    unit = s.encode(decoded)
+    assert np.all((unit >= 0.0) & (unit <= 1.0))
+    again = s.decode(unit)
+    for a, b in zip(decoded, again, strict=True):
+        for p in params:
+            if p.param_type == "float" and not p.is_discrete:
+                assert math.isclose(a[p.name], b[p.name], rel_tol=1e-9, abs_tol=1e-9)
+            else:
+                assert a[p.name] == b[p.name]
+
+
+@given(spaces(), st.lists(st.floats(0.0, 1.0), min_size=1, max_size=40))
+def test_any_unit_point_decodes_to_a_valid_value(
+    params: list[HyperparameterSpace], us: list[float]
+) -> None:
+    s = SearchSpace(params)
+    d = len(params)
+    unit = np.resize(np.array(us), (max(1, len(us) // d), d))
+    for row in s.decode(unit):
+        for p in params:
+            v = row[p.name]
+            assert p.contains(v), (p, v)
+            if p.param_type == "int":
+                assert isinstance(v, int)
+            if p.param_type == "float":
+                assert isinstance(v, float)
