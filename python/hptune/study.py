@@ -266,6 +266,11 @@ class Study:
         return self.storage.trials(self.name)
 
     @property
+    def n_trials(self) -> int:
+        """Number of trials so far, in every state."""
+        return self.storage.n_trials(self.name)
+
+    @property
     def best_trial(self) -> TrialRecord:
         """The best completed trial (InvalidArgumentError when none completed)."""
         if self._best_number is None:

@@ -25,15 +25,26 @@ __all__ = [
 
 @dataclass
 class TuningResult:
-    """What a tuning run found: the best config, and every trial with its state and error."""
+    """What a tuning run found: the best config, and every trial with its state and error.
+
+    ``trials`` is read from the study's storage on first access (a run of 100,000 trials does
+    not build 100,000 records unless they are looked at).
+    """
 
     best_config: HyperparameterConfig
-    trials: list[TrialRecord]
     method: str
     maximize: bool
     interrupted: bool = False
     study: Study | None = field(default=None, repr=False, compare=False)
     metadata: dict[str, Any] = field(default_factory=dict)
+    _trials: list[TrialRecord] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def trials(self) -> list[TrialRecord]:
+        """Every trial in number order."""
+        if self._trials is None:
+            self._trials = self.study.trials if self.study is not None else []
+        return self._trials
 
     @property
     def best_score(self) -> float:
@@ -79,6 +90,18 @@ def result_from_study(
 
     Raises :class:`AllTrialsFailedError` (carrying the first failure) when no trial completed.
     """
+    if records is None and study._best_number is not None:
+        best_record = study.best_trial
+        assert best_record.value is not None
+        return TuningResult(
+            best_config=HyperparameterConfig(
+                dict(best_record.params), best_record.value, best_record.number
+            ),
+            method=method,
+            maximize=study.maximize,
+            interrupted=study.interrupted,
+            study=study,
+        )
     trials = study.trials if records is None else records
     completed = [t for t in trials if t.state is TrialState.COMPLETE and t.value is not None]
     if not completed:
@@ -97,11 +120,11 @@ def result_from_study(
     assert best.value is not None
     return TuningResult(
         best_config=HyperparameterConfig(dict(best.params), best.value, best.number),
-        trials=trials,
         method=method,
         maximize=study.maximize,
         interrupted=study.interrupted,
         study=study,
+        _trials=trials,
     )
 
 
@@ -189,7 +212,7 @@ class HyperparameterTuner(ABC):
     def tune(self) -> TuningResult:
         """Run the trials and return the result (see the class docstring)."""
         study = self.create_study()
-        start = len(study.trials)
+        start = study.n_trials
         study.optimize(
             self.objective_function,
             n_trials=self.n_trials,
@@ -203,10 +226,10 @@ class HyperparameterTuner(ABC):
             target_score=self.target_score,
             trial_timeout=self.trial_timeout,
         )
-        if study.interrupted and not any(t.state is TrialState.COMPLETE for t in study.trials):
+        if study.interrupted and study._best_number is None:
             raise KeyboardInterrupt
         result = result_from_study(study, self.method)
-        result.metadata["new_trials"] = len(result.trials) - start
+        result.metadata["first_new_trial"] = start
         return result
 
 

@@ -74,6 +74,10 @@ class Storage(ABC):
     def trials(self, study: str, states: Collection[TrialState] | None = None) -> list[TrialRecord]:
         """Trials of a study in number order, optionally only those in ``states``."""
 
+    def n_trials(self, study: str) -> int:
+        """Number of trials of a study, in every state."""
+        return len(self.trials(study))
+
     def get_trial(self, study: str, number: int) -> TrialRecord:
         """One trial by number (storages override this with a direct lookup)."""
         for record in self.trials(study):
