@@ -22,28 +22,17 @@ from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Protocol, cast, runtime_checkable
+from typing import Any, cast
 
 from hptune._errors import InvalidArgumentError, TrialPruned
+from hptune.objectives._protocol import ReportingTrial
 
-__all__ = ["QLearningObjective", "ReportingTrial", "TabularModel", "q_learning"]
+__all__ = ["QLearningObjective", "TabularModel", "load_model", "q_learning"]
 
 PARAM_NAMES = ("learning_rate", "discount_factor", "epsilon", "epsilon_decay")
 
 # CliffWalking registers no time limit, and an untrained agent there could walk forever.
 _DEFAULT_MAX_STEPS = 200
-
-
-@runtime_checkable
-class ReportingTrial(Protocol):
-    """What an objective needs of a live trial: its parameters and intermediate reporting."""
-
-    @property
-    def params(self) -> Mapping[str, Any]: ...
-
-    def report(self, value: float, step: int) -> None: ...
-
-    def should_prune(self) -> bool: ...
 
 
 @dataclass(frozen=True)
