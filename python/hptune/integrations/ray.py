@@ -1,0 +1,127 @@
+"""Run a study's trials as Ray tasks: ``study.optimize(objective, executor=RayExecutor())``.
+
+Needs the optional extra ``hptune[ray]``; Ray is imported when an executor is made, never by
+``import hptune``. Each trial is one Ray task (``max_retries=0``: a trial that crashed its worker
+is failed, not silently re-run). Cancelling a trial's future calls ``ray.cancel(force=True)``,
+so a trial past its ``trial_timeout``, or one stopped when the study is interrupted, frees its
+CPU at once.
+
+For pruning across workers, give the study a storage every Ray worker can open (an SQLite file
+on this machine, or on a file system all nodes share): workers then report to it and ask the
+pruner themselves. With an in-memory storage, workers return their reports with the result.
+The objective is pickled by reference: its module must import on every worker (install it, or
+pass ``runtime_env={"py_modules": [...]}`` or a ``PYTHONPATH`` to ``ray.init``).
+
+>>> import ray  # doctest: +SKIP
+>>> ray.init(num_cpus=4)  # doctest: +SKIP
+>>> study.optimize(objective, n_trials=100, executor=RayExecutor())  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+from collections.abc import Callable
+from concurrent import futures
+from concurrent.futures import Executor, Future
+from typing import Any
+
+from hptune._errors import InvalidArgumentError
+
+__all__ = ["RayExecutor"]
+
+
+def _ray() -> Any:
+    try:
+        return importlib.import_module("ray")
+    except ImportError:
+        raise ImportError(
+            "RayExecutor needs Ray: pip install 'hptune[ray]' (or pip install 'ray>=2.9')"
+        ) from None
+
+
+def _call(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    return fn(*args, **kwargs)
+
+
+class _RayFuture(Future[Any]):
+    """A future for one Ray task; ``cancel()`` cancels the task even while it runs."""
+
+    def __init__(self, ray: Any, ref: Any) -> None:
+        super().__init__()
+        self._ray = ray
+        self.ref = ref
+
+    def cancel(self) -> bool:
+        if self.done():
+            return False
+        # The task may have finished meanwhile: then there is nothing left to cancel.
+        with contextlib.suppress(Exception):
+            self._ray.cancel(self.ref, force=True)
+        if not super().cancel():
+            return False
+        # No executor thread will pick this future up: notify waiters now, or wait() would
+        # never count it as done.
+        self.set_running_or_notify_cancel()
+        return True
+
+
+class RayExecutor(Executor):
+    """A ``concurrent.futures.Executor`` that runs each call as a Ray task.
+
+    ``max_workers`` is how many trials a study keeps in flight (default: the cluster's CPUs
+    divided by ``num_cpus`` per task). ``ray.init()`` is called with no arguments when Ray is
+    not initialised yet; call it yourself to choose the cluster. ``remote_options`` go to
+    ``ray.remote`` (``num_gpus=1``, ``memory=...``, ``runtime_env=...``).
+    """
+
+    def __init__(
+        self, max_workers: int | None = None, *, num_cpus: float = 1.0, **remote_options: Any
+    ) -> None:
+        ray = _ray()
+        if not ray.is_initialized():
+            ray.init()
+        if not num_cpus > 0:
+            raise InvalidArgumentError(f"num_cpus must be positive, got {num_cpus!r}")
+        if max_workers is None:
+            cpus = float(ray.cluster_resources().get("CPU", 1.0))
+            max_workers = max(1, int(cpus // num_cpus))
+        if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
+            raise InvalidArgumentError(f"max_workers must be an int >= 1, got {max_workers!r}")
+        self.max_workers = max_workers
+        options = {"num_cpus": num_cpus, "max_retries": 0, **remote_options}
+        self._ray = ray
+        self._remote = ray.remote(**options)(_call)
+        self._futures: set[_RayFuture] = set()
+        self._shut = False
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        if self._shut:
+            raise RuntimeError("cannot submit to a RayExecutor after shutdown")
+        ref = self._remote.remote(fn, args, kwargs)
+        fut = _RayFuture(self._ray, ref)
+        self._futures.add(fut)
+        ref.future().add_done_callback(lambda inner: self._settle(fut, inner))
+        return fut
+
+    def _settle(self, fut: _RayFuture, inner: Future[Any]) -> None:
+        self._futures.discard(fut)
+        if fut.cancelled():
+            return
+        # Ray raises a RayTaskError subclass of the task's exception type, so ``except
+        # ValueError`` and the study's ``catch`` still see the original type.
+        exc = inner.exception()
+        if not fut.set_running_or_notify_cancel():
+            return
+        if exc is not None:
+            fut.set_exception(exc)
+        else:
+            fut.set_result(inner.result())
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._shut = True
+        if cancel_futures:
+            for fut in list(self._futures):
+                fut.cancel()
+        if wait:
+            futures.wait(list(self._futures))
