@@ -1,0 +1,156 @@
+"""Storage overhead: SQLite per-trial cost vs Optuna's SQLite storage, and a 100k in-memory study.
+
+    python benches/bench_storage.py [--sqlite-trials 2000] [--optuna-sqlite-trials 2000]
+                                    [--memory-trials 100000] [--optuna-memory-trials 10000]
+
+Needs ``pip install ".[bench]"`` (Optuna). Every case runs in a fresh child process, so its peak
+memory (``ru_maxrss``) is its own; memory is the growth of the peak over the child's footprint
+after imports. Both libraries use a random sampler, the same 7-parameter space and an objective
+that returns 0, so what is timed is the library's own work per trial. Optuna's in-memory run is
+smaller and extrapolated linearly to the hptune count (its per-trial memory is constant).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+import hptune
+from _common import table
+from hptune import HyperparameterSpace as H
+
+SPACE = [
+    H("lr", "float", 1e-5, 1e-1, log_scale=True),
+    H("wd", "float", 1e-6, 1e-2, log_scale=True),
+    H("momentum", "float", 0.0, 0.99),
+    H("dropout", "float", 0.0, 0.5),
+    H("layers", "int", 1, 8),
+    H("units", "int", 16, 512),
+    H("optimizer", "categorical", choices=["adam", "sgd", "rmsprop"]),
+]
+
+
+def trivial(p: dict[str, Any]) -> float:
+    return 0.0
+
+
+def optuna_objective(trial: Any) -> float:
+    trial.suggest_float("lr", 1e-5, 1e-1, log=True)
+    trial.suggest_float("wd", 1e-6, 1e-2, log=True)
+    trial.suggest_float("momentum", 0.0, 0.99)
+    trial.suggest_float("dropout", 0.0, 0.5)
+    trial.suggest_int("layers", 1, 8)
+    trial.suggest_int("units", 16, 512)
+    trial.suggest_categorical("optimizer", ["adam", "sgd", "rmsprop"])
+    return 0.0
+
+
+def _peak_bytes() -> int:
+    # ru_maxrss is KiB on Linux, bytes on macOS.
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024
+
+
+def child(case: str, n: int, path: str | None) -> dict[str, float]:
+    """Run one case in this (child) process; seconds and peak-memory growth."""
+    if case.startswith("optuna"):
+        import optuna
+
+        optuna.logging.set_verbosity(logging.WARNING)
+    url = f"sqlite:///{path}" if path else None
+    base = _peak_bytes()
+    start = time.perf_counter()
+    if case.startswith("hptune"):
+        study = hptune.create_study(SPACE, "random", seed=0, storage=url, study_name="bench")
+        study.optimize(trivial, n_trials=n, show_progress=False)
+        assert len(study.trials) == n
+    else:
+        import optuna
+
+        o = optuna.create_study(
+            storage=url, sampler=optuna.samplers.RandomSampler(seed=0), study_name="bench"
+        )
+        o.optimize(optuna_objective, n_trials=n)
+        assert len(o.trials) == n
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "memory": float(_peak_bytes() - base)}
+
+
+def run_child(case: str, n: int, sqlite: bool) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        args = [sys.executable, __file__, "--child", case, "--n", str(n)]
+        if sqlite:
+            args += ["--path", os.path.join(tmp, "bench.db")]
+        out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
+    result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sqlite-trials", type=int, default=2000)
+    parser.add_argument("--optuna-sqlite-trials", type=int, default=2000)
+    parser.add_argument("--memory-trials", type=int, default=100_000)
+    parser.add_argument("--optuna-memory-trials", type=int, default=10_000)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--path", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(args.child, args.n, args.path)))
+        return
+
+    n_h, n_o = args.sqlite_trials, args.optuna_sqlite_trials
+    h = run_child("hptune-sqlite", n_h, sqlite=True)
+    o = run_child("optuna-sqlite", n_o, sqlite=True)
+    us_h, us_o = h["seconds"] / n_h * 1e6, o["seconds"] / n_o * 1e6
+    print(f"SQLite storage, random sampler, 7 params (hptune {n_h:,} trials, Optuna {n_o:,})\n")
+    print(
+        table(
+            ["storage", "hptune us/trial", "Optuna us/trial", "Optuna/hptune"],
+            [["SQLite file", us_h, us_o, f"{us_o / us_h:.0f}x"]],
+        )
+    )
+
+    m_h, m_o = args.memory_trials, args.optuna_memory_trials
+    hm = run_child("hptune-memory", m_h, sqlite=False)
+    om = run_child("optuna-memory", m_o, sqlite=False)
+    scale = m_h / m_o
+    o_sec, o_mem = om["seconds"] * scale, om["memory"] * scale
+    print(f"\nIn memory, {m_h:,} random-search trials (Optuna run at {m_o:,}, scaled x{scale:g})\n")
+    print(
+        table(
+            ["library", "seconds", "us/trial", "peak memory growth MB", "bytes/trial"],
+            [
+                [
+                    "hptune",
+                    hm["seconds"],
+                    hm["seconds"] / m_h * 1e6,
+                    hm["memory"] / 1e6,
+                    hm["memory"] / m_h,
+                ],
+                ["Optuna (extrapolated)", o_sec, o_sec / m_h * 1e6, o_mem / 1e6, o_mem / m_h],
+                [
+                    "Optuna/hptune",
+                    f"{o_sec / hm['seconds']:.0f}x",
+                    "",
+                    f"{o_mem / max(hm['memory'], 1.0):.0f}x",
+                    "",
+                ],
+            ],
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
