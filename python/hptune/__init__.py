@@ -12,7 +12,7 @@ from hptune._errors import (
 )
 from hptune.samplers import GridSampler, RandomSampler, Sampler, SobolSampler
 from hptune.space import HyperparameterSpace, SearchSpace
-from hptune.storage import InMemoryStorage, Storage
+from hptune.storage import InMemoryStorage, SQLiteStorage, Storage
 from hptune.study import Study, create_study, load_study
 from hptune.trial import HyperparameterConfig, Trial, TrialRecord, TrialState
 from hptune.tuners import (
@@ -37,6 +37,7 @@ __all__ = [
     "OutOfRangeError",
     "RandomSampler",
     "RandomSearchTuner",
+    "SQLiteStorage",
     "Sampler",
     "SearchSpace",
     "SobolSampler",

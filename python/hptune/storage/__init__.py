@@ -5,8 +5,9 @@ from __future__ import annotations
 from hptune._errors import InvalidArgumentError
 from hptune.storage._base import Storage, StudyMeta
 from hptune.storage._memory import InMemoryStorage
+from hptune.storage._sqlite import SQLiteStorage
 
-__all__ = ["InMemoryStorage", "Storage", "StudyMeta", "get_storage"]
+__all__ = ["InMemoryStorage", "SQLiteStorage", "Storage", "StudyMeta", "get_storage"]
 
 
 def get_storage(storage: Storage | str | None) -> Storage:
