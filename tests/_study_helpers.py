@@ -44,3 +44,10 @@ def reporting(trial: Any) -> float:
         if trial.should_prune():
             raise hptune.TrialPruned()
     return float(x)
+
+
+def announces_then_hangs(params: dict[str, Any]) -> float:
+    """Prints a line (the test waits for it) and sleeps until killed."""
+    print("started", flush=True)
+    time.sleep(60)
+    return float(params["x"])

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import signal
+import subprocess
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -236,3 +239,36 @@ def test_bad_arguments() -> None:
     with pytest.raises(hptune.InvalidArgumentError, match="trial_timeout"):
         study.optimize(helpers.square, n_trials=2, trial_timeout=0)
     assert study.trials == []
+
+
+INTERRUPTED_STUDY = """
+import sys
+sys.path.insert(0, sys.argv[2])
+import hptune, _study_helpers as h
+study = hptune.create_study(h.SPACE, seed=1, storage=sys.argv[1], study_name="int")
+study.optimize(h.announces_then_hangs, n_trials=100, n_jobs=2, executor="process")
+print("interrupted", study.interrupted, flush=True)
+"""
+
+
+def test_ctrl_c_stops_process_workers_and_fails_their_trials(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'int.db'}"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", INTERRUPTED_STUDY, url, str(Path(__file__).parent)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "started"
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0
+    assert "interrupted True" in out
+    trials = hptune.load_study(study_name="int", storage=url).trials
+    assert 1 <= len(trials) <= 2
+    for t in trials:
+        assert t.state is TrialState.FAILED
+        assert "KeyboardInterrupt" in (t.error or "")

@@ -225,3 +225,8 @@ class InMemoryStorage(Storage):
         :meth:`pop_enqueued`)."""
         with self._lock:
             return self._get(study).queue
+
+    def trial_states(self, study: str) -> dict[int, TrialState]:
+        # Pruners call this on every judged report: no records built.
+        with self._lock:
+            return dict(enumerate(self._get(study).states))
