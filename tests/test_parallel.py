@@ -272,3 +272,28 @@ def test_ctrl_c_stops_process_workers_and_fails_their_trials(tmp_path: Path) -> 
     for t in trials:
         assert t.state is TrialState.FAILED
         assert "KeyboardInterrupt" in (t.error or "")
+
+
+def test_threads_share_an_sqlite_study(tmp_path: Path) -> None:
+    # Each worker thread reports through its own SQLite connection.
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    study = hptune.create_study(SPACE, seed=3, storage=url, pruner=MedianPruner(n_startup_trials=2))
+    study.optimize(helpers.reporting, n_trials=16, n_jobs=2, executor="thread")
+    trials = hptune.load_study(study_name=study.name, storage=url).trials
+    assert len(trials) == 16
+    assert any(t.state is TrialState.PRUNED for t in trials)
+    assert all(t.intermediate_values for t in trials)
+
+
+def test_worker_that_cannot_reach_the_storage_still_runs(tmp_path: Path) -> None:
+    from hptune._parallel import TrialTask, run_task
+
+    # The file exists but holds no such study: as on a Ray node with its own /tmp.
+    url = f"sqlite:///{tmp_path / 'elsewhere.db'}"
+    hptune.SQLiteStorage(url).close()
+    task = TrialTask(
+        helpers.reporting, 0, {"x": 0.5}, True, "missing", True, url, MedianPruner(), (Exception,)
+    )
+    outcome = run_task(task)
+    assert outcome.state is TrialState.COMPLETE
+    assert outcome.intermediate_values == {s: 0.5 * s for s in range(6)}

@@ -147,21 +147,44 @@ class WorkerTrial:
         self.pruner = task.pruner
         self._study: _WorkerStudy | None = None
         if task.storage_url is not None:
-            storage = _open_storage(task.storage_url)
-            self._study = _WorkerStudy(storage, task.study_name, task.maximize)
+            try:
+                storage = _open_storage(task.storage_url)
+            except HptuneError as exc:
+                self._detach(exc)
+            else:
+                self._study = _WorkerStudy(storage, task.study_name, task.maximize)
+
+    def _detach(self, exc: BaseException) -> None:
+        # A worker that cannot reach the storage (another machine, a file it cannot open, or
+        # the parent already ended the trial) still runs the trial: its reports go back with
+        # the result and the parent records them, or ignores them if the trial is over.
+        logger.warning(
+            "trial %d: the worker cannot use the study's storage (%s); reports go back with "
+            "the result and the trial is not pruned",
+            self.number,
+            exc,
+        )
+        self._study = None
 
     def report(self, value: float, step: int) -> None:
         """Record an intermediate value (in the study's storage, when the worker reaches it)."""
         v = _checked_report(value, step)
         self.intermediate_values[step] = v
         if self._study is not None:
-            self._study.storage.report(self._study.name, self.number, step, v)
+            try:
+                self._study.storage.report(self._study.name, self.number, step, v)
+            except HptuneError as exc:
+                self._detach(exc)
 
     def should_prune(self) -> bool:
         """The study's pruner's verdict; always False without a shared storage."""
         if self.pruner is None or self._study is None or not self.intermediate_values:
             return False
-        return bool(self.pruner.prune(self._study, self))
+        try:
+            return bool(self.pruner.prune(self._study, self))
+        except HptuneError as exc:
+            self._detach(exc)
+            return False
 
     def set_user_attr(self, key: str, value: Any) -> None:
         """Attach a value to the trial (sent back with the result; must pickle)."""
