@@ -51,3 +51,13 @@ def announces_then_hangs(params: dict[str, Any]) -> float:
     print("started", flush=True)
     time.sleep(60)
     return float(params["x"])
+
+
+def reports_never_checks(trial: Any) -> float:
+    """Reports x at 4 steps and never asks should_prune(); trials with x >= 0.5 then hang."""
+    x = trial.params["x"]
+    for step in range(4):
+        trial.report(x, step)
+    if x >= 0.5:
+        time.sleep(60)
+    return float(x)

@@ -297,3 +297,29 @@ def test_worker_that_cannot_reach_the_storage_still_runs(tmp_path: Path) -> None
     outcome = run_task(task)
     assert outcome.state is TrialState.COMPLETE
     assert outcome.intermediate_values == {s: 0.5 * s for s in range(6)}
+
+
+def test_parent_prunes_remote_trials_that_never_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hptune._parallel as parallel
+
+    monkeypatch.setattr(parallel, "_PRUNE_GRACE", 0.1)
+    url = f"sqlite:///{tmp_path / 'pp.db'}"
+    study = hptune.create_study(
+        SPACE, maximize=False, seed=1, storage=url, pruner=MedianPruner(n_startup_trials=1)
+    )
+    # The two enqueued trials complete; the others with x >= 0.5 hang after reporting values
+    # worse than the completed trials' median, so only the parent's pruning can end them.
+    study.enqueue({"x": 0.1})
+    study.enqueue({"x": 0.2})
+    study.optimize(
+        helpers.reports_never_checks, n_trials=6, n_jobs=2, executor="process", trial_timeout=30
+    )
+    for t in study.trials:
+        if t.params["x"] >= 0.5:
+            assert t.state is TrialState.PRUNED, t
+            assert t.intermediate_values
+        else:
+            assert t.state is TrialState.COMPLETE
+    assert any(t.state is TrialState.PRUNED for t in study.trials)

@@ -65,3 +65,26 @@ def test_timeout_cancels_the_ray_task(local_ray: Any) -> None:
     for t in hung:
         assert t.state is TrialState.FAILED
         assert "trial timeout" in (t.error or "")
+
+
+def test_pruned_ray_tasks_are_cancelled(
+    local_ray: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hptune._parallel as parallel
+
+    monkeypatch.setattr(parallel, "_PRUNE_GRACE", 0.1)
+    url = f"sqlite:///{tmp_path / 'cancel.db'}"
+    study = hptune.create_study(
+        helpers.SPACE, maximize=False, seed=1, storage=url, pruner=MedianPruner(n_startup_trials=1)
+    )
+    study.enqueue({"x": 0.1})
+    study.enqueue({"x": 0.2})
+    # Trials with x >= 0.5 hang after reporting and never ask should_prune(): only the parent's
+    # verdict and ray.cancel end them (the 30 s timeout would fail them instead).
+    with RayExecutor(max_workers=2) as executor:
+        study.optimize(
+            helpers.reports_never_checks, n_trials=6, executor=executor, trial_timeout=30
+        )
+    for t in study.trials:
+        expected = TrialState.PRUNED if t.params["x"] >= 0.5 else TrialState.COMPLETE
+        assert t.state is expected

@@ -67,6 +67,9 @@ Catch = type[BaseException] | tuple[type[BaseException], ...]
 
 # Longest the parent blocks without looking at deadlines and Ctrl-C.
 _MAX_WAIT = 1.0
+# How long a remote trial the parent judged prunable may go on, to prune itself (cheap: its
+# worker stays up) before the parent cancels it (a killed worker has to be replaced).
+_PRUNE_GRACE = 2.0
 
 
 class WorkerDiedError(HptuneError):
@@ -562,6 +565,8 @@ def _backend(study: Study, objective: Objective, executor: Any, k: int) -> _Back
 class _Job:
     trial: Trial
     deadline: float | None
+    seen: tuple[int, int] = (0, 0)
+    prune_at: float | None = None
 
 
 def _tell_outcome(study: Study, trial: Trial, outcome: TrialOutcome) -> TrialRecord:
@@ -630,6 +635,28 @@ def run_parallel(
             logger.warning("trial %d failed: %s", record.number, record.error)
         study.after_trial(record, stop, callbacks, progress)
 
+    # Remote workers report to a shared storage; the parent judges their reports too, so an
+    # objective that reports but never asks should_prune() is still pruned (its task cancelled,
+    # e.g. ray.cancel), and a worker that is busy between reports is stopped.
+    parent_prunes = not backend.in_process and url is not None and study.pruner is not None
+
+    def watch_pruning(job: _Job) -> bool:
+        """True once a remote trial judged prunable has had its grace to prune itself."""
+        if job.prune_at is not None:
+            return time.monotonic() >= job.prune_at
+        trial = job.trial
+        values = study.storage.get_trial(study.name, trial.number).intermediate_values
+        # Judge again when the trial reported more, or when other trials finished (the
+        # pruner's reference moved); not on every poll.
+        seen = (len(values), stop.n_done)
+        if not values or seen == job.seen:
+            return False
+        job.seen = seen
+        trial.intermediate_values.update(values)
+        if study._should_prune(trial):
+            job.prune_at = time.monotonic() + _PRUNE_GRACE
+        return False
+
     abandon = False
     try:
         while True:
@@ -647,13 +674,25 @@ def run_parallel(
                     jobs[submit(trial)] = _Job(trial, deadline)
             if not jobs:
                 break
-            deadlines = [j.deadline for j in jobs.values() if j.deadline is not None]
+            deadlines = [
+                t for j in jobs.values() for t in (j.deadline, j.prune_at) if t is not None
+            ]
             wait_for = _MAX_WAIT
             if deadlines:
                 wait_for = min(wait_for, max(0.0, min(deadlines) - time.monotonic()))
             done, _ = wait(list(jobs), timeout=wait_for, return_when=FIRST_COMPLETED)
             for fut in sorted(done, key=lambda f: jobs[f].trial.number):
                 finish(fut, jobs.pop(fut))
+            if parent_prunes:
+                for fut, job in list(jobs.items()):
+                    if not fut.done() and watch_pruning(job):
+                        del jobs[fut]
+                        backend.stop(fut)
+                        record = study.tell(job.trial, state=TrialState.PRUNED)
+                        logger.info(
+                            "trial %d pruned by the study (its task cancelled)", record.number
+                        )
+                        study.after_trial(record, stop, callbacks, progress)
             now = time.monotonic()
             for fut, job in list(jobs.items()):
                 if job.deadline is None or now < job.deadline or fut.done():
