@@ -16,7 +16,11 @@ Workers come in two kinds:
   URL (SQLite), the worker opens it: reports are durable as they happen and ``should_prune``
   compares against every other worker. With an in-memory storage a worker cannot reach the
   study, so its reports come back with the result and ``should_prune`` is always False: prune in
-  threads, or use SQLite.
+  threads, or use SQLite. With a shared storage and a pruner the parent also judges remote
+  trials from their stored reports; one judged prunable gets ``_PRUNE_GRACE`` seconds to stop
+  itself, then its task is cancelled (a worker process killed, ``ray.cancel`` on Ray) and the
+  trial recorded as pruned, with its reports. So an objective that reports but never asks
+  ``should_prune`` is still pruned.
 
 ``trial_timeout``: a trial running longer is marked failed. A process worker is killed (and
 replaced); an executor's future is cancelled (Ray: ``ray.cancel``); a thread cannot be stopped
