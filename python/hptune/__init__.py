@@ -10,14 +10,16 @@ from hptune._errors import (
     StorageError,
     TrialPruned,
 )
+from hptune.agents import OptimizationAgentHyperparameterTuner, RLHyperparameterTuner
 from hptune.samplers import GridSampler, RandomSampler, Sampler, SobolSampler
-from hptune.space import HyperparameterSpace, SearchSpace
+from hptune.space import HyperparameterSpace, LessThan, SearchSpace
 from hptune.storage import InMemoryStorage, Storage
 from hptune.study import Study, create_study, load_study
 from hptune.trial import HyperparameterConfig, Trial, TrialRecord, TrialState
 from hptune.tuners import (
     GridSearchTuner,
     HyperparameterTuner,
+    MethodTuner,
     RandomSearchTuner,
     SobolSearchTuner,
     TuningResult,
@@ -33,8 +35,12 @@ __all__ = [
     "HyperparameterTuner",
     "InMemoryStorage",
     "InvalidArgumentError",
+    "LessThan",
+    "MethodTuner",
     "NumericalError",
+    "OptimizationAgentHyperparameterTuner",
     "OutOfRangeError",
+    "RLHyperparameterTuner",
     "RandomSampler",
     "RandomSearchTuner",
     "Sampler",

@@ -47,6 +47,18 @@ class TuningResult:
         return self._trials
 
     @property
+    def agent_name(self) -> str | None:
+        """The agent a preset tuner tuned, if any."""
+        value = self.metadata.get("agent_name")
+        return None if value is None else str(value)
+
+    @property
+    def algorithm(self) -> str | None:
+        """The preset (RL algorithm or ``"optimization_agent"``), if any."""
+        value = self.metadata.get("algorithm")
+        return None if value is None else str(value)
+
+    @property
     def best_score(self) -> float:
         """Score of the best trial."""
         return self.best_config.score
@@ -292,3 +304,29 @@ class GridSearchTuner(HyperparameterTuner):
         """Number of grid points."""
         self.create_study()
         return self._sampler.grid.size
+
+
+class MethodTuner(HyperparameterTuner):
+    """A tuner for any method by name (``"random"``, ``"sobol"``, ``"grid"``, ``"bayesian"``,
+    ``"tpe"``), with that method's options (e.g. ``acquisition="ei"`` for ``"bayesian"``)."""
+
+    def __init__(
+        self,
+        search_space: SearchSpaceLike,
+        objective_function: Callable[..., Any],
+        maximize: bool = True,
+        n_trials: int | None = 100,
+        seed: int | None = None,
+        *,
+        method: str = "random",
+        method_options: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(search_space, objective_function, maximize, n_trials, seed, **kwargs)
+        from hptune.samplers import make_sampler
+
+        self.method = str(method).lower()
+        self._sampler = make_sampler(self.method, seed=seed, **(method_options or {}))
+
+    def make_sampler(self) -> Sampler:
+        return self._sampler
