@@ -24,6 +24,7 @@ from hptune.tuners import (
     SobolSearchTuner,
     TuningResult,
 )
+from hptune.validation import ValidationReport, validate
 
 __all__ = [
     "AllTrialsFailedError",
@@ -55,7 +56,9 @@ __all__ = [
     "TrialRecord",
     "TrialState",
     "TuningResult",
+    "ValidationReport",
     "__version__",
     "create_study",
     "load_study",
+    "validate",
 ]
