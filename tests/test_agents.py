@@ -56,9 +56,9 @@ def test_unknown_algorithm_and_method_list_the_valid_ones() -> None:
     tuner = RLHyperparameterTuner("a")
     with pytest.raises(hptune.InvalidArgumentError, match="allowed: q_learning, ppo, dqn"):
         tuner.tune_rl_model("a2c", mean_of, n_trials=1)
-    with pytest.raises(hptune.InvalidArgumentError, match="allowed: .*'random'"):
+    with pytest.raises(hptune.InvalidArgumentError, match=r"allowed: .*'random'"):
         tuner.tune_rl_model("ppo", mean_of, method="annealing", n_trials=1)
-    with pytest.raises(hptune.InvalidArgumentError, match="allowed: .*'grid'"):
+    with pytest.raises(hptune.InvalidArgumentError, match=r"allowed: .*'grid'"):
         OptimizationAgentHyperparameterTuner().tune_optimization_agent(
             mean_of, method="magic", n_trials=1
         )
