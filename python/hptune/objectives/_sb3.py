@@ -42,6 +42,14 @@ _PPO_KEYS = {
     "entropy_coef": "ent_coef",
 }
 _DQN_KEYS = ("learning_rate", "gamma", "epsilon", "epsilon_decay", "target_update_frequency")
+_DQN_SB3_KEYS = (
+    "learning_rate",
+    "gamma",
+    "exploration_initial_eps",
+    "exploration_final_eps",
+    "exploration_fraction",
+    "target_update_interval",
+)
 
 
 def _algorithm(algorithm: str) -> Algorithm:
@@ -209,6 +217,12 @@ class SB3Objective:
         self.policy = policy
         self.episode_steps = episode_steps
         self.model_kwargs = dict(model_kwargs or {})
+        tuned = set(_PPO_KEYS.values()) if self.algorithm == "ppo" else set(_DQN_SB3_KEYS)
+        clash = sorted(set(self.model_kwargs) & (tuned | {"seed", "verbose", "policy", "env"}))
+        if clash:
+            raise InvalidArgumentError(
+                f"model_kwargs {clash} are set by the objective; tune them or drop them"
+            )
 
     def __repr__(self) -> str:
         return (
