@@ -11,23 +11,34 @@ from hptune._errors import (
     TrialPruned,
 )
 from hptune.agents import OptimizationAgentHyperparameterTuner, RLHyperparameterTuner
-from hptune.samplers import GridSampler, RandomSampler, Sampler, SobolSampler
+from hptune.samplers import (
+    BayesianSampler,
+    GridSampler,
+    RandomSampler,
+    Sampler,
+    SobolSampler,
+    TPESampler,
+)
 from hptune.space import HyperparameterSpace, LessThan, SearchSpace
 from hptune.storage import InMemoryStorage, Storage
 from hptune.study import Study, create_study, load_study
 from hptune.trial import HyperparameterConfig, Trial, TrialRecord, TrialState
 from hptune.tuners import (
+    BayesianOptimizationTuner,
     GridSearchTuner,
     HyperparameterTuner,
     MethodTuner,
     RandomSearchTuner,
     SobolSearchTuner,
+    TPETuner,
     TuningResult,
 )
 from hptune.validation import ValidationReport, validate
 
 __all__ = [
     "AllTrialsFailedError",
+    "BayesianOptimizationTuner",
+    "BayesianSampler",
     "GridSampler",
     "GridSearchTuner",
     "HptuneError",
@@ -52,6 +63,8 @@ __all__ = [
     "StorageError",
     "Study",
     "Trial",
+    "TPESampler",
+    "TPETuner",
     "TrialPruned",
     "TrialRecord",
     "TrialState",
