@@ -5,6 +5,8 @@
 
 pub mod error;
 pub mod grid;
+pub mod linalg;
+pub mod optim;
 pub mod rng;
 pub mod sampling;
 pub mod space;
