@@ -3,6 +3,7 @@
 //! Everything works on a normalised unit-cube encoding of a search space ([`space`]); samplers
 //! return unit points or decoded values as flat row-major `Vec<f64>` buffers.
 
+pub mod acquisition;
 pub mod error;
 pub mod gp;
 pub mod grid;
