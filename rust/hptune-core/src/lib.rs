@@ -4,6 +4,7 @@
 //! return unit points or decoded values as flat row-major `Vec<f64>` buffers.
 
 pub mod acquisition;
+pub mod bo;
 pub mod error;
 pub mod gp;
 pub mod grid;
