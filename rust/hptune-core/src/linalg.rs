@@ -78,6 +78,21 @@ pub fn axpy(alpha: f64, x: &[f64], y: &mut [f64]) {
     }
 }
 
+/// `y += c[0] x0 + c[1] x1 + c[2] x2 + c[3] x3`: one pass over `y` for four updates.
+#[inline]
+fn axpy4(c: [f64; 4], x0: &[f64], x1: &[f64], x2: &[f64], x3: &[f64], y: &mut [f64]) {
+    let n = y.len();
+    let (x0, x1, x2, x3) = (&x0[..n], &x1[..n], &x2[..n], &x3[..n]);
+    for k in 0..n {
+        y[k] += (c[0] * x0[k] + c[1] * x1[k]) + (c[2] * x2[k] + c[3] * x3[k]);
+    }
+}
+
+/// Columns per block in multi-RHS solves: the rows being swept (`n x block`) stay in L2.
+fn column_block(n: usize) -> usize {
+    ((32_768 / n.max(1)) & !7).clamp(16, 512)
+}
+
 /// Lower Cholesky factor of a symmetric positive-definite matrix, with the jitter that was
 /// needed to make the factorisation succeed.
 #[derive(Debug, Clone)]
@@ -195,20 +210,24 @@ impl Cholesky {
     pub fn solve_lower_many(&self, b: &mut [f64], m: usize) {
         let n = self.n;
         debug_assert_eq!(b.len(), n * m);
-        // Column blocks keep the rows being swept resident in cache.
-        const BLOCK: usize = 64;
+        let block = column_block(n);
         let mut c0 = 0;
         while c0 < m {
-            let c1 = (c0 + BLOCK).min(m);
+            let c1 = (c0 + block).min(m);
             for i in 0..n {
                 let (done, rest) = b.split_at_mut(i * m);
                 let bi = &mut rest[c0..c1];
                 let li = &self.l[i * n..i * n + i + 1];
-                for j in 0..i {
-                    let lij = li[j];
-                    if lij != 0.0 {
-                        axpy(-lij, &done[j * m + c0..j * m + c1], bi);
-                    }
+                let row = |j: usize| &done[j * m + c0..j * m + c1];
+                let mut j = 0;
+                while j + 4 <= i {
+                    let c = [-li[j], -li[j + 1], -li[j + 2], -li[j + 3]];
+                    axpy4(c, row(j), row(j + 1), row(j + 2), row(j + 3), bi);
+                    j += 4;
+                }
+                while j < i {
+                    axpy(-li[j], row(j), bi);
+                    j += 1;
                 }
                 let inv = 1.0 / li[i];
                 for v in bi.iter_mut() {
@@ -243,33 +262,55 @@ impl Cholesky {
     #[must_use]
     pub fn inverse(&self) -> Vec<f64> {
         let n = self.n;
-        // M = L^{-1} is lower triangular; row i of M only needs rows j < i.
+        // M = L^{-1} is lower triangular; row i of M combines rows j < i, each supported on
+        // 0..=j, four at a time over their common support.
         let mut m = vec![0.0; n * n];
         for i in 0..n {
             let (done, rest) = m.split_at_mut(i * n);
             let mi = &mut rest[..n];
             mi[i] = 1.0;
             let li = &self.l[i * n..i * n + i];
-            for j in 0..i {
-                let lij = li[j];
-                if lij != 0.0 {
-                    axpy(-lij, &done[j * n..j * n + j + 1], &mut mi[..=j]);
+            let mut j = 0;
+            while j + 4 <= i {
+                let c = [-li[j], -li[j + 1], -li[j + 2], -li[j + 3]];
+                let r = |b: usize| &done[(j + b) * n..(j + b) * n + j + 1];
+                axpy4(c, r(0), r(1), r(2), r(3), &mut mi[..=j]);
+                for b in 1..4 {
+                    let rb = &done[(j + b) * n..(j + b) * n + j + b + 1];
+                    for k in j + 1..=j + b {
+                        mi[k] += c[b] * rb[k];
+                    }
                 }
+                j += 4;
+            }
+            while j < i {
+                axpy(-li[j], &done[j * n..j * n + j + 1], &mut mi[..=j]);
+                j += 1;
             }
             let inv = 1.0 / self.l[i * n + i];
             for v in &mut mi[..=i] {
                 *v *= inv;
             }
         }
-        // A^{-1} = M^T M, accumulated as outer products of the rows of M (lower half only).
+        // A^{-1} = M^T M: row a (lower part 0..=a) is sum over k >= a of M[k][a] M[k][0..=a].
         let mut out = vec![0.0; n * n];
-        for k in 0..n {
-            let mk = &m[k * n..k * n + k + 1];
-            for a in 0..=k {
-                let mka = mk[a];
-                if mka != 0.0 {
-                    axpy(mka, &mk[..=a], &mut out[a * n..a * n + a + 1]);
-                }
+        for a in 0..n {
+            let oa = &mut out[a * n..a * n + a + 1];
+            let r = |k: usize| &m[k * n..k * n + a + 1];
+            let mut k = a;
+            while k + 4 <= n {
+                let c = [
+                    m[k * n + a],
+                    m[(k + 1) * n + a],
+                    m[(k + 2) * n + a],
+                    m[(k + 3) * n + a],
+                ];
+                axpy4(c, r(k), r(k + 1), r(k + 2), r(k + 3), oa);
+                k += 4;
+            }
+            while k < n {
+                axpy(m[k * n + a], r(k), oa);
+                k += 1;
             }
         }
         for a in 0..n {

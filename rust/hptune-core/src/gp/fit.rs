@@ -6,7 +6,10 @@
 //! `-ln p(y | theta) = y^T alpha / 2 + ln det K / 2 + n ln(2 pi) / 2` and the exact gradient
 //! `-d ln p(y | theta) / d theta_i = -tr(W dK / d theta_i) / 2`.
 //! Priors (densities of the log-parameters, up to constants):
-//! - `ln l_j ~ Normal(sqrt 2 + ln(d) / 2, sqrt 3)`: dimension-scaled log-normal lengthscales.
+//! - lengthscales: `-0.1 (u + 1 / u)` with `u = l0^2 / l_j^2`, a soft well around `l0` that
+//!   falls off exponentially on both sides in log space (Optuna's GP prior on inverse squared
+//!   lengthscales, with `l0 = 1` in up to 8 dims and growing like `sqrt d` beyond, since typical
+//!   distances in the unit cube grow so; Hvarfner et al., 2024).
 //! - `s_f^2`: Gamma(2, 1) shape on the value (`ln s_f^2 - s_f^2`), mode 1 for standardised `y`.
 //! - `s_n^2`: Gamma(1.1, 30) shape on the value (`0.1 ln s_n^2 - 30 s_n^2`), favouring little
 //!   noise without forbidding it.
@@ -15,12 +18,11 @@
 //! stored dimension-major (`d x P`, `P = n (n - 1) / 2` pairs `(a, b)` with `b < a` in row order):
 //! every evaluation is then a few passes over contiguous arrays plus one Cholesky and inverse.
 
-use super::kernel::{Hyper, MIN_NOISE, lengthscale_prior_mean, matern52};
+use super::kernel::{Hyper, MIN_NOISE, lengthscale_prior_centre, matern52};
 use crate::linalg::{Cholesky, dot};
 use crate::optim::{LbfgsOptions, minimize_bounded};
 
 const LN_2PI: f64 = 1.837_877_066_409_345_5;
-const LENGTHSCALE_PRIOR_SD: f64 = 1.732_050_807_568_877_2;
 /// Box for `ln l`: lengthscales from 0.005 to 200 unit-cube widths.
 const LOG_LENGTHSCALE_BOUNDS: (f64, f64) = (-5.3, 5.3);
 /// Box for `ln s_f^2` in standardised units.
@@ -129,13 +131,16 @@ pub fn neg_log_posterior(data: &FitData, theta: &[f64], grad: &mut [f64]) -> f64
     grad[d] = -(sf * dot(&w_off, &corr) + 0.5 * sf * w_diag_sum);
     grad[d + 1] = -0.5 * sn * w_diag_sum;
     // Priors.
-    let mu = lengthscale_prior_mean(d);
-    let var = LENGTHSCALE_PRIOR_SD * LENGTHSCALE_PRIOR_SD;
+    let log_l0 = lengthscale_prior_centre(d).ln();
     let mut neg_prior = 0.0;
     for j in 0..d {
-        let z = theta[j] - mu;
-        neg_prior += 0.5 * z * z / var;
-        grad[j] += z / var;
+        // With u = l0^2 / l^2: 0.1 (u + 1 / u) = 0.2 cosh(2 (ln l - ln l0)).
+        let (a, b) = (
+            (2.0 * (theta[j] - log_l0)).exp(),
+            (-2.0 * (theta[j] - log_l0)).exp(),
+        );
+        neg_prior += 0.1 * (a + b);
+        grad[j] += 0.2 * (a - b);
     }
     neg_prior += -(theta[d] - sf);
     grad[d] += -(1.0 - sf);

@@ -22,12 +22,12 @@ pub struct Hyper {
 pub const MIN_NOISE: f64 = 1e-6;
 
 impl Hyper {
-    /// The starting point used without a warm start: the lengthscale prior's median, unit
+    /// The starting point used without a warm start: the lengthscale prior's centre, unit
     /// signal variance, small noise.
     #[must_use]
     pub fn default_for(d: usize) -> Self {
         Self {
-            log_lengthscale: vec![lengthscale_prior_mean(d); d],
+            log_lengthscale: vec![lengthscale_prior_centre(d).ln(); d],
             log_signal: 0.0,
             log_noise: (1e-3f64).ln(),
         }
@@ -77,11 +77,12 @@ impl Hyper {
     }
 }
 
-/// Mean of the log-normal lengthscale prior, `sqrt 2 + ln(d) / 2` (Hvarfner et al., 2024): longer
-/// lengthscales in more dimensions keep the model from interpolating noise in high `d`.
+/// Centre `l0` of the lengthscale prior: 1 in up to 8 dimensions, then `sqrt(d / 8)`, so the
+/// prior keeps pace with typical distances in the unit cube (Hvarfner et al., 2024, on why
+/// high-dimensional BO needs lengthscales that grow like `sqrt d`).
 #[must_use]
-pub fn lengthscale_prior_mean(d: usize) -> f64 {
-    std::f64::consts::SQRT_2 + 0.5 * (d.max(1) as f64).ln()
+pub fn lengthscale_prior_centre(d: usize) -> f64 {
+    (d.max(8) as f64 / 8.0).sqrt()
 }
 
 /// Matern-5/2 correlation and its derivative with respect to `s = r^2`.
