@@ -192,6 +192,8 @@ pub fn optimize_acquisition(
         memory: 6,
         pg_tol: 1e-7,
         f_tol: 1e-9,
+        f_abs_tol: 0.0,
+        initial_step: 0.1,
     };
     let mut grad = vec![0.0; d];
     for start in starts.chunks_exact(d) {

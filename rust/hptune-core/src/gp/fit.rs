@@ -207,19 +207,26 @@ pub fn fit_hyperparameters(
             *best = Some((f, t));
         }
     };
-    let run = |start: &[f64], iters: usize, obj: &mut dyn FnMut(&[f64], &mut [f64]) -> f64| {
+    // Decreases below a few thousandths of a nat do not change the posterior in any way that
+    // matters; a warm start is already close, so its first step is short.
+    let run = |start: &[f64],
+               iters: usize,
+               initial_step: f64,
+               obj: &mut dyn FnMut(&[f64], &mut [f64]) -> f64| {
         let opts = LbfgsOptions {
             max_iter: iters,
             max_eval: 2 * iters + 5,
             memory: 8,
             pg_tol: 1e-4,
             f_tol: 1e-9,
+            f_abs_tol: 2e-3,
+            initial_step,
         };
         minimize_bounded(obj, start, &lo, &hi, &opts)
     };
     let warm = warm.filter(|h| h.dim() == d && h.is_finite());
     let run_default = if let Some(h) = warm {
-        let r = run(&h.to_theta(), options.warm_max_iter, &mut objective);
+        let r = run(&h.to_theta(), options.warm_max_iter, 0.1, &mut objective);
         let f_default = objective(&default_theta, &mut grad);
         let rerun = f_default < r.f;
         consider(r.f, r.x, &mut best);
@@ -228,7 +235,7 @@ pub fn fit_hyperparameters(
         true
     };
     if run_default {
-        let r = run(&default_theta, options.max_iter, &mut objective);
+        let r = run(&default_theta, options.max_iter, 1.0, &mut objective);
         consider(r.f, r.x, &mut best);
     }
     match best {

@@ -22,6 +22,10 @@ pub struct LbfgsOptions {
     pub pg_tol: f64,
     /// Stop when the relative decrease of `f` in one iteration is below this.
     pub f_tol: f64,
+    /// Stop when the absolute decrease of `f` in one iteration is below this.
+    pub f_abs_tol: f64,
+    /// Length (inf-norm) of the first step, taken before there is any curvature information.
+    pub initial_step: f64,
 }
 
 impl Default for LbfgsOptions {
@@ -32,6 +36,8 @@ impl Default for LbfgsOptions {
             memory: 8,
             pg_tol: 1e-6,
             f_tol: 1e-10,
+            f_abs_tol: 0.0,
+            initial_step: 1.0,
         }
     }
 }
@@ -209,7 +215,7 @@ where
         g.copy_from_slice(&g_new);
         let moved = fx - f_new;
         fx = f_new;
-        if rel < options.f_tol || moved == 0.0 {
+        if rel < options.f_tol || moved <= options.f_abs_tol {
             break;
         }
     }
