@@ -24,7 +24,7 @@ use crate::space::Space;
 /// Tuning knobs of [`suggest`]; the defaults are what the samplers use.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BoOptions {
-    /// Acquisition function (default LogEI).
+    /// Acquisition function (default `LogEI`).
     pub acquisition: Acquisition,
     /// Size of the quasi-random candidate sweep (default 512; reduced automatically for large
     /// `n`, where each candidate costs `O(n^2)`).
@@ -262,12 +262,11 @@ pub fn suggest(
         };
         let stream = crate::rng::mix(crate::rng::mix(seed, STREAM_ACQ), s as u64);
         let found = optimize_acquisition(&ctx, &anchors, &exclude, stream, &acq_options);
-        let u = match found {
-            Some((u, _)) => u,
-            None => {
-                let p = space_filling(space, &mut exclude.clone(), 1, seed, s as u64 + 1);
-                p[..d].to_vec()
-            }
+        let u = if let Some((u, _)) = found {
+            u
+        } else {
+            let p = space_filling(space, &mut exclude.clone(), 1, seed, s as u64 + 1);
+            p[..d].to_vec()
         };
         exclude.extend_from_slice(&u);
         out.extend_from_slice(&u);

@@ -217,7 +217,7 @@ impl Cholesky {
             for i in 0..n {
                 let (done, rest) = b.split_at_mut(i * m);
                 let bi = &mut rest[c0..c1];
-                let li = &self.l[i * n..i * n + i + 1];
+                let li = &self.l[(i * n)..=(i * n + i)];
                 let row = |j: usize| &done[j * m + c0..j * m + c1];
                 let mut j = 0;
                 while j + 4 <= i {
@@ -273,10 +273,10 @@ impl Cholesky {
             let mut j = 0;
             while j + 4 <= i {
                 let c = [-li[j], -li[j + 1], -li[j + 2], -li[j + 3]];
-                let r = |b: usize| &done[(j + b) * n..(j + b) * n + j + 1];
+                let r = |b: usize| &done[((j + b) * n)..=((j + b) * n + j)];
                 axpy4(c, r(0), r(1), r(2), r(3), &mut mi[..=j]);
                 for b in 1..4 {
-                    let rb = &done[(j + b) * n..(j + b) * n + j + b + 1];
+                    let rb = &done[((j + b) * n)..=((j + b) * n + j + b)];
                     for k in j + 1..=j + b {
                         mi[k] += c[b] * rb[k];
                     }
@@ -284,7 +284,7 @@ impl Cholesky {
                 j += 4;
             }
             while j < i {
-                axpy(-li[j], &done[j * n..j * n + j + 1], &mut mi[..=j]);
+                axpy(-li[j], &done[(j * n)..=(j * n + j)], &mut mi[..=j]);
                 j += 1;
             }
             let inv = 1.0 / self.l[i * n + i];
@@ -295,8 +295,8 @@ impl Cholesky {
         // A^{-1} = M^T M: row a (lower part 0..=a) is sum over k >= a of M[k][a] M[k][0..=a].
         let mut out = vec![0.0; n * n];
         for a in 0..n {
-            let oa = &mut out[a * n..a * n + a + 1];
-            let r = |k: usize| &m[k * n..k * n + a + 1];
+            let oa = &mut out[(a * n)..=(a * n + a)];
+            let r = |k: usize| &m[(k * n)..=(k * n + a)];
             let mut k = a;
             while k + 4 <= n {
                 let c = [
@@ -337,7 +337,7 @@ impl Cholesky {
         };
         let mut l = vec![0.0; (n + 1) * (n + 1)];
         for i in 0..n {
-            l[i * (n + 1)..i * (n + 1) + i + 1].copy_from_slice(&self.l[i * n..i * n + i + 1]);
+            l[(i * (n + 1))..=(i * (n + 1) + i)].copy_from_slice(&self.l[(i * n)..=(i * n + i)]);
         }
         l[n * (n + 1)..n * (n + 1) + n].copy_from_slice(&v);
         l[n * (n + 1) + n] = lnn;
@@ -364,7 +364,7 @@ fn factor_into(a: &[f64], n: usize, jitter: f64, l: &mut [f64]) -> bool {
             );
             for b in 0..4 {
                 let jb = j + b;
-                let rj = &prev[jb * n..jb * n + jb + 1];
+                let rj = &prev[(jb * n)..=(jb * n + jb)];
                 let mut s = a[i * n + jb] - partial[b];
                 for k in j..jb {
                     s -= li[k] * rj[k];
@@ -374,7 +374,7 @@ fn factor_into(a: &[f64], n: usize, jitter: f64, l: &mut [f64]) -> bool {
             j += 4;
         }
         while j < i {
-            let rj = &prev[j * n..j * n + j + 1];
+            let rj = &prev[(j * n)..=(j * n + j)];
             li[j] = (a[i * n + j] - dot(&li[..j], &rj[..j])) / rj[j];
             j += 1;
         }
@@ -414,7 +414,7 @@ mod tests {
             let l = c.factor_matrix();
             for i in 0..n {
                 for j in 0..=i {
-                    let v = dot(&l[i * n..i * n + j + 1], &l[j * n..j * n + j + 1]);
+                    let v = dot(&l[(i * n)..=(i * n + j)], &l[(j * n)..=(j * n + j)]);
                     assert!(
                         (v - a[i * n + j]).abs() < 1e-9 * a[i * n + i],
                         "{n} {i} {j}"

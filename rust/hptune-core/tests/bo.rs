@@ -179,7 +179,7 @@ fn fully_discrete_space_avoids_observed_points_until_exhausted() {
     // 6 distinct points in total; observe 4, ask for 2: must get the 2 unseen ones.
     let all: Vec<f64> = (0..3)
         .flat_map(|i| {
-            (0..2).flat_map(move |c| [(f64::from(i) + 0.5) / 3.0, (f64::from(c) + 0.5) / 2.0])
+            (0..2).flat_map(move |c| [(f64::from(i) + 0.5) / 3.0, f64::midpoint(f64::from(c), 0.5)])
         })
         .collect();
     let x = all[..4 * d].to_vec();

@@ -4,7 +4,7 @@
 //! standardised units; `best` is the incumbent (smallest standardised observation) and
 //! `z = (best - mu) / sigma`. We *minimise* the objective, so every acquisition is a score to
 //! *maximise*:
-//! - LogEI `ln sigma + ln h(z)` (the default; finite and informative far below the incumbent);
+//! - `LogEI` `ln sigma + ln h(z)` (the default; finite and informative far below the incumbent);
 //! - EI `sigma h(z)`; PI `Phi(z)`; LCB as the score `-(mu - sqrt(beta) sigma)`.
 //!
 //! Gradients with respect to the point come from `d mu` and `d var` by the chain rule, with
@@ -16,9 +16,10 @@ pub mod special;
 pub use optimize::{AcqContext, AcqOptimOptions, optimize_acquisition};
 
 /// Which acquisition function to maximise.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub enum Acquisition {
     /// Log expected improvement.
+    #[default]
     LogEi,
     /// Expected improvement.
     Ei,
@@ -29,12 +30,6 @@ pub enum Acquisition {
         /// Exploration weight, `beta >= 0`.
         beta: f64,
     },
-}
-
-impl Default for Acquisition {
-    fn default() -> Self {
-        Self::LogEi
-    }
 }
 
 /// Score of the acquisition at a point with posterior `mean` and `var`.

@@ -141,14 +141,13 @@ pub fn optimize_acquisition(
     let enumerated: Vec<usize> = (0..d).filter(|j| !relaxed.contains(j)).collect();
 
     // 1. Candidates: Sobol sweep plus perturbations of the anchors.
-    let mut cands = match Sobol::new(d, Some(seed)) {
-        Ok(sobol) => sobol.points(0, options.n_candidates.max(1)),
-        Err(_) => {
-            let mut rng = Rng::derive(seed, 0xC0DE, 0);
-            (0..options.n_candidates.max(1) * d)
-                .map(|_| rng.uniform())
-                .collect()
-        }
+    let mut cands = if let Ok(sobol) = Sobol::new(d, Some(seed)) {
+        sobol.points(0, options.n_candidates.max(1))
+    } else {
+        let mut rng = Rng::derive(seed, 0xC0DE, 0);
+        (0..options.n_candidates.max(1) * d)
+            .map(|_| rng.uniform())
+            .collect()
     };
     let mut rng = Rng::derive(seed, 0xAC0, 1);
     for (a, anchor) in anchors.chunks_exact(d).enumerate() {
@@ -224,13 +223,12 @@ pub fn optimize_acquisition(
         // 3. Greedy search over the levels of the discrete dims.
         for _pass in 0..3 {
             let mut improved = false;
-            for &j in dims
+            for &j in &dims
                 .iter()
                 .enumerate()
                 .filter(|(_, dim)| dim.is_discrete())
                 .map(|(j, _)| j)
                 .collect::<Vec<_>>()
-                .iter()
             {
                 let dim = &dims[j];
                 let Some(k) = dim.cardinality() else { continue };

@@ -142,8 +142,8 @@ where
                 }
             }
         }
-        let mut gd: f64 = (0..p).map(|i| g[i] * d[i]).sum();
-        if !(gd < 0.0) || !gd.is_finite() {
+        let gd: f64 = (0..p).map(|i| g[i] * d[i]).sum();
+        if !gd.is_finite() || gd >= 0.0 {
             // Curvature memory went bad: restart from steepest descent.
             s_hist.clear();
             y_hist.clear();
@@ -151,7 +151,6 @@ where
             for i in 0..p {
                 d[i] = if free[i] { -g[i] } else { 0.0 };
             }
-            gd = (0..p).map(|i| g[i] * d[i]).sum();
         }
         // The first step has no curvature information: make it unit length in the inf-norm.
         let mut step = if s_hist.is_empty() {
@@ -187,7 +186,6 @@ where
             }
             step *= 0.5;
         }
-        let _ = gd;
         iterations += 1;
         if !accepted {
             break;
