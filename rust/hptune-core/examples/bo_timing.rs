@@ -1,6 +1,6 @@
 //! Seconds per `suggest` (fit + acquisition) on Hartmann-6 after `n` observations.
 //!
-//! Run with `cargo run --release -p hptune-core --example bo_timing`. "cold" fits from the
+//! Run with `cargo run --release -p hptune-core --example bo_timing [n ...]`. "cold" fits from the
 //! default start; "warm" passes the state of a fit on the same data minus one point, as a
 //! sampler does in a loop.
 
@@ -43,7 +43,15 @@ fn main() {
     let options = BoOptions::default();
     let sobol = Sobol::new(d, Some(1)).unwrap();
     println!("{:>6} {:>12} {:>12}", "n", "cold [ms]", "warm [ms]");
-    for n in [50usize, 100, 200, 500, 1000] {
+    // Optional arguments: the values of n to time (default 50 100 200 500 1000).
+    let mut sizes: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    if sizes.is_empty() {
+        sizes = vec![50, 100, 200, 500, 1000];
+    }
+    for n in sizes {
         let x = sobol.points(0, n);
         let y: Vec<f64> = x.chunks_exact(d).map(hartmann6).collect();
         let reps = if n >= 500 { 3 } else { 7 };

@@ -35,7 +35,7 @@ pub struct BoOptions {
     pub n_perturb: usize,
     /// L-BFGS iterations per acquisition restart (default 40).
     pub acq_max_iter: usize,
-    /// Hyperparameters are fitted on at most this many observations (default 200), chosen as
+    /// Hyperparameters are fitted on at most this many observations (default 128), chosen as
     /// the best quarter plus a seeded random subset of the rest; the posterior always uses all.
     pub fit_max_points: usize,
     /// L-BFGS iterations for a fit from the default start (default 60).
@@ -52,7 +52,7 @@ impl Default for BoOptions {
             n_restarts: 4,
             n_perturb: 20,
             acq_max_iter: 40,
-            fit_max_points: 200,
+            fit_max_points: 128,
             fit_max_iter: 60,
             fit_warm_max_iter: 20,
         }

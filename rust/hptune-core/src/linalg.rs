@@ -9,12 +9,16 @@
 //! sums so that they vectorise without reassociation (results are the same bit for bit on every
 //! x86-64 and aarch64 machine: no fused multiply-add, fixed summation order).
 
+// The kernels must be inlined into the `target_feature(enable = "avx2")` wrappers to be
+// compiled for AVX2 there; `#[inline]` is only a hint, so they carry `#[inline(always)]`.
+#![allow(clippy::inline_always)]
+
 use crate::error::{Error, Result};
 
 const LANES: usize = 4;
 
 /// `sum a[k] * b[k]` with a fixed, vectorisable summation order.
-#[inline]
+#[inline(always)]
 #[must_use]
 pub fn dot(a: &[f64], b: &[f64]) -> f64 {
     let n = a.len().min(b.len());
@@ -35,7 +39,7 @@ pub fn dot(a: &[f64], b: &[f64]) -> f64 {
 }
 
 /// Four dot products of `a` with `b0..b3` sharing the loads of `a` (all of length `a.len()`).
-#[inline]
+#[inline(always)]
 fn dot4(a: &[f64], b0: &[f64], b1: &[f64], b2: &[f64], b3: &[f64]) -> [f64; 4] {
     let n = a.len();
     let (b0, b1, b2, b3) = (&b0[..n], &b1[..n], &b2[..n], &b3[..n]);
@@ -71,7 +75,7 @@ fn dot4(a: &[f64], b0: &[f64], b1: &[f64], b2: &[f64], b3: &[f64]) -> [f64; 4] {
 }
 
 /// `y += alpha * x`.
-#[inline]
+#[inline(always)]
 pub fn axpy(alpha: f64, x: &[f64], y: &mut [f64]) {
     for (yi, xi) in y.iter_mut().zip(x) {
         *yi += alpha * xi;
@@ -79,7 +83,7 @@ pub fn axpy(alpha: f64, x: &[f64], y: &mut [f64]) {
 }
 
 /// `y += c[0] x0 + c[1] x1 + c[2] x2 + c[3] x3`: one pass over `y` for four updates.
-#[inline]
+#[inline(always)]
 fn axpy4(c: [f64; 4], x0: &[f64], x1: &[f64], x2: &[f64], x3: &[f64], y: &mut [f64]) {
     let n = y.len();
     let (x0, x1, x2, x3) = (&x0[..n], &x1[..n], &x2[..n], &x3[..n]);
@@ -109,6 +113,12 @@ impl Cholesky {
     /// and finally a Gershgorin bound that makes any finite matrix diagonally dominant: duplicate
     /// points or a rank-deficient kernel never make this fail. Only non-finite input does.
     pub fn factor(a: &[f64], n: usize) -> Result<Self> {
+        Self::factor_with_storage(a, n, Vec::new())
+    }
+
+    /// [`Cholesky::factor`] writing the factor into `storage` (reused to spare large
+    /// allocations, and their page faults, in loops; see [`Cholesky::into_storage`]).
+    pub fn factor_with_storage(a: &[f64], n: usize, storage: Vec<f64>) -> Result<Self> {
         if a.len() != n * n {
             return Err(Error::InvalidArgument(format!(
                 "expected a {n} x {n} matrix, got {} values",
@@ -126,7 +136,8 @@ impl Cholesky {
             let m = (0..n).map(|i| a[i * n + i].abs()).sum::<f64>() / n as f64;
             if m > 0.0 { m } else { 1.0 }
         };
-        let mut l = vec![0.0; n * n];
+        let mut l = storage;
+        l.resize(n * n, 0.0);
         if factor_into(a, n, 0.0, &mut l) {
             return Ok(Self { n, l, jitter: 0.0 });
         }
@@ -152,6 +163,12 @@ impl Cholesky {
         Err(Error::Numerical(
             "Cholesky factorisation failed even with a dominant diagonal".into(),
         ))
+    }
+
+    /// Give back the factor's storage for reuse.
+    #[must_use]
+    pub fn into_storage(self) -> Vec<f64> {
+        self.l
     }
 
     /// Order of the matrix.
@@ -208,34 +225,14 @@ impl Cholesky {
 
     /// Solve `L X = B` in place for `m` right-hand sides stored `n x m` row-major.
     pub fn solve_lower_many(&self, b: &mut [f64], m: usize) {
-        let n = self.n;
-        debug_assert_eq!(b.len(), n * m);
-        let block = column_block(n);
-        let mut c0 = 0;
-        while c0 < m {
-            let c1 = (c0 + block).min(m);
-            for i in 0..n {
-                let (done, rest) = b.split_at_mut(i * m);
-                let bi = &mut rest[c0..c1];
-                let li = &self.l[(i * n)..=(i * n + i)];
-                let row = |j: usize| &done[j * m + c0..j * m + c1];
-                let mut j = 0;
-                while j + 4 <= i {
-                    let c = [-li[j], -li[j + 1], -li[j + 2], -li[j + 3]];
-                    axpy4(c, row(j), row(j + 1), row(j + 2), row(j + 3), bi);
-                    j += 4;
-                }
-                while j < i {
-                    axpy(-li[j], row(j), bi);
-                    j += 1;
-                }
-                let inv = 1.0 / li[i];
-                for v in bi.iter_mut() {
-                    *v *= inv;
-                }
-            }
-            c0 = c1;
+        debug_assert_eq!(b.len(), self.n * m);
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked just above).
+            unsafe { solve_lower_many_avx2(&self.l, self.n, b, m) };
+            return;
         }
+        solve_lower_many_impl(&self.l, self.n, b, m);
     }
 
     /// Solve `L^T X = B` in place for `m` right-hand sides stored `n x m` row-major.
@@ -261,64 +258,25 @@ impl Cholesky {
     /// `A^{-1}` as a full symmetric `n x n` row-major matrix.
     #[must_use]
     pub fn inverse(&self) -> Vec<f64> {
-        let n = self.n;
-        // M = L^{-1} is lower triangular; row i of M combines rows j < i, each supported on
-        // 0..=j, four at a time over their common support.
-        let mut m = vec![0.0; n * n];
-        for i in 0..n {
-            let (done, rest) = m.split_at_mut(i * n);
-            let mi = &mut rest[..n];
-            mi[i] = 1.0;
-            let li = &self.l[i * n..i * n + i];
-            let mut j = 0;
-            while j + 4 <= i {
-                let c = [-li[j], -li[j + 1], -li[j + 2], -li[j + 3]];
-                let r = |b: usize| &done[((j + b) * n)..=((j + b) * n + j)];
-                axpy4(c, r(0), r(1), r(2), r(3), &mut mi[..=j]);
-                for b in 1..4 {
-                    let rb = &done[((j + b) * n)..=((j + b) * n + j + b)];
-                    for k in j + 1..=j + b {
-                        mi[k] += c[b] * rb[k];
-                    }
-                }
-                j += 4;
-            }
-            while j < i {
-                axpy(-li[j], &done[(j * n)..=(j * n + j)], &mut mi[..=j]);
-                j += 1;
-            }
-            let inv = 1.0 / self.l[i * n + i];
-            for v in &mut mi[..=i] {
-                *v *= inv;
-            }
-        }
-        // A^{-1} = M^T M: row a (lower part 0..=a) is sum over k >= a of M[k][a] M[k][0..=a].
-        let mut out = vec![0.0; n * n];
-        for a in 0..n {
-            let oa = &mut out[(a * n)..=(a * n + a)];
-            let r = |k: usize| &m[(k * n)..=(k * n + a)];
-            let mut k = a;
-            while k + 4 <= n {
-                let c = [
-                    m[k * n + a],
-                    m[(k + 1) * n + a],
-                    m[(k + 2) * n + a],
-                    m[(k + 3) * n + a],
-                ];
-                axpy4(c, r(k), r(k + 1), r(k + 2), r(k + 3), oa);
-                k += 4;
-            }
-            while k < n {
-                axpy(m[k * n + a], r(k), oa);
-                k += 1;
-            }
-        }
-        for a in 0..n {
-            for b in 0..a {
-                out[b * n + a] = out[a * n + b];
-            }
-        }
+        let mut out = Vec::new();
+        self.inverse_into(&mut out, &mut Vec::new());
         out
+    }
+
+    /// [`Cholesky::inverse`] into `out`, with `scratch` as working storage (both resized).
+    pub fn inverse_into(&self, out: &mut Vec<f64>, scratch: &mut Vec<f64>) {
+        let n = self.n;
+        out.clear();
+        out.resize(n * n, 0.0);
+        scratch.clear();
+        scratch.resize(n * n, 0.0);
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked just above).
+            unsafe { inverse_avx2(&self.l, n, scratch, out) };
+            return;
+        }
+        inverse_impl(&self.l, n, scratch, out);
     }
 
     /// Extend the factor by one row and column: `a_row` holds the new off-diagonal entries
@@ -346,9 +304,129 @@ impl Cholesky {
     }
 }
 
+// The kernels below are compiled twice: for the baseline target and, selected at run time, for
+// AVX2. Both keep the same lanes and summation order and neither fuses multiply-adds, so both
+// give the same bits: the speed-up never costs reproducibility across machines.
+
+fn factor_into(a: &[f64], n: usize, jitter: f64, l: &mut [f64]) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2 (checked just above).
+        return unsafe { factor_into_avx2(a, n, jitter, l) };
+    }
+    factor_into_impl(a, n, jitter, l)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn factor_into_avx2(a: &[f64], n: usize, jitter: f64, l: &mut [f64]) -> bool {
+    factor_into_impl(a, n, jitter, l)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn solve_lower_many_avx2(l: &[f64], n: usize, b: &mut [f64], m: usize) {
+    solve_lower_many_impl(l, n, b, m);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn inverse_avx2(l: &[f64], n: usize, m: &mut [f64], out: &mut [f64]) {
+    inverse_impl(l, n, m, out);
+}
+
+#[inline(always)]
+fn solve_lower_many_impl(l: &[f64], n: usize, b: &mut [f64], m: usize) {
+    let block = column_block(n);
+    let mut c0 = 0;
+    while c0 < m {
+        let c1 = (c0 + block).min(m);
+        for i in 0..n {
+            let (done, rest) = b.split_at_mut(i * m);
+            let bi = &mut rest[c0..c1];
+            let li = &l[(i * n)..=(i * n + i)];
+            let row = |j: usize| &done[j * m + c0..j * m + c1];
+            let mut j = 0;
+            while j + 4 <= i {
+                let c = [-li[j], -li[j + 1], -li[j + 2], -li[j + 3]];
+                axpy4(c, row(j), row(j + 1), row(j + 2), row(j + 3), bi);
+                j += 4;
+            }
+            while j < i {
+                axpy(-li[j], row(j), bi);
+                j += 1;
+            }
+            let inv = 1.0 / li[i];
+            for v in bi.iter_mut() {
+                *v *= inv;
+            }
+        }
+        c0 = c1;
+    }
+}
+
+#[inline(always)]
+fn inverse_impl(l: &[f64], n: usize, m: &mut [f64], out: &mut [f64]) {
+    // M = L^{-1} is lower triangular; row i of M combines rows j < i, each supported on
+    // 0..=j, four at a time over their common support.
+    for i in 0..n {
+        let (done, rest) = m.split_at_mut(i * n);
+        let mi = &mut rest[..n];
+        mi[i] = 1.0;
+        let li = &l[i * n..i * n + i];
+        let mut j = 0;
+        while j + 4 <= i {
+            let c = [-li[j], -li[j + 1], -li[j + 2], -li[j + 3]];
+            let r = |b: usize| &done[((j + b) * n)..=((j + b) * n + j)];
+            axpy4(c, r(0), r(1), r(2), r(3), &mut mi[..=j]);
+            for b in 1..4 {
+                let rb = &done[((j + b) * n)..=((j + b) * n + j + b)];
+                for k in j + 1..=j + b {
+                    mi[k] += c[b] * rb[k];
+                }
+            }
+            j += 4;
+        }
+        while j < i {
+            axpy(-li[j], &done[(j * n)..=(j * n + j)], &mut mi[..=j]);
+            j += 1;
+        }
+        let inv = 1.0 / l[i * n + i];
+        for v in &mut mi[..=i] {
+            *v *= inv;
+        }
+    }
+    // A^{-1} = M^T M: row a (lower part 0..=a) is sum over k >= a of M[k][a] M[k][0..=a].
+    for a in 0..n {
+        let oa = &mut out[(a * n)..=(a * n + a)];
+        let r = |k: usize| &m[(k * n)..=(k * n + a)];
+        let mut k = a;
+        while k + 4 <= n {
+            let c = [
+                m[k * n + a],
+                m[(k + 1) * n + a],
+                m[(k + 2) * n + a],
+                m[(k + 3) * n + a],
+            ];
+            axpy4(c, r(k), r(k + 1), r(k + 2), r(k + 3), oa);
+            k += 4;
+        }
+        while k < n {
+            axpy(m[k * n + a], r(k), oa);
+            k += 1;
+        }
+    }
+    for a in 0..n {
+        for b in 0..a {
+            out[b * n + a] = out[a * n + b];
+        }
+    }
+}
+
 /// Row-oriented (left-looking) Cholesky: row `i` of `L` needs dot products with the rows above
 /// it, computed four at a time so each load of row `i` feeds four products.
-fn factor_into(a: &[f64], n: usize, jitter: f64, l: &mut [f64]) -> bool {
+#[inline(always)]
+fn factor_into_impl(a: &[f64], n: usize, jitter: f64, l: &mut [f64]) -> bool {
     l.fill(0.0);
     for i in 0..n {
         let (prev, cur) = l.split_at_mut(i * n);

@@ -189,8 +189,9 @@ pub fn optimize_acquisition(
         max_iter: options.max_iter,
         max_eval: 2 * options.max_iter + 5,
         memory: 6,
-        pg_tol: 1e-7,
-        f_tol: 1e-9,
+        // Relative changes below 1e-7 of the score do not move the maximiser anywhere useful.
+        pg_tol: 1e-6,
+        f_tol: 1e-7,
         f_abs_tol: 0.0,
         initial_step: 0.1,
     };

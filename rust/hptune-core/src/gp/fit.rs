@@ -72,8 +72,27 @@ impl FitData {
     }
 }
 
+/// Buffers reused across evaluations: `n x n` allocations in a loop cost page faults.
+#[derive(Debug, Default)]
+pub struct FitWork {
+    k: Vec<f64>,
+    l: Vec<f64>,
+    kinv: Vec<f64>,
+    scratch: Vec<f64>,
+}
+
 /// Negative log posterior at `theta` and its gradient (written into `grad`, length `d + 2`).
 pub fn neg_log_posterior(data: &FitData, theta: &[f64], grad: &mut [f64]) -> f64 {
+    neg_log_posterior_with(data, &mut FitWork::default(), theta, grad)
+}
+
+/// [`neg_log_posterior`] with reusable buffers.
+pub fn neg_log_posterior_with(
+    data: &FitData,
+    work: &mut FitWork,
+    theta: &[f64],
+    grad: &mut [f64],
+) -> f64 {
     let (n, d) = (data.n, data.d);
     let pairs = n * n.saturating_sub(1) / 2;
     let inv_l2: Vec<f64> = theta[..d].iter().map(|l| (-2.0 * l).exp()).collect();
@@ -94,7 +113,9 @@ pub fn neg_log_posterior(data: &FitData, theta: &[f64], grad: &mut [f64]) -> f64
         corr[p] = c;
         dcorr[p] = dc;
     }
-    let mut k = vec![0.0; n * n];
+    let k = &mut work.k;
+    k.clear();
+    k.resize(n * n, 0.0);
     let mut p = 0;
     for a in 0..n {
         for b in 0..a {
@@ -103,14 +124,15 @@ pub fn neg_log_posterior(data: &FitData, theta: &[f64], grad: &mut [f64]) -> f64
         }
         k[a * n + a] = sf + sn;
     }
-    let Ok(chol) = Cholesky::factor(&k, n) else {
+    let Ok(chol) = Cholesky::factor_with_storage(k, n, std::mem::take(&mut work.l)) else {
         grad.fill(0.0);
         return f64::INFINITY;
     };
     let mut alpha = data.y.clone();
     chol.solve(&mut alpha);
     let nll = 0.5 * dot(&data.y, &alpha) + 0.5 * chol.log_det() + 0.5 * n as f64 * LN_2PI;
-    let kinv = chol.inverse();
+    chol.inverse_into(&mut work.kinv, &mut work.scratch);
+    let kinv = &work.kinv;
     // W on the pairs (off-diagonal) and on the diagonal.
     let mut w_off = vec![0.0; pairs];
     let mut p = 0;
@@ -146,6 +168,7 @@ pub fn neg_log_posterior(data: &FitData, theta: &[f64], grad: &mut [f64]) -> f64
     grad[d] += -(1.0 - sf);
     neg_prior += -(0.1 * theta[d + 1] - 30.0 * sn);
     grad[d + 1] += -(0.1 - 30.0 * sn);
+    work.l = chol.into_storage();
     nll + neg_prior
 }
 
@@ -199,7 +222,8 @@ pub fn fit_hyperparameters(
     let data = FitData::new(x, y, cat);
     let (lo, hi) = bounds(d);
     let mut grad = vec![0.0; d + 2];
-    let mut objective = |t: &[f64], g: &mut [f64]| neg_log_posterior(&data, t, g);
+    let mut work = FitWork::default();
+    let mut objective = |t: &[f64], g: &mut [f64]| neg_log_posterior_with(&data, &mut work, t, g);
     let default_theta = default.to_theta();
     let mut best: Option<(f64, Vec<f64>)> = None;
     let consider = |f: f64, t: Vec<f64>, best: &mut Option<(f64, Vec<f64>)>| {
