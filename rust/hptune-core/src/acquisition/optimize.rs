@@ -1,0 +1,282 @@
+//! Maximising an acquisition over a mixed space.
+//!
+//! Notation: unit points `u` in `[0, 1]^d`; *relaxed* dims are continuous floats and ordered
+//! discrete dims with many levels, optimised by gradient and snapped afterwards; the other
+//! discrete dims (categoricals and short ordered ones) are searched level by level.
+//!
+//! Strategy: score a scrambled Sobol' sweep plus perturbations of the best observed points in
+//! one batched posterior call, start bounded L-BFGS from the best few over the relaxed dims,
+//! snap, then improve discrete dims by a greedy search over neighbouring levels / other
+//! categories. Every returned point is snapped, so it decodes to exactly what it encodes.
+
+use super::{Acquisition, score, score_with_grad};
+use crate::gp::Gp;
+use crate::optim::{LbfgsOptions, minimize_bounded};
+use crate::rng::Rng;
+use crate::sampling::Sobol;
+use crate::space::{Kind, Space};
+
+/// Ordered discrete dims with more levels than this are optimised as if continuous.
+const MAX_ENUMERATED_LEVELS: u64 = 16;
+/// Two points closer than this in every coordinate count as the same point.
+pub const SAME_POINT_TOL: f64 = 1e-9;
+
+/// A fitted model and what to maximise on it.
+#[derive(Debug, Clone, Copy)]
+pub struct AcqContext<'a> {
+    /// The search space.
+    pub space: &'a Space,
+    /// The posterior (standardised units).
+    pub gp: &'a Gp,
+    /// The acquisition function.
+    pub kind: Acquisition,
+    /// Incumbent: the smallest standardised observation.
+    pub best: f64,
+}
+
+/// Effort of the optimiser.
+#[derive(Debug, Clone)]
+pub struct AcqOptimOptions {
+    /// Size of the quasi-random sweep.
+    pub n_candidates: usize,
+    /// Number of local optimisations started from the best candidates.
+    pub n_restarts: usize,
+    /// Perturbed copies of each of the best observed points added to the sweep.
+    pub n_perturb: usize,
+    /// L-BFGS iterations per restart.
+    pub max_iter: usize,
+}
+
+/// Kernel coordinates of a unit point without snapping ordered dims (so gradients exist).
+fn kernel_point(space: &Space, u: &[f64], out: &mut [f64]) {
+    for (j, dim) in space.dims().iter().enumerate() {
+        out[j] = if dim.kind() == Kind::Categorical {
+            dim.decode(u[j])
+        } else {
+            u[j]
+        };
+    }
+}
+
+impl AcqContext<'_> {
+    /// Scores of `m` snapped unit points (`m x d`).
+    #[must_use]
+    pub fn scores(&self, unit: &[f64]) -> Vec<f64> {
+        let d = self.space.len();
+        let mut kx = vec![0.0; unit.len()];
+        for (row, out) in unit.chunks_exact(d).zip(kx.chunks_exact_mut(d)) {
+            kernel_point(self.space, row, out);
+        }
+        let (mean, var) = self.gp.predict(&kx);
+        mean.iter()
+            .zip(&var)
+            .map(|(&m, &v)| finite_or_neg_inf(score(self.kind, m, v, self.best)))
+            .collect()
+    }
+
+    /// Score and gradient at one unit point (gradient zero on categorical dims).
+    pub fn score_with_grad(&self, u: &[f64], grad: &mut [f64]) -> f64 {
+        let d = self.space.len();
+        let mut kx = vec![0.0; d];
+        kernel_point(self.space, u, &mut kx);
+        let mut gm = vec![0.0; d];
+        let mut gv = vec![0.0; d];
+        let (m, v) = self.gp.predict_with_grad(&kx, &mut gm, &mut gv);
+        score_with_grad(self.kind, m, v, self.best, &gm, &gv, grad)
+    }
+}
+
+fn finite_or_neg_inf(v: f64) -> f64 {
+    if v.is_nan() { f64::NEG_INFINITY } else { v }
+}
+
+/// Whether `u` coincides with one of the rows of `set`.
+#[must_use]
+pub fn contains_point(set: &[f64], u: &[f64]) -> bool {
+    let d = u.len();
+    set.chunks_exact(d).any(|row| {
+        row.iter()
+            .zip(u)
+            .all(|(a, b)| (a - b).abs() <= SAME_POINT_TOL)
+    })
+}
+
+/// Levels a discrete dim may move to from its current level `i` (out of `k`).
+fn neighbour_levels(kind: Kind, i: u64, k: u64) -> Vec<u64> {
+    if kind == Kind::Categorical || k <= MAX_ENUMERATED_LEVELS {
+        (0..k).filter(|&l| l != i).collect()
+    } else {
+        [-2i64, -1, 1, 2]
+            .iter()
+            .map(|o| i as i64 + o)
+            .filter(|&l| l >= 0 && l < k as i64)
+            .map(|l| l as u64)
+            .collect()
+    }
+}
+
+/// Best point found (snapped) and its score, avoiding the rows of `exclude`; `None` only if
+/// every point tried was excluded.
+///
+/// `anchors` are unit points worth searching around (the best observations, best first).
+#[must_use]
+pub fn optimize_acquisition(
+    ctx: &AcqContext<'_>,
+    anchors: &[f64],
+    exclude: &[f64],
+    seed: u64,
+    options: &AcqOptimOptions,
+) -> Option<(Vec<f64>, f64)> {
+    let space = ctx.space;
+    let d = space.len();
+    let dims = space.dims();
+    let relaxed: Vec<usize> = (0..d)
+        .filter(|&j| {
+            let dim = &dims[j];
+            !dim.is_discrete()
+                || (dim.kind() != Kind::Categorical
+                    && dim.cardinality().is_none_or(|k| k > MAX_ENUMERATED_LEVELS))
+        })
+        .collect();
+    let enumerated: Vec<usize> = (0..d).filter(|j| !relaxed.contains(j)).collect();
+
+    // 1. Candidates: Sobol sweep plus perturbations of the anchors.
+    let mut cands = if let Ok(sobol) = Sobol::new(d, Some(seed)) {
+        sobol.points(0, options.n_candidates.max(1))
+    } else {
+        let mut rng = Rng::derive(seed, 0xC0DE, 0);
+        (0..options.n_candidates.max(1) * d)
+            .map(|_| rng.uniform())
+            .collect()
+    };
+    let mut rng = Rng::derive(seed, 0xAC0, 1);
+    for (a, anchor) in anchors.chunks_exact(d).enumerate() {
+        for p in 0..options.n_perturb {
+            // Mixed scales: fine polishing near the anchor and wider local exploration.
+            let scale = [0.01, 0.05, 0.2][(a + p) % 3];
+            let mut u = anchor.to_vec();
+            for (j, dim) in dims.iter().enumerate() {
+                if relaxed.contains(&j) {
+                    u[j] = (u[j] + scale * rng.normal()).clamp(0.0, 1.0);
+                } else if rng.below(d as u64) == 0 {
+                    u[j] = rng.uniform();
+                }
+                let _ = dim;
+            }
+            cands.extend_from_slice(&u);
+        }
+    }
+    for row in cands.chunks_exact_mut(d) {
+        space.snap_row(row);
+    }
+    let scores = ctx.scores(&cands);
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
+
+    // 2. Local optimisation from the best distinct candidates.
+    let mut results: Vec<(Vec<f64>, f64)> = Vec::new();
+    let mut starts: Vec<f64> = Vec::new();
+    for &c in &order {
+        if starts.len() >= options.n_restarts * d {
+            break;
+        }
+        let u = &cands[c * d..(c + 1) * d];
+        if !contains_point(&starts, u) {
+            starts.extend_from_slice(u);
+        }
+    }
+    let lbfgs = LbfgsOptions {
+        max_iter: options.max_iter,
+        max_eval: 2 * options.max_iter + 5,
+        memory: 6,
+        // Relative changes below 1e-7 of the score do not move the maximiser anywhere useful.
+        pg_tol: 1e-6,
+        f_tol: 1e-7,
+        f_abs_tol: 0.0,
+        initial_step: 0.1,
+    };
+    let mut grad = vec![0.0; d];
+    for start in starts.chunks_exact(d) {
+        let mut u = start.to_vec();
+        if !relaxed.is_empty() {
+            let z0: Vec<f64> = relaxed.iter().map(|&j| u[j]).collect();
+            let lo = vec![0.0; relaxed.len()];
+            let hi = vec![1.0; relaxed.len()];
+            let base = u.clone();
+            let objective = |z: &[f64], g: &mut [f64]| {
+                let mut full = base.clone();
+                for (k, &j) in relaxed.iter().enumerate() {
+                    full[j] = z[k];
+                }
+                let v = ctx.score_with_grad(&full, &mut grad);
+                for (k, &j) in relaxed.iter().enumerate() {
+                    g[k] = -grad[j];
+                }
+                -v
+            };
+            let r = minimize_bounded(objective, &z0, &lo, &hi, &lbfgs);
+            for (k, &j) in relaxed.iter().enumerate() {
+                u[j] = r.x[k];
+            }
+        }
+        space.snap_row(&mut u);
+        let mut value = ctx.scores(&u)[0];
+        // 3. Greedy search over the levels of the discrete dims.
+        for _pass in 0..3 {
+            let mut improved = false;
+            for &j in &dims
+                .iter()
+                .enumerate()
+                .filter(|(_, dim)| dim.is_discrete())
+                .map(|(j, _)| j)
+                .collect::<Vec<_>>()
+            {
+                let dim = &dims[j];
+                let Some(k) = dim.cardinality() else { continue };
+                if k < 2 {
+                    continue;
+                }
+                let cur = ((u[j] * k as f64).floor() as u64).min(k - 1);
+                let levels = neighbour_levels(dim.kind(), cur, k);
+                let mut batch = Vec::with_capacity(levels.len() * d);
+                for &l in &levels {
+                    let mut v = u.clone();
+                    v[j] = (l as f64 + 0.5) / k as f64;
+                    space.snap_row(&mut v);
+                    batch.extend_from_slice(&v);
+                }
+                let s = ctx.scores(&batch);
+                if let Some((bi, &bv)) = s
+                    .iter()
+                    .enumerate()
+                    .max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(&a.0)))
+                {
+                    if bv > value + 1e-12 * value.abs().max(1e-300) {
+                        u.copy_from_slice(&batch[bi * d..(bi + 1) * d]);
+                        value = bv;
+                        improved = true;
+                    }
+                }
+            }
+            if !improved || enumerated.is_empty() && relaxed.len() == d {
+                break;
+            }
+        }
+        results.push((u, value));
+    }
+
+    // 4. Best point not excluded: optimised results first, then the raw sweep.
+    results.sort_by(|a, b| b.1.total_cmp(&a.1));
+    for (u, v) in &results {
+        if !contains_point(exclude, u) {
+            return Some((u.clone(), *v));
+        }
+    }
+    for &c in &order {
+        let u = &cands[c * d..(c + 1) * d];
+        if !contains_point(exclude, u) {
+            return Some((u.to_vec(), scores[c]));
+        }
+    }
+    None
+}
