@@ -8,5 +8,6 @@ pub mod grid;
 pub mod rng;
 pub mod sampling;
 pub mod space;
+pub mod tpe;
 
 pub use error::{Error, Result};
