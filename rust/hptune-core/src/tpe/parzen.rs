@@ -13,7 +13,9 @@
 //! The prior component is `N(0.5, 1)` on numeric dimensions. Arrays are stored dimension-major
 //! (`[j * n_comp + k]`) so the inner loop over components is contiguous and vectorises.
 
-use super::truncnorm::{HALF_LN_TAU, LOG_FLOOR, log_mass, log_unit_mass, sample_unit};
+use super::truncnorm::{
+    HALF_LN_TAU, LOG_FLOOR, exp_nonpositive, log_mass, log_unit_mass, sample_unit, unit_mass,
+};
 use super::{Bandwidth, TpeOptions};
 use crate::rng::Rng;
 use crate::space::{Dim, Kind, Space};
@@ -87,12 +89,40 @@ pub(crate) struct Parzen {
     mu: Vec<f64>,
     sigma: Vec<f64>,
     inv_sigma: Vec<f64>,
-    /// `ln Z_kj`, the truncation mass; needed per cell for discrete dims.
-    log_z: Vec<f64>,
+    /// Per discrete numeric dim (in `num_dims` order), its distinct kernels: cell masses are
+    /// computed once per distinct `(mu, sigma)`, and under the Scott rule on a lattice there are
+    /// at most `K + 1` of them however many observations share the cells.
+    disc_groups: Vec<KernelGroups>,
     cat_dims: Vec<usize>,
     cat_kernels: Vec<CatKernel>,
     /// Observed choice per categorical dim and component (`PRIOR_CHOICE` for the prior).
     choice: Vec<u64>,
+}
+
+/// Distinct `(mu, sigma, ln Z)` of one dimension's kernels and which one each component uses.
+#[derive(Debug, Clone)]
+struct KernelGroups {
+    params: Vec<(f64, f64, f64)>,
+    of_comp: Vec<u32>,
+}
+
+impl KernelGroups {
+    fn new(mu: &[f64], sigma: &[f64], log_z: &[f64]) -> Self {
+        let mut order: Vec<usize> = (0..mu.len()).collect();
+        let key = |k: usize| (mu[k].to_bits(), sigma[k].to_bits());
+        order.sort_unstable_by_key(|&k| key(k));
+        let mut params = Vec::new();
+        let mut of_comp = vec![0u32; mu.len()];
+        let mut last = None;
+        for &k in &order {
+            if last != Some(key(k)) {
+                params.push((mu[k], sigma[k], log_z[k]));
+                last = Some(key(k));
+            }
+            of_comp[k] = (params.len() - 1) as u32;
+        }
+        Self { params, of_comp }
+    }
 }
 
 /// Optuna's multivariate bandwidth: `0.2 m^(-1/(d+4))`, a Scott-like rule in the unit cube.
@@ -188,20 +218,39 @@ impl Parzen {
                 *s = s.clamp(min_sigma, 1.0);
             }
         }
-        let inv_sigma: Vec<f64> = sigma.iter().map(|s| 1.0 / s).collect();
-        let log_z: Vec<f64> = mu
+        // Scaled by 1/sqrt 2 so the scoring loop subtracts z^2 without the factor 1/2.
+        let inv_sigma: Vec<f64> = sigma
             .iter()
-            .zip(&sigma)
-            .map(|(&mu, &s)| log_unit_mass(mu, s))
+            .map(|s| std::f64::consts::FRAC_1_SQRT_2 / s)
             .collect();
+        // Over continuous dims, ln prod_j (sigma_kj Z_kj) as one logarithm per component; the
+        // product is folded into the log whenever it nears underflow.
+        let mut prod = vec![1.0; n_comp];
+        let mut n_continuous = 0.0;
+        let mut disc_groups = Vec::new();
         for (jn, &(_, discrete)) in num_dims.iter().enumerate() {
+            let r = jn * n_comp..(jn + 1) * n_comp;
+            let (mu_j, sigma_j) = (&mu[r.clone()], &sigma[r]);
             if discrete {
+                let log_z: Vec<f64> = mu_j
+                    .iter()
+                    .zip(sigma_j)
+                    .map(|(&m, &s)| log_unit_mass(m, s))
+                    .collect();
+                disc_groups.push(KernelGroups::new(mu_j, sigma_j, &log_z));
                 continue;
             }
+            n_continuous += 1.0;
             for k in 0..n_comp {
-                let i = jn * n_comp + k;
-                log_w[k] -= sigma[i].ln() + log_z[i] + HALF_LN_TAU;
+                prod[k] *= sigma_j[k] * unit_mass(mu_j[k], sigma_j[k]);
+                if prod[k] < 1e-250 {
+                    log_w[k] -= prod[k].ln();
+                    prod[k] = 1.0;
+                }
             }
+        }
+        for (lw, p) in log_w.iter_mut().zip(&prod) {
+            *lw -= p.ln() + n_continuous * HALF_LN_TAU;
         }
 
         let mut cat_kernels = Vec::with_capacity(cat_dims.len());
@@ -233,7 +282,7 @@ impl Parzen {
             mu,
             sigma,
             inv_sigma,
-            log_z,
+            disc_groups,
             cat_dims,
             cat_kernels,
             choice,
@@ -276,11 +325,9 @@ impl Parzen {
         // Per discrete or categorical dim, one row of log-kernel values per distinct cell among
         // the candidates: candidates cluster, so this needs far fewer tail evaluations than one
         // per (candidate, component).
-        let mut tables: Vec<(Vec<f64>, Vec<usize>)> = Vec::new();
-        for (jn, &(j, discrete)) in self.num_dims.iter().enumerate() {
-            if !discrete {
-                continue;
-            }
+        let mut disc_tables: Vec<(Vec<f64>, Vec<usize>)> = Vec::new();
+        let disc_dims = self.num_dims.iter().filter(|(_, discrete)| *discrete);
+        for (&(j, _), groups) in disc_dims.zip(&self.disc_groups) {
             let dim = &space.dims()[j];
             let mut keys: Vec<(f64, f64)> = Vec::new();
             let mut which = Vec::with_capacity(n);
@@ -292,17 +339,16 @@ impl Parzen {
                 });
                 which.push(pos);
             }
-            let mut table = vec![0.0; keys.len() * nc];
+            let np = groups.params.len();
+            let mut table = vec![0.0; keys.len() * np];
             for (q, &(lo, hi)) in keys.iter().enumerate() {
-                let row = &mut table[q * nc..(q + 1) * nc];
-                for k in 0..nc {
-                    let i = jn * nc + k;
-                    let (m, is) = (self.mu[i], self.inv_sigma[i]);
-                    row[k] = log_mass((lo - m) * is, (hi - m) * is) - self.log_z[i];
+                for (t, &(m, s, lz)) in table[q * np..(q + 1) * np].iter_mut().zip(&groups.params) {
+                    *t = log_mass((lo - m) / s, (hi - m) / s) - lz;
                 }
             }
-            tables.push((table, which));
+            disc_tables.push((table, which));
         }
+        let mut tables: Vec<(Vec<f64>, Vec<usize>)> = Vec::new();
         for (jc, &j) in self.cat_dims.iter().enumerate() {
             let ck = self.cat_kernels[jc];
             let log_uniform = -(ck.k as f64).ln();
@@ -345,7 +391,14 @@ impl Parzen {
                 let is = &self.inv_sigma[jn * nc..(jn + 1) * nc];
                 for ((sk, &m), &i) in s.iter_mut().zip(mu).zip(is) {
                     let z = (x - m) * i;
-                    *sk -= 0.5 * z * z;
+                    *sk -= z * z;
+                }
+            }
+            for ((table, which), groups) in disc_tables.iter().zip(&self.disc_groups) {
+                let np = groups.params.len();
+                let row = &table[which[r] * np..(which[r] + 1) * np];
+                for (sk, &p) in s.iter_mut().zip(&groups.of_comp) {
+                    *sk += row[p as usize];
                 }
             }
             for (table, which) in &tables {
@@ -354,26 +407,30 @@ impl Parzen {
                     *sk += t;
                 }
             }
-            out[r] = log_sum_exp(&s);
+            out[r] = log_sum_exp(&mut s);
         }
     }
 }
 
-/// `ln sum_k exp(s_k)`; terms more than 40 nats below the largest add under 1e-17 relative and
-/// are skipped, which on large mixtures saves most of the `exp` calls.
-fn log_sum_exp(s: &[f64]) -> f64 {
+/// `ln sum_k exp(s_k)`, with a branch-free `exp` so the sum over components vectorises.
+fn log_sum_exp(s: &mut [f64]) -> f64 {
     let max = s.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     if !max.is_finite() {
         return LOG_FLOOR;
     }
-    let mut sum = 0.0;
-    for &v in s {
-        let t = v - max;
-        if t > -40.0 {
-            sum += t.exp();
+    for v in s.iter_mut() {
+        *v = exp_nonpositive(*v - max);
+    }
+    // Four running sums: one would be a serial chain of dependent additions.
+    let mut acc = [0.0; 4];
+    let chunks = s.chunks_exact(4);
+    let tail: f64 = chunks.remainder().iter().sum();
+    for c in chunks {
+        for (a, &v) in acc.iter_mut().zip(c) {
+            *a += v;
         }
     }
-    max + sum.ln()
+    max + ((acc[0] + acc[1]) + (acc[2] + acc[3]) + tail).ln()
 }
 
 #[cfg(test)]
