@@ -192,6 +192,23 @@ fn is_taken(row: &[f64], taken: &[f64], d: usize) -> bool {
     taken.chunks_exact(d).any(|t| same_row(row, t))
 }
 
+/// A uniform random valid point, redrawn up to 64 times while it repeats a taken one (a small
+/// finite space may have no untaken point left; then the last draw is returned).
+fn random_untaken(space: &Space, rng: &mut Rng, taken: &[f64]) -> Vec<f64> {
+    let d = space.len();
+    let mut row = vec![0.0; d];
+    for _ in 0..64 {
+        for u in &mut row {
+            *u = rng.uniform();
+        }
+        space.snap_row(&mut row);
+        if !is_taken(&row, taken, d) {
+            break;
+        }
+    }
+    row
+}
+
 /// Suggest `n_suggest` distinct unit points (row-major `n_suggest x d`, snapped to valid cells).
 ///
 /// `x` holds the unit points of COMPLETED trials (`n x d`, row-major), `y` their `n` values to
@@ -246,19 +263,9 @@ pub fn suggest(
     for row in taken.chunks_exact_mut(d) {
         space.snap_row(row);
     }
-    let mut row = vec![0.0; d];
-
     if n < options.n_startup_trials {
         for _ in 0..n_suggest {
-            for attempt in 0..=64 {
-                for u in &mut row {
-                    *u = rng.uniform();
-                }
-                space.snap_row(&mut row);
-                if attempt == 64 || !is_taken(&row, &taken, d) {
-                    break;
-                }
-            }
+            let row = random_untaken(space, &mut rng, &taken);
             out.extend_from_slice(&row);
             taken.extend_from_slice(&row);
         }
@@ -324,22 +331,8 @@ pub fn suggest(
                 break;
             }
         }
-        let pick = match chosen {
-            Some(p) => p,
-            None => {
-                // Candidates from l keep landing on taken cells: look anywhere instead.
-                for attempt in 0..=64 {
-                    for u in &mut row {
-                        *u = rng.uniform();
-                    }
-                    space.snap_row(&mut row);
-                    if attempt == 64 || !is_taken(&row, &taken, d) {
-                        break;
-                    }
-                }
-                row.clone()
-            }
-        };
+        // Candidates from l keep landing on taken cells: look anywhere instead.
+        let pick = chosen.unwrap_or_else(|| random_untaken(space, &mut rng, &taken));
         out.extend_from_slice(&pick);
         taken.extend_from_slice(&pick);
     }

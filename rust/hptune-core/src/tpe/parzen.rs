@@ -511,10 +511,9 @@ mod tests {
             } else {
                 dim.step()
             };
-            let levels: Vec<f64> = (0..)
-                .map(|i| lo as f64 + f64::from(i) * step)
-                .take_while(|&v| v <= hi as f64 + 1e-9)
-                .map(|v| dim.encode(v))
+            let count = ((hi - lo) as f64 / step).round() as u32 + 1;
+            let levels: Vec<f64> = (0..count)
+                .map(|i| dim.encode(lo as f64 + f64::from(i) * step))
                 .collect();
             let mut out = vec![0.0; levels.len()];
             p.log_density(&space, &coords, &levels, &mut out);
