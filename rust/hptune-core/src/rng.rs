@@ -1,6 +1,6 @@
 //! Portable seeded random numbers.
 //!
-//! Xoshiro256++ (Blackman and Vigna), seeded through SplitMix64. It is written out here rather
+//! Xoshiro256++ (Blackman and Vigna), seeded through `SplitMix64`. It is written out here rather
 //! than taken from a crate so that the stream for a given seed can never change under us with a
 //! dependency upgrade: determinism is part of the public API.
 //!
@@ -9,7 +9,7 @@
 
 const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
 
-/// One step of SplitMix64; also a good 64-bit mixing function.
+/// One step of `SplitMix64`; also a good 64-bit mixing function.
 #[must_use]
 pub fn splitmix64(state: &mut u64) -> u64 {
     *state = state.wrapping_add(GOLDEN);
