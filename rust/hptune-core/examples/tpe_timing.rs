@@ -32,7 +32,7 @@ fn time_per_call(space: &Space, n: usize, n_suggest: usize, options: &TpeOptions
         let start = Instant::now();
         for r in 0..reps {
             let u = suggest(space, &x, &y, &[], n_suggest, mix(9, r), options);
-            black_box(u.map(|v| v.len()).unwrap_or(0));
+            black_box(u.map_or(0, |v| v.len()));
         }
         start.elapsed().as_secs_f64() / reps as f64
     };
