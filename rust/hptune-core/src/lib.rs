@@ -13,5 +13,6 @@ pub mod optim;
 pub mod rng;
 pub mod sampling;
 pub mod space;
+pub mod tpe;
 
 pub use error::{Error, Result};
