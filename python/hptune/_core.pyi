@@ -40,3 +40,31 @@ class Grid:
     def points(self, first: int, n: int) -> NDArray[np.float64]: ...
     def rank_of_index(self, index: int) -> int: ...
     def index_of_point(self, point: list[float]) -> int | None: ...
+
+def bo_suggest(
+    space: Space,
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    pending: NDArray[np.float64],
+    n: int,
+    seed: int,
+    acquisition: str = "logei",
+    beta: float = 2.0,
+    n_candidates: int = 512,
+    n_restarts: int = 4,
+    fit_max_points: int = 128,
+    warm: list[float] | None = None,
+) -> tuple[NDArray[np.float64], list[float]]: ...
+def tpe_suggest(
+    space: Space,
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    pending: NDArray[np.float64],
+    n: int,
+    seed: int,
+    n_candidates: int = 24,
+    n_startup_trials: int = 10,
+    gamma: float = 0.1,
+    max_good: int = 25,
+    prior_weight: float = 1.0,
+) -> NDArray[np.float64]: ...

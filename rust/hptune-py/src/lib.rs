@@ -1,7 +1,7 @@
 //! `PyO3` bindings: conversion only. Every function validates its arrays, releases the GIL for
 //! work that scales with the input, and maps core errors onto `hptune._errors`.
 
-use hptune_core::{Error as CoreError, grid, sampling, space};
+use hptune_core::{Error as CoreError, bo, grid, sampling, space, tpe};
 use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -329,10 +329,113 @@ impl PyGrid {
     }
 }
 
+/// Unit rows of an `n x d` array as a flat Vec (validated: d columns, finite values).
+fn unit_rows(array: &PyReadonlyArray2<'_, f64>, d: usize, what: &str) -> PyResult<Vec<f64>> {
+    Ok(rows_of(array, d, what)?.1)
+}
+
+fn acquisition_of(name: &str, beta: f64) -> PyResult<bo::Acquisition> {
+    Ok(match name {
+        "logei" => bo::Acquisition::LogEi,
+        "ei" => bo::Acquisition::Ei,
+        "pi" => bo::Acquisition::Pi,
+        "ucb" => bo::Acquisition::Ucb { beta },
+        other => {
+            return Err(value_error(format!(
+                "unknown acquisition {other:?}; allowed: logei, ei, pi, ucb"
+            )));
+        }
+    })
+}
+
+/// GP Bayesian optimisation: `n` unit points to try next, and the fitted state (for warm
+/// starts). `y` is minimised; `pending` rows are running or failed trials to avoid.
+#[pyfunction]
+#[pyo3(signature = (space, x, y, pending, n, seed, acquisition="logei", beta=2.0, n_candidates=512, n_restarts=4, fit_max_points=128, warm=None))]
+#[allow(clippy::too_many_arguments)] // mirrors BoOptions field by field
+fn bo_suggest<'py>(
+    py: Python<'py>,
+    space: &PySpace,
+    x: PyReadonlyArray2<'py, f64>,
+    y: PyReadonlyArray1<'py, f64>,
+    pending: PyReadonlyArray2<'py, f64>,
+    n: usize,
+    seed: u64,
+    acquisition: &str,
+    beta: f64,
+    n_candidates: usize,
+    n_restarts: usize,
+    fit_max_points: usize,
+    warm: Option<Vec<f64>>,
+) -> PyResult<(Bound<'py, PyArray2<f64>>, Vec<f64>)> {
+    let d = space.inner.len();
+    let x = unit_rows(&x, d, "x")?;
+    let y = y.as_slice()?.to_vec();
+    let pending = unit_rows(&pending, d, "pending")?;
+    let options = bo::BoOptions {
+        acquisition: acquisition_of(acquisition, beta)?,
+        n_candidates,
+        n_restarts,
+        fit_max_points,
+        ..bo::BoOptions::default()
+    };
+    let warm = match warm {
+        Some(theta) => Some(bo::GpState::from_vec(d, &theta).map_err(BindError)?),
+        None => None,
+    };
+    let inner = &space.inner;
+    let (points, state) = py
+        .detach(|| bo::suggest(inner, &x, &y, &pending, n, seed, &options, warm.as_ref()))
+        .map_err(BindError)?;
+    let rows = points.len() / d.max(1);
+    Ok((matrix(py, points, rows, d)?, state.to_vec()))
+}
+
+/// Multivariate TPE: `n` unit points to try next. `y` is minimised; `pending` rows are running
+/// or failed trials to avoid.
+#[pyfunction]
+#[pyo3(signature = (space, x, y, pending, n, seed, n_candidates=24, n_startup_trials=10, gamma=0.1, max_good=25, prior_weight=1.0))]
+#[allow(clippy::too_many_arguments)] // mirrors TpeOptions field by field
+fn tpe_suggest<'py>(
+    py: Python<'py>,
+    space: &PySpace,
+    x: PyReadonlyArray2<'py, f64>,
+    y: PyReadonlyArray1<'py, f64>,
+    pending: PyReadonlyArray2<'py, f64>,
+    n: usize,
+    seed: u64,
+    n_candidates: usize,
+    n_startup_trials: usize,
+    gamma: f64,
+    max_good: usize,
+    prior_weight: f64,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let d = space.inner.len();
+    let x = unit_rows(&x, d, "x")?;
+    let y = y.as_slice()?.to_vec();
+    let pending = unit_rows(&pending, d, "pending")?;
+    let options = tpe::TpeOptions {
+        n_candidates,
+        n_startup_trials,
+        gamma: tpe::Gamma {
+            fraction: gamma,
+            max_good,
+        },
+        prior_weight,
+        ..tpe::TpeOptions::default()
+    };
+    let inner = &space.inner;
+    let points = py
+        .detach(|| tpe::suggest(inner, &x, &y, &pending, n, seed, &options))
+        .map_err(BindError)?;
+    let rows = points.len() / d.max(1);
+    matrix(py, points, rows, d)
+}
+
 #[pymodule]
 mod _core {
     #[pymodule_export]
-    use super::{PyGrid, PySobol, PySpace};
+    use super::{PyGrid, PySobol, PySpace, bo_suggest, tpe_suggest};
 
     #[pymodule_init]
     fn init(m: &pyo3::Bound<'_, pyo3::types::PyModule>) -> pyo3::PyResult<()> {
