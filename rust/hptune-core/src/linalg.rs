@@ -542,6 +542,38 @@ mod tests {
     }
 
     #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn avx2_kernels_give_the_same_bits() {
+        if !std::arch::is_x86_feature_detected!("avx2") {
+            return;
+        }
+        let n = 37;
+        let a = spd(n, 21);
+        let (mut l1, mut l2) = (vec![0.0; n * n], vec![0.0; n * n]);
+        assert!(factor_into_impl(&a, n, 0.0, &mut l1));
+        // SAFETY: AVX2 support checked above.
+        assert!(unsafe { factor_into_avx2(&a, n, 0.0, &mut l2) });
+        assert_eq!(l1, l2);
+        let m = 19;
+        let b: Vec<f64> = (0..n * m).map(|i| (i as f64 * 0.37).sin()).collect();
+        let (mut b1, mut b2) = (b.clone(), b);
+        solve_lower_many_impl(&l1, n, &mut b1, m);
+        // SAFETY: as above.
+        unsafe { solve_lower_many_avx2(&l1, n, &mut b2, m) };
+        assert_eq!(b1, b2);
+        let (mut s1, mut o1, mut s2, mut o2) = (
+            vec![0.0; n * n],
+            vec![0.0; n * n],
+            vec![0.0; n * n],
+            vec![0.0; n * n],
+        );
+        inverse_impl(&l1, n, &mut s1, &mut o1);
+        // SAFETY: as above.
+        unsafe { inverse_avx2(&l1, n, &mut s2, &mut o2) };
+        assert_eq!(o1, o2);
+    }
+
+    #[test]
     fn degenerate_matrices_factor() {
         // All-ones (rank one), huge scale, and zero matrices must not fail.
         let n = 20;
