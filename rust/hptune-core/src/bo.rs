@@ -142,18 +142,29 @@ fn standardise(y: &[f64]) -> (Vec<f64>, f64, f64) {
     if y.is_empty() {
         return (Vec::new(), 0.0, 1.0);
     }
-    // Shift by the first value so that y ~ 1e12 with small spread keeps its digits.
+    // Shift by the first value so that y ~ 1e12 with small spread keeps its digits, and
+    // pre-scale by the largest deviation so that squares cannot overflow (|y| up to 1e308).
     let shift = y[0];
-    let mean = shift + y.iter().map(|v| v - shift).sum::<f64>() / n;
-    let var = y.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
-    let std = var.sqrt();
-    let scale = mean.abs().max(1e-300);
-    let std = if std.is_finite() && std > 1e-14 * scale && std > 0.0 {
-        std
-    } else {
-        1.0
-    };
-    (y.iter().map(|v| (v - mean) / std).collect(), mean, std)
+    let spread = y.iter().map(|v| (v - shift).abs()).fold(0.0, f64::max);
+    if !(spread.is_finite() && spread > 1e-14 * shift.abs()) {
+        return (vec![0.0; y.len()], shift, 1.0);
+    }
+    let mean_rel = y.iter().map(|v| (v - shift) / spread).sum::<f64>() / n;
+    let var_rel = y
+        .iter()
+        .map(|v| ((v - shift) / spread - mean_rel).powi(2))
+        .sum::<f64>()
+        / n;
+    let mean = shift + spread * mean_rel;
+    let std = spread * var_rel.sqrt();
+    if !(std.is_finite() && std > 0.0) {
+        return (vec![0.0; y.len()], mean, 1.0);
+    }
+    let ys = y
+        .iter()
+        .map(|v| ((v - shift) / spread - mean_rel) / var_rel.sqrt())
+        .collect();
+    (ys, mean, std)
 }
 
 /// Suggest `n_suggest` distinct unit points to evaluate next.
