@@ -199,22 +199,24 @@ impl Cholesky {
 
     /// Solve `L x = b` in place.
     pub fn solve_lower(&self, b: &mut [f64]) {
-        let n = self.n;
-        for i in 0..n {
-            let row = &self.l[i * n..i * n + i];
-            b[i] = (b[i] - dot(row, &b[..i])) / self.l[i * n + i];
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked just above).
+            unsafe { solve_lower_avx2(&self.l, self.n, b) };
+            return;
         }
+        solve_lower_impl(&self.l, self.n, b);
     }
 
     /// Solve `L^T x = b` in place.
     pub fn solve_upper(&self, b: &mut [f64]) {
-        let n = self.n;
-        // Column access of L^T is row access of L: eliminate with row axpys from the bottom up.
-        for i in (0..n).rev() {
-            let xi = b[i] / self.l[i * n + i];
-            b[i] = xi;
-            axpy(-xi, &self.l[i * n..i * n + i], &mut b[..i]);
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked just above).
+            unsafe { solve_upper_avx2(&self.l, self.n, b) };
+            return;
         }
+        solve_upper_impl(&self.l, self.n, b);
     }
 
     /// Solve `A x = b` in place.
@@ -321,6 +323,36 @@ fn factor_into(a: &[f64], n: usize, jitter: f64, l: &mut [f64]) -> bool {
 #[target_feature(enable = "avx2")]
 unsafe fn factor_into_avx2(a: &[f64], n: usize, jitter: f64, l: &mut [f64]) -> bool {
     factor_into_impl(a, n, jitter, l)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn solve_lower_avx2(l: &[f64], n: usize, b: &mut [f64]) {
+    solve_lower_impl(l, n, b);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn solve_upper_avx2(l: &[f64], n: usize, b: &mut [f64]) {
+    solve_upper_impl(l, n, b);
+}
+
+#[inline(always)]
+fn solve_lower_impl(l: &[f64], n: usize, b: &mut [f64]) {
+    for i in 0..n {
+        let row = &l[i * n..i * n + i];
+        b[i] = (b[i] - dot(row, &b[..i])) / l[i * n + i];
+    }
+}
+
+#[inline(always)]
+fn solve_upper_impl(l: &[f64], n: usize, b: &mut [f64]) {
+    // Column access of L^T is row access of L: eliminate with row axpys from the bottom up.
+    for i in (0..n).rev() {
+        let xi = b[i] / l[i * n + i];
+        b[i] = xi;
+        axpy(-xi, &l[i * n..i * n + i], &mut b[..i]);
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
