@@ -40,7 +40,8 @@ pub struct BoOptions {
     pub fit_max_points: usize,
     /// L-BFGS iterations for a fit from the default start (default 60).
     pub fit_max_iter: usize,
-    /// L-BFGS iterations for a fit from a warm start (default 20).
+    /// L-BFGS iterations for a fit from a warm start (default 10: the previous fit is close, and
+    /// refits every step add up).
     pub fit_warm_max_iter: usize,
 }
 
@@ -54,7 +55,7 @@ impl Default for BoOptions {
             acq_max_iter: 40,
             fit_max_points: 128,
             fit_max_iter: 60,
-            fit_warm_max_iter: 20,
+            fit_warm_max_iter: 10,
         }
     }
 }
