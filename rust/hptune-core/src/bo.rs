@@ -425,6 +425,19 @@ mod tests {
     }
 
     #[test]
+    fn predict_interpolates_in_original_units() {
+        let space = Space::new(vec![Dim::float(0.0, 1.0, false).unwrap()]).unwrap();
+        let x = [0.1, 0.4, 0.7, 0.9];
+        let y = [1000.0, 1003.0, 999.0, 1001.0];
+        let (_, state) = suggest(&space, &x, &y, &[], 1, 0, &BoOptions::default(), None).unwrap();
+        let (m, v) = predict(&space, &x, &y, &state, &x).unwrap();
+        for i in 0..4 {
+            assert!((m[i] - y[i]).abs() < 0.05, "{m:?}");
+            assert!(v[i] >= 0.0 && v[i] < 0.01, "{v:?}");
+        }
+    }
+
+    #[test]
     fn rejects_bad_input() {
         let space = Space::new(vec![Dim::float(0.0, 1.0, false).unwrap(); 2]).unwrap();
         let o = BoOptions::default();
