@@ -14,7 +14,7 @@ use crate::gp::Gp;
 use crate::optim::{LbfgsOptions, minimize_bounded};
 use crate::rng::Rng;
 use crate::sampling::Sobol;
-use crate::space::{Kind, Space};
+use crate::space::{Dim, Kind, Space};
 
 /// Ordered discrete dims with more levels than this are optimised as if continuous.
 const MAX_ENUMERATED_LEVELS: u64 = 16;
@@ -101,18 +101,29 @@ pub fn contains_point(set: &[f64], u: &[f64]) -> bool {
     })
 }
 
-/// Levels a discrete dim may move to from its current level `i` (out of `k`).
-fn neighbour_levels(kind: Kind, i: u64, k: u64) -> Vec<u64> {
-    if kind == Kind::Categorical || k <= MAX_ENUMERATED_LEVELS {
-        (0..k).filter(|&l| l != i).collect()
+/// Unit encodings of the values a discrete dim may move to from `u`: every other level of a
+/// categorical or short ordered dim, the two nearest levels on each side otherwise. Working on
+/// values (not cells) keeps this right for log-scaled ints, whose cells are not equal in `u`.
+fn neighbour_units(dim: &Dim, u: f64) -> Vec<f64> {
+    let Some(k) = dim.cardinality() else {
+        return Vec::new();
+    };
+    let x = dim.decode(u);
+    let step = if dim.step() > 0.0 { dim.step() } else { 1.0 };
+    let values: Vec<f64> = if dim.kind() == Kind::Categorical || k <= MAX_ENUMERATED_LEVELS {
+        (0..k).map(|i| dim.low() + i as f64 * step).collect()
     } else {
-        [-2i64, -1, 1, 2]
+        [-2.0, -1.0, 1.0, 2.0]
             .iter()
-            .map(|o| i as i64 + o)
-            .filter(|&l| l >= 0 && l < k as i64)
-            .map(|l| l as u64)
+            .map(|o| x + o * step)
+            .filter(|v| *v >= dim.low() && *v <= dim.high())
             .collect()
-    }
+    };
+    values
+        .into_iter()
+        .filter(|v| (v - x).abs() > 0.25 * step)
+        .map(|v| dim.encode(v))
+        .collect()
 }
 
 /// Best point found (snapped) and its score, avoiding the rows of `exclude`; `None` only if
@@ -138,7 +149,7 @@ pub fn optimize_acquisition(
                     && dim.cardinality().is_none_or(|k| k > MAX_ENUMERATED_LEVELS))
         })
         .collect();
-    let enumerated: Vec<usize> = (0..d).filter(|j| !relaxed.contains(j)).collect();
+    let discrete: Vec<usize> = (0..d).filter(|&j| dims[j].is_discrete()).collect();
 
     // 1. Candidates: Sobol sweep plus perturbations of the anchors.
     let mut cands = if let Ok(sobol) = Sobol::new(d, Some(seed)) {
@@ -155,13 +166,12 @@ pub fn optimize_acquisition(
             // Mixed scales: fine polishing near the anchor and wider local exploration.
             let scale = [0.01, 0.05, 0.2][(a + p) % 3];
             let mut u = anchor.to_vec();
-            for (j, dim) in dims.iter().enumerate() {
+            for (j, uj) in u.iter_mut().enumerate() {
                 if relaxed.contains(&j) {
-                    u[j] = (u[j] + scale * rng.normal()).clamp(0.0, 1.0);
+                    *uj = (*uj + scale * rng.normal()).clamp(0.0, 1.0);
                 } else if rng.below(d as u64) == 0 {
-                    u[j] = rng.uniform();
+                    *uj = rng.uniform();
                 }
-                let _ = dim;
             }
             cands.extend_from_slice(&u);
         }
@@ -222,26 +232,17 @@ pub fn optimize_acquisition(
         space.snap_row(&mut u);
         let mut value = ctx.scores(&u)[0];
         // 3. Greedy search over the levels of the discrete dims.
-        for _pass in 0..3 {
+        for _pass in 0..if discrete.is_empty() { 0 } else { 3 } {
             let mut improved = false;
-            for &j in &dims
-                .iter()
-                .enumerate()
-                .filter(|(_, dim)| dim.is_discrete())
-                .map(|(j, _)| j)
-                .collect::<Vec<_>>()
-            {
-                let dim = &dims[j];
-                let Some(k) = dim.cardinality() else { continue };
-                if k < 2 {
+            for &j in &discrete {
+                let moves = neighbour_units(&dims[j], u[j]);
+                if moves.is_empty() {
                     continue;
                 }
-                let cur = ((u[j] * k as f64).floor() as u64).min(k - 1);
-                let levels = neighbour_levels(dim.kind(), cur, k);
-                let mut batch = Vec::with_capacity(levels.len() * d);
-                for &l in &levels {
+                let mut batch = Vec::with_capacity(moves.len() * d);
+                for &m in &moves {
                     let mut v = u.clone();
-                    v[j] = (l as f64 + 0.5) / k as f64;
+                    v[j] = m;
                     space.snap_row(&mut v);
                     batch.extend_from_slice(&v);
                 }
@@ -258,7 +259,7 @@ pub fn optimize_acquisition(
                     }
                 }
             }
-            if !improved || enumerated.is_empty() && relaxed.len() == d {
+            if !improved {
                 break;
             }
         }
@@ -310,6 +311,23 @@ mod tests {
         };
         let gp = Gp::new(&kx, &y, &[false, true, false], h).unwrap();
         (space, gp)
+    }
+
+    #[test]
+    fn neighbours_are_levels_by_value() {
+        let log_int = Dim::int(1, 1000, true, 1).unwrap();
+        let got: Vec<f64> = neighbour_units(&log_int, log_int.encode(10.0))
+            .iter()
+            .map(|&u| log_int.decode(u))
+            .collect();
+        assert_eq!(got, vec![8.0, 9.0, 11.0, 12.0]);
+        let cat = Dim::categorical(3).unwrap();
+        let got: Vec<f64> = neighbour_units(&cat, cat.encode(1.0))
+            .iter()
+            .map(|&u| cat.decode(u))
+            .collect();
+        assert_eq!(got, vec![0.0, 2.0]);
+        assert!(neighbour_units(&Dim::float(0.0, 1.0, false).unwrap(), 0.5).is_empty());
     }
 
     #[test]
