@@ -9,6 +9,7 @@
 //! from the previous state), condition on all observations, add every pending point as a
 //! kriging-believer fantasy (its posterior mean as a pseudo-observation), then repeatedly
 //! maximise the acquisition and add the chosen point as a fantasy, so a batch spreads out.
+//! The incumbent of EI / PI is the smallest posterior mean at an observed point.
 
 pub use crate::acquisition::Acquisition;
 use crate::acquisition::optimize::{AcqContext, AcqOptimOptions, contains_point};
@@ -24,10 +25,10 @@ use crate::space::Space;
 /// Tuning knobs of [`suggest`]; the defaults are what the samplers use.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BoOptions {
-    /// Acquisition function (default `LogEI`).
+    /// Acquisition function (default [`Acquisition::LogEi`]).
     pub acquisition: Acquisition,
-    /// Size of the quasi-random candidate sweep (default 512; reduced automatically for large
-    /// `n`, where each candidate costs `O(n^2)`).
+    /// Size of the quasi-random candidate sweep (default 512). Each candidate costs `O(n^2)`, so
+    /// past `n = 200` (fantasies included) the sweep shrinks like `1 / n^2`, to no fewer than 64.
     pub n_candidates: usize,
     /// Number of multi-start local optimisations (default 4).
     pub n_restarts: usize,
@@ -96,7 +97,10 @@ impl GpState {
 const STREAM_SUBSET: u64 = 0x5B5E;
 const STREAM_ACQ: u64 = 0xAC9;
 const STREAM_FALLBACK: u64 = 0xFA11;
+/// Best observations whose neighbourhoods are added to the sweep.
 const N_ANCHORS: usize = 5;
+/// Candidates times conditioning points squared: 512 candidates up to `n = 200`.
+const SWEEP_BUDGET: usize = 512 * 200 * 200;
 
 fn check_points(name: &str, pts: &[f64], d: usize) -> Result<usize> {
     if pts.len() % d != 0 {
@@ -256,12 +260,11 @@ pub fn suggest(
         add_fantasy(&mut gp, space, row, &mut kp);
     }
 
-    // Each candidate costs O(n^2) in the sweep; keep the sweep's cost bounded at large n.
+    // Each candidate costs O(n^2) in the sweep: past n = 200 the local restarts matter more.
     let total = gp.n();
-    let budget = 512 * 200 * 200;
     let n_candidates = options
         .n_candidates
-        .min((budget / (total * total).max(1)).max(64));
+        .min((SWEEP_BUDGET / (total * total).max(1)).max(64));
     let acq_options = AcqOptimOptions {
         n_candidates,
         n_restarts: options.n_restarts,
