@@ -144,7 +144,9 @@ fn main() {
         },
     ];
     let options = BoOptions::default();
-    for p in &problems {
+    // Optional second argument: only run problems whose name contains it.
+    let filter = std::env::args().nth(2).unwrap_or_default();
+    for p in problems.iter().filter(|p| p.name.contains(filter.as_str())) {
         let t = Instant::now();
         let mut regrets: Vec<f64> = (0..n_seeds).map(|s| run(p, s, &options)).collect();
         regrets.sort_by(f64::total_cmp);

