@@ -59,16 +59,18 @@ impl Gamma {
 /// Kernel bandwidth rule for numeric dimensions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Bandwidth {
-    /// `0.2 m^(-1/(d+4))` in the unit cube for all `m` kernels of a mixture: Optuna's rule for
-    /// multivariate TPE, a Scott-like rule that shrinks with the number of observations and the
-    /// dimension.
-    Scott,
-    /// Per kernel and dimension, the distance to the farther neighbouring observation (Optuna's
-    /// univariate rule); see [`TpeOptions::consider_endpoints`].
+    /// Per kernel and dimension, the distance to the farther neighbouring observation along that
+    /// dimension (see [`TpeOptions::consider_endpoints`]): what Optuna 4-5 use for univariate and
+    /// multivariate TPE alike. Adapts to local density, so kernels are narrow where good points
+    /// cluster. The default: clearly ahead of `Scott` on every benchmark we ran.
     Neighbours,
+    /// `0.2 m^(-1/(d+4))` in the unit cube for all `m` kernels of a mixture, a Scott-like rule
+    /// that shrinks with the number of observations and the dimension (older Optuna's
+    /// multivariate rule). Smoother and a little cheaper to fit.
+    Scott,
 }
 
-/// Settings of [`suggest`]. The defaults follow Optuna's `TPESampler(multivariate=True)`.
+/// Settings of [`suggest`]. The defaults follow Optuna 5's `TPESampler(multivariate=True)`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TpeOptions {
     /// Candidates drawn from `l` per suggestion (default 24).
@@ -79,7 +81,7 @@ pub struct TpeOptions {
     pub gamma: Gamma,
     /// Weight of the prior component, in units of one observation (default 1).
     pub prior_weight: f64,
-    /// Bandwidth rule (default [`Bandwidth::Scott`]).
+    /// Bandwidth rule (default [`Bandwidth::Neighbours`]).
     pub bandwidth: Bandwidth,
     /// Floor bandwidths at `1 / min(100, 1 + n_kernels)` (Optuna's "magic clip", default true):
     /// with few observations it keeps `l` from collapsing onto them.
@@ -88,7 +90,8 @@ pub struct TpeOptions {
     /// `magic_clip` is off, since the clip itself never goes below 0.01).
     pub min_bandwidth: f64,
     /// With [`Bandwidth::Neighbours`], count the bounds 0 and 1 as neighbours of the outermost
-    /// observations (default false, as in Optuna). No effect with [`Bandwidth::Scott`].
+    /// observations (default false, as in Optuna; true widens edge kernels and measured worse).
+    /// No effect with [`Bandwidth::Scott`].
     pub consider_endpoints: bool,
     /// Down-weight old trials linearly once a group has 25 or more (Optuna's `default_weights`:
     /// the newest 25 weigh 1, older ones ramp down to `1/n`). Default true. Only the bad group is
@@ -104,7 +107,7 @@ impl Default for TpeOptions {
             n_startup_trials: 10,
             gamma: Gamma::default(),
             prior_weight: 1.0,
-            bandwidth: Bandwidth::Scott,
+            bandwidth: Bandwidth::Neighbours,
             magic_clip: true,
             min_bandwidth: 1e-3,
             consider_endpoints: false,
@@ -184,6 +187,17 @@ fn check_unit_rows(name: &str, rows: &[f64], d: usize) -> Result<()> {
     Ok(())
 }
 
+/// Snap to valid cells and turn `-0.0` into `0.0`, so that bitwise comparisons and sorts by bit
+/// pattern agree with numeric order.
+fn canonical_row(space: &Space, row: &mut [f64]) {
+    space.snap_row(row);
+    for v in row.iter_mut() {
+        if *v == 0.0 {
+            *v = 0.0;
+        }
+    }
+}
+
 fn same_row(a: &[f64], b: &[f64]) -> bool {
     a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
 }
@@ -261,7 +275,7 @@ pub fn suggest(
     // Points to keep away from: pending ones, then each suggestion of this batch.
     let mut taken = pending.to_vec();
     for row in taken.chunks_exact_mut(d) {
-        space.snap_row(row);
+        canonical_row(space, row);
     }
     if n < options.n_startup_trials {
         for _ in 0..n_suggest {
@@ -275,7 +289,7 @@ pub fn suggest(
     let coords: Vec<Coord> = space.dims().iter().map(Coord::of).collect();
     let mut snapped = x.to_vec();
     for r in snapped.chunks_exact_mut(d) {
-        space.snap_row(r);
+        canonical_row(space, r);
     }
 
     let mut order: Vec<usize> = (0..n).collect();
@@ -315,7 +329,7 @@ pub fn suggest(
         for _ in 0..RETRY_ROUNDS {
             for c in cands.chunks_exact_mut(d) {
                 l.sample(&mut rng, c);
-                space.snap_row(c);
+                canonical_row(space, c);
             }
             l.log_density(space, &coords, &cands, &mut log_l);
             g.log_density(space, &coords, &cands, &mut log_g);
