@@ -13,6 +13,7 @@
 //! The prior component is `N(0.5, 1)` on numeric dimensions. Arrays are stored dimension-major
 //! (`[j * n_comp + k]`) so the inner loop over components is contiguous and vectorises.
 
+use super::sort::argsort;
 use super::truncnorm::{
     HALF_LN_TAU, LOG_FLOOR, exp_nonpositive, log_mass_fast, log_unit_mass, sample_unit, unit_mass,
 };
@@ -136,15 +137,21 @@ fn scott_sigma(m: usize, d: usize) -> f64 {
 /// Per-observation bandwidths from the distance to the farther sorted neighbour (Optuna's
 /// univariate rule), for one dimension.
 fn neighbour_sigmas(mus: &[f64], consider_endpoints: bool, out: &mut [f64]) {
+    neighbour_sigmas_sorted(mus, &argsort(mus), consider_endpoints, out);
+}
+
+/// [`neighbour_sigmas`] given `order`, the indices of `mus` ascending by (value, index).
+fn neighbour_sigmas_sorted(
+    mus: &[f64],
+    order: &[usize],
+    consider_endpoints: bool,
+    out: &mut [f64],
+) {
     let m = mus.len();
-    // Keys are (bits, index): for values in [0, 1] the bit patterns sort like the values, and
-    // plain integer pairs sort several times faster than a comparator that looks values up.
-    let mut keyed: Vec<(u64, usize)> = mus.iter().map(|v| v.to_bits()).zip(0..).collect();
-    keyed.sort_unstable();
-    let order: Vec<usize> = keyed.iter().map(|&(_, i)| i).collect();
+    debug_assert_eq!(order.len(), m);
     let mut ext = Vec::with_capacity(m + 2);
     ext.push(0.0);
-    ext.extend(keyed.iter().map(|&(b, _)| f64::from_bits(b)));
+    ext.extend(order.iter().map(|&i| mus[i]));
     ext.push(1.0);
     let mut sorted: Vec<f64> = (1..=m)
         .map(|i| (ext[i] - ext[i - 1]).max(ext[i + 1] - ext[i]))
@@ -160,11 +167,16 @@ fn neighbour_sigmas(mus: &[f64], consider_endpoints: bool, out: &mut [f64]) {
 
 impl Parzen {
     /// Fit on `obs` (`m x d` row-major, already snapped to valid cells) with raw weights `weights`.
+    ///
+    /// `sorted`, when given, holds for every dimension the row indices of `obs` ascending by
+    /// (value, index) (only numeric dims are read, and only by the neighbour rule); without it
+    /// the rule sorts for itself.
     pub(crate) fn new(
         space: &Space,
         coords: &[Coord],
         obs: &[f64],
         weights: &[f64],
+        sorted: Option<&[Vec<usize>]>,
         options: &TpeOptions,
     ) -> Self {
         let d = space.len();
@@ -216,7 +228,13 @@ impl Parzen {
                 Bandwidth::Scott => sig[..m].fill(scott),
                 Bandwidth::Neighbours => {
                     col.copy_from_slice(&mus[..m]);
-                    neighbour_sigmas(&col, options.consider_endpoints, &mut sig[..m]);
+                    let endpoints = options.consider_endpoints;
+                    match sorted {
+                        Some(orders) => {
+                            neighbour_sigmas_sorted(&col, &orders[j], endpoints, &mut sig[..m]);
+                        }
+                        None => neighbour_sigmas(&col, endpoints, &mut sig[..m]),
+                    }
                 }
             }
             sig[m] = 1.0;
@@ -402,45 +420,70 @@ impl Parzen {
             tables.push((table, which));
         }
 
-        let mut s = vec![0.0; nc];
-        for r in 0..n {
-            let row = &cands[r * d..(r + 1) * d];
-            s.copy_from_slice(&self.log_w);
-            for (jn, &(j, discrete)) in self.num_dims.iter().enumerate() {
-                if discrete {
-                    continue;
+        // Components go in blocks small enough that a block's means, widths and scores stay in
+        // the L1 cache while every candidate passes over them; a running (max, sum) per
+        // candidate merges the blocks' log-sum-exps.
+        let mut run_max = vec![f64::NEG_INFINITY; n];
+        let mut run_sum = vec![0.0; n];
+        let mut s = vec![0.0; BLOCK.min(nc)];
+        for k0 in (0..nc).step_by(BLOCK) {
+            let k1 = (k0 + BLOCK).min(nc);
+            let s = &mut s[..k1 - k0];
+            for r in 0..n {
+                let row = &cands[r * d..(r + 1) * d];
+                s.copy_from_slice(&self.log_w[k0..k1]);
+                for (jn, &(j, discrete)) in self.num_dims.iter().enumerate() {
+                    if discrete {
+                        continue;
+                    }
+                    let x = row[j];
+                    let mu = &self.mu[jn * nc + k0..jn * nc + k1];
+                    let is = &self.inv_sigma[jn * nc + k0..jn * nc + k1];
+                    for ((sk, &m), &i) in s.iter_mut().zip(mu).zip(is) {
+                        let z = (x - m) * i;
+                        *sk -= z * z;
+                    }
                 }
-                let x = row[j];
-                let mu = &self.mu[jn * nc..(jn + 1) * nc];
-                let is = &self.inv_sigma[jn * nc..(jn + 1) * nc];
-                for ((sk, &m), &i) in s.iter_mut().zip(mu).zip(is) {
-                    let z = (x - m) * i;
-                    *sk -= z * z;
+                for ((table, which), groups) in disc_tables.iter().zip(&self.disc_groups) {
+                    let np = groups.params.len();
+                    let trow = &table[which[r] * np..(which[r] + 1) * np];
+                    for (sk, &p) in s.iter_mut().zip(&groups.of_comp[k0..k1]) {
+                        *sk += trow[p as usize];
+                    }
+                }
+                for (table, which) in &tables {
+                    let q = which[r] * nc;
+                    for (sk, &t) in s.iter_mut().zip(&table[q + k0..q + k1]) {
+                        *sk += t;
+                    }
+                }
+                let (m, sum) = max_and_sum_exp(s);
+                if m > run_max[r] {
+                    run_sum[r] = run_sum[r] * exp_nonpositive(run_max[r] - m) + sum;
+                    run_max[r] = m;
+                } else {
+                    run_sum[r] += sum * exp_nonpositive(m - run_max[r]);
                 }
             }
-            for ((table, which), groups) in disc_tables.iter().zip(&self.disc_groups) {
-                let np = groups.params.len();
-                let row = &table[which[r] * np..(which[r] + 1) * np];
-                for (sk, &p) in s.iter_mut().zip(&groups.of_comp) {
-                    *sk += row[p as usize];
-                }
-            }
-            for (table, which) in &tables {
-                let q = which[r];
-                for (sk, &t) in s.iter_mut().zip(&table[q * nc..(q + 1) * nc]) {
-                    *sk += t;
-                }
-            }
-            out[r] = log_sum_exp(&s);
+        }
+        for ((o, &m), &sum) in out.iter_mut().zip(&run_max).zip(&run_sum) {
+            *o = if m.is_finite() {
+                m + sum.ln()
+            } else {
+                LOG_FLOOR
+            };
         }
     }
 }
 
-/// `ln sum_k exp(s_k)`.
-fn log_sum_exp(s: &[f64]) -> f64 {
+/// Components per block of [`Parzen::log_density`]: 3 KiB of each array per block.
+const BLOCK: usize = 384;
+
+/// `(max_k s_k, sum_k exp(s_k - max))`.
+fn max_and_sum_exp(s: &[f64]) -> (f64, f64) {
     let max = s.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     if !max.is_finite() {
-        return LOG_FLOOR;
+        return (f64::NEG_INFINITY, 0.0);
     }
     // Terms more than 40 nats below the largest add under 1e-17 relative. With narrow kernels
     // (many observations) nearly all are that far, so the branch is predictable and skips most
@@ -459,7 +502,7 @@ fn log_sum_exp(s: &[f64]) -> f64 {
             }
         }
     }
-    max + ((acc[0] + acc[1]) + (acc[2] + acc[3]) + tail).ln()
+    (max, (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail)
 }
 
 #[cfg(test)]
@@ -471,7 +514,7 @@ mod tests {
         let coords: Vec<Coord> = space.dims().iter().map(Coord::of).collect();
         let m = obs.len() / space.len();
         let w: Vec<f64> = (0..m).map(|i| 1.0 + i as f64).collect();
-        (Parzen::new(space, &coords, obs, &w, options), coords)
+        (Parzen::new(space, &coords, obs, &w, None, options), coords)
     }
 
     #[test]
