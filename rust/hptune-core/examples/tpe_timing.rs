@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use hptune_core::rng::{Rng, mix};
 use hptune_core::space::{Dim, Space};
-use hptune_core::tpe::{Bandwidth, TpeOptions, suggest};
+use hptune_core::tpe::{Bandwidth, TpeOptions, TpeState, suggest, suggest_with_state};
 
 fn history(space: &Space, n: usize, seed: u64) -> (Vec<f64>, Vec<f64>) {
     let d = space.len();
@@ -41,6 +41,36 @@ fn time_per_call(space: &Space, n: usize, n_suggest: usize, options: &TpeOptions
     let once = run(3).max(1e-7);
     let reps = ((0.1 / once) as u64).clamp(5, 100_000);
     // The fastest of seven batches: on a shared machine, noise only ever adds time.
+    (0..7).map(|_| run(reps)).fold(f64::INFINITY, f64::min)
+}
+
+/// Like [`time_per_call`], for the steady state of a study: a [`TpeState`] that has seen the
+/// first `n - 1` trials (cloned each call, which is counted) meets one new trial.
+fn time_per_call_with_state(space: &Space, n: usize, options: &TpeOptions) -> f64 {
+    let d = space.len();
+    let (x, y) = history(space, n, 1);
+    let mut warm = TpeState::new();
+    let _ = suggest_with_state(
+        &mut warm,
+        space,
+        &x[..(n - 1) * d],
+        &y[..n - 1],
+        &[],
+        1,
+        0,
+        options,
+    );
+    let run = |reps: u64| {
+        let start = Instant::now();
+        for r in 0..reps {
+            let mut state = warm.clone();
+            let u = suggest_with_state(&mut state, space, &x, &y, &[], 1, mix(9, r), options);
+            black_box(u.map_or(0, |v| v.len()));
+        }
+        start.elapsed().as_secs_f64() / reps as f64
+    };
+    let once = run(3).max(1e-7);
+    let reps = ((0.1 / once) as u64).clamp(5, 100_000);
     (0..7).map(|_| run(reps)).fold(f64::INFINITY, f64::min)
 }
 
@@ -86,17 +116,19 @@ fn main() -> hptune_core::Result<()> {
         options.n_candidates
     );
     println!(
-        "{:>6} {:>12} {:>12} {:>20} {:>14}",
-        "n", "float", "mixed", "float, batch of 8", "float, scott"
+        "{:>6} {:>10} {:>18} {:>10} {:>18} {:>14}",
+        "n", "float", "float, with state", "mixed", "float, batch of 8", "float, scott"
     );
     for n in [50, 100, 200, 500, 1000] {
         let a = time_per_call(&continuous, n, 1, &options);
         let b = time_per_call(&mixed, n, 1, &options);
         let c = time_per_call(&continuous, n, 8, &options) / 8.0;
         let e = time_per_call(&continuous, n, 1, &scott);
+        let f = time_per_call_with_state(&continuous, n, &options);
         println!(
-            "{n:>6} {:>12.1} {:>12.1} {:>20.1} {:>14.1}",
+            "{n:>6} {:>10.1} {:>18.1} {:>10.1} {:>18.1} {:>14.1}",
             a * 1e6,
+            f * 1e6,
             b * 1e6,
             c * 1e6,
             e * 1e6

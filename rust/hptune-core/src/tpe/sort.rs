@@ -26,7 +26,7 @@ pub(crate) fn argsort(keys: &[f64]) -> Vec<usize> {
         for &(k, _) in &pairs {
             counts[((k >> shift) & 0xFF) as usize] += 1;
         }
-        if counts.iter().any(|&c| c == n) {
+        if counts.contains(&n) {
             continue;
         }
         let mut start = 0;
