@@ -8,8 +8,11 @@
 //! the one maximising `ln l(u) - ln g(u)` is suggested, which is the expected-improvement optimum
 //! of Bergstra et al. (2011). Log dimensions are already log-transformed in the unit cube.
 //!
-//! Cost of one suggestion: `O(n log n)` to split, `O(n d)` tail evaluations to fit `g`, and
-//! `O(n_candidates n d)` multiply-adds plus at most `n_candidates n` `exp` calls to score.
+//! Cost of one suggestion: sorting by `y` and (neighbour bandwidths) by each coordinate,
+//! `O(n log n)` per order, or `O(n)` per new trial when a [`TpeState`] carries the orders from the
+//! previous call; `O(n d)` table look-ups to fit `g`; `O(n_candidates n d)` multiply-adds and at
+//! most `n_candidates n` `exp` calls to score. Discrete dims cost one tail evaluation per distinct
+//! (cell among the candidates, kernel) pair, categorical ones a comparison.
 
 mod parzen;
 mod sort;

@@ -20,25 +20,29 @@ pub(crate) fn argsort(keys: &[f64]) -> Vec<usize> {
         pairs.sort_unstable();
         return pairs.into_iter().map(|(_, i)| i).collect();
     }
-    let mut scratch = pairs.clone();
-    for shift in (0..64).step_by(8) {
-        let mut counts = [0usize; 256];
-        for &(k, _) in &pairs {
-            counts[((k >> shift) & 0xFF) as usize] += 1;
+    // All eight byte histograms in one pass over the keys.
+    let mut counts = [[0usize; 256]; 8];
+    for &(k, _) in &pairs {
+        for (b, c) in counts.iter_mut().enumerate() {
+            c[((k >> (8 * b)) & 0xFF) as usize] += 1;
         }
-        if counts.contains(&n) {
+    }
+    let mut scratch = pairs.clone();
+    for (b, c) in counts.iter_mut().enumerate() {
+        if c.contains(&n) {
             continue;
         }
         let mut start = 0;
-        for c in &mut counts {
-            let here = *c;
-            *c = start;
+        for slot in c.iter_mut() {
+            let here = *slot;
+            *slot = start;
             start += here;
         }
+        let shift = 8 * b;
         for &p in &pairs {
             let digit = ((p.0 >> shift) & 0xFF) as usize;
-            scratch[counts[digit]] = p;
-            counts[digit] += 1;
+            scratch[c[digit]] = p;
+            c[digit] += 1;
         }
         std::mem::swap(&mut pairs, &mut scratch);
     }
