@@ -92,9 +92,10 @@ fn main() -> hptune_core::Result<()> {
         Dim::categorical(4)?,
     ])?;
     let options = TpeOptions::default();
-    // `tpe_timing float|mixed [n]` times one case (n = 1000 by default), for a profiler.
+    // `tpe_timing float|mixed|float-state|mixed-state [n]` times one case (n = 1000 by
+    // default), for a profiler.
     if let Some(which) = std::env::args().nth(1) {
-        let space = if which == "mixed" {
+        let space = if which.starts_with("mixed") {
             &mixed
         } else {
             &continuous
@@ -103,7 +104,11 @@ fn main() -> hptune_core::Result<()> {
             .nth(2)
             .and_then(|s| s.parse().ok())
             .unwrap_or(1000);
-        let t = time_per_call(space, n, 1, &options);
+        let t = if which.ends_with("state") {
+            time_per_call_with_state(space, n, &options)
+        } else {
+            time_per_call(space, n, 1, &options)
+        };
         println!("{:.1} us", t * 1e6);
         return Ok(());
     }
