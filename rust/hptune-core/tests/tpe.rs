@@ -69,6 +69,11 @@ fn suggestions_are_valid_on_every_kind_of_dimension() {
         Space::new(vec![Dim::float(0.0, 1.0, false).unwrap()]).unwrap(),
         Space::new(vec![Dim::int(1, 1_000_000, true, 1).unwrap()]).unwrap(),
         Space::new(vec![
+            Dim::int(0, 1 << 40, false, 1).unwrap(),
+            Dim::float(1e-9, 1e9, true).unwrap(),
+        ])
+        .unwrap(),
+        Space::new(vec![
             Dim::categorical(1).unwrap(),
             Dim::categorical(3).unwrap(),
         ])
