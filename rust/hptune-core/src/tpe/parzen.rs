@@ -93,8 +93,8 @@ pub(crate) struct Parzen {
     sigma: Vec<f64>,
     inv_sigma: Vec<f64>,
     /// Per discrete numeric dim (in `num_dims` order), its distinct kernels: cell masses are
-    /// computed once per distinct `(mu, sigma)`, and under the Scott rule on a lattice there are
-    /// at most `K + 1` of them however many observations share the cells.
+    /// computed once per distinct `(mu, sigma)`. Observations share a cell centre often, and
+    /// under the Scott rule there are at most `K + 1` distinct kernels on a `K`-level lattice.
     disc_groups: Vec<KernelGroups>,
     cat_dims: Vec<usize>,
     cat_kernels: Vec<CatKernel>,
@@ -102,7 +102,7 @@ pub(crate) struct Parzen {
     choice: Vec<u64>,
 }
 
-/// Distinct kernels of one dimension's kernels and which one each component uses.
+/// The distinct kernels of one dimension, and which one each component uses.
 #[derive(Debug, Clone)]
 struct KernelGroups {
     /// `(mu, sigma, ln Z, ln sigma)`.
