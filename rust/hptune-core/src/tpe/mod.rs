@@ -245,6 +245,9 @@ pub struct TpeState {
     y_order: Vec<usize>,
     /// Per dimension, row indices ascending by (snapped value, index).
     dim_order: Vec<Vec<usize>>,
+    /// Buffers of the last call, reused to spare the allocator (see `Parzen::new_reusing`).
+    bad_x: Vec<f64>,
+    bad_fit: Option<Parzen>,
 }
 
 impl TpeState {
@@ -449,7 +452,8 @@ pub fn suggest_with_state(
     recency_weights(good.len(), options.recency_weights, &mut weights);
     let l = Parzen::new(space, &coords, &good_x, &weights, None, options);
 
-    let mut bad_x = Vec::with_capacity((bad.len() + taken.len() / d + n_suggest) * d);
+    let mut bad_x = std::mem::take(&mut state.bad_x);
+    bad_x.clear();
     // Row of each completed trial inside the bad group (usize::MAX when good).
     let mut local = vec![usize::MAX; n];
     for (r, &i) in bad.iter().enumerate() {
@@ -468,7 +472,16 @@ pub fn suggest_with_state(
         bad_x.extend_from_slice(&taken);
         recency_weights(bad_x.len() / d, options.recency_weights, &mut weights);
         let orders = neighbours.then(|| group_orders(space, state, &local, &bad_x, n_bad_done, d));
-        let g = Parzen::new(space, &coords, &bad_x, &weights, orders.as_deref(), options);
+        let old = state.bad_fit.take();
+        let g = Parzen::new_reusing(
+            old,
+            space,
+            &coords,
+            &bad_x,
+            &weights,
+            orders.as_deref(),
+            options,
+        );
 
         let mut chosen = None;
         for _ in 0..RETRY_ROUNDS {
@@ -494,7 +507,9 @@ pub fn suggest_with_state(
         let pick = chosen.unwrap_or_else(|| random_untaken(space, &mut rng, &taken));
         out.extend_from_slice(&pick);
         taken.extend_from_slice(&pick);
+        state.bad_fit = Some(g);
     }
+    state.bad_x = bad_x;
     Ok(out)
 }
 
