@@ -69,6 +69,11 @@ fn suggestions_are_valid_on_every_kind_of_dimension() {
         Space::new(vec![Dim::float(0.0, 1.0, false).unwrap()]).unwrap(),
         Space::new(vec![Dim::int(1, 1_000_000, true, 1).unwrap()]).unwrap(),
         Space::new(vec![
+            Dim::int(0, 1 << 40, false, 1).unwrap(),
+            Dim::float(1e-9, 1e9, true).unwrap(),
+        ])
+        .unwrap(),
+        Space::new(vec![
             Dim::categorical(1).unwrap(),
             Dim::categorical(3).unwrap(),
         ])
@@ -270,5 +275,45 @@ fn beats_random_search_on_a_quadratic() {
         let (t, r) = (median(tpe), median(rnd));
         // Several-fold better in practice; half is a margin that 20 seeds resolve reliably.
         assert!(t < 0.5 * r, "{bandwidth:?}: tpe {t} vs random {r}");
+    }
+}
+
+#[test]
+fn a_reused_state_gives_the_fresh_answer() {
+    use hptune_core::tpe::{TpeState, suggest_with_state};
+    let space = mixed_space();
+    let d = space.len();
+    let (mut x, mut y) = history(&space, 120, 21);
+    // Ties in y and in coordinates, to exercise the tie order.
+    for i in (0..120).step_by(7) {
+        y[i] = 0.5;
+        x[i * d] = 0.25;
+    }
+    for bandwidth in [Bandwidth::Neighbours, Bandwidth::Scott] {
+        let options = TpeOptions {
+            bandwidth,
+            n_startup_trials: 3,
+            ..TpeOptions::default()
+        };
+        let mut state = TpeState::new();
+        let pending = &x[..2 * d];
+        for n in (0..=120).step_by(3).chain([119, 120, 60, 120]) {
+            let (xs, ys) = (&x[..n * d], &y[..n]);
+            let fresh = suggest(&space, xs, ys, pending, 2, n as u64, &options).unwrap();
+            let kept =
+                suggest_with_state(&mut state, &space, xs, ys, pending, 2, n as u64, &options)
+                    .unwrap();
+            assert_eq!(fresh, kept, "{bandwidth:?}, n = {n}");
+        }
+        // An edited history and another space rebuild the state.
+        let mut edited = y.clone();
+        edited[5] = -3.0;
+        let fresh = suggest(&space, &x, &edited, &[], 1, 9, &options).unwrap();
+        let kept = suggest_with_state(&mut state, &space, &x, &edited, &[], 1, 9, &options);
+        assert_eq!(fresh, kept.unwrap());
+        let other = Space::new(vec![Dim::float(0.0, 1.0, false).unwrap(); d]).unwrap();
+        let fresh = suggest(&other, &x, &edited, &[], 1, 9, &options).unwrap();
+        let kept = suggest_with_state(&mut state, &other, &x, &edited, &[], 1, 9, &options);
+        assert_eq!(fresh, kept.unwrap());
     }
 }

@@ -8,17 +8,21 @@
 //! the one maximising `ln l(u) - ln g(u)` is suggested, which is the expected-improvement optimum
 //! of Bergstra et al. (2011). Log dimensions are already log-transformed in the unit cube.
 //!
-//! Cost of one suggestion: `O(n log n)` to split, `O(n d)` tail evaluations to fit `g`, and
-//! `O(n_candidates n d)` multiply-adds plus at most `n_candidates n` `exp` calls to score.
+//! Cost of one suggestion: sorting by `y` and (neighbour bandwidths) by each coordinate,
+//! `O(n log n)` per order, or `O(n)` per new trial when a [`TpeState`] carries the orders from the
+//! previous call; `O(n d)` table look-ups to fit `g`; `O(n_candidates n d)` multiply-adds and at
+//! most `n_candidates n` `exp` calls to score. Discrete dims cost one tail evaluation per distinct
+//! (cell among the candidates, kernel) pair, categorical ones a comparison.
 
 mod parzen;
+mod sort;
 pub mod truncnorm;
 
 use parzen::{Coord, Parzen};
 
 use crate::error::{Result, invalid};
 use crate::rng::Rng;
-use crate::space::Space;
+use crate::space::{Kind, Space};
 
 /// Stream purpose for [`Rng::derive`], so TPE draws never coincide with another sampler's.
 const PURPOSE: u64 = 0x7470_655f_7375_6767; // "tpe_sugg"
@@ -59,16 +63,18 @@ impl Gamma {
 /// Kernel bandwidth rule for numeric dimensions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Bandwidth {
-    /// `0.2 m^(-1/(d+4))` in the unit cube for all `m` kernels of a mixture: Optuna's rule for
-    /// multivariate TPE, a Scott-like rule that shrinks with the number of observations and the
-    /// dimension.
-    Scott,
-    /// Per kernel and dimension, the distance to the farther neighbouring observation (Optuna's
-    /// univariate rule); see [`TpeOptions::consider_endpoints`].
+    /// Per kernel and dimension, the distance to the farther neighbouring observation along that
+    /// dimension (see [`TpeOptions::consider_endpoints`]): what Optuna 4-5 use for univariate and
+    /// multivariate TPE alike. Adapts to local density, so kernels are narrow where good points
+    /// cluster. The default: clearly ahead of `Scott` on every benchmark we ran.
     Neighbours,
+    /// `0.2 m^(-1/(d+4))` in the unit cube for all `m` kernels of a mixture, a Scott-like rule
+    /// that shrinks with the number of observations and the dimension (older Optuna's
+    /// multivariate rule). Smoother and a little cheaper to fit.
+    Scott,
 }
 
-/// Settings of [`suggest`]. The defaults follow Optuna's `TPESampler(multivariate=True)`.
+/// Settings of [`suggest`]. The defaults follow Optuna 5's `TPESampler(multivariate=True)`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TpeOptions {
     /// Candidates drawn from `l` per suggestion (default 24).
@@ -79,7 +85,7 @@ pub struct TpeOptions {
     pub gamma: Gamma,
     /// Weight of the prior component, in units of one observation (default 1).
     pub prior_weight: f64,
-    /// Bandwidth rule (default [`Bandwidth::Scott`]).
+    /// Bandwidth rule (default [`Bandwidth::Neighbours`]).
     pub bandwidth: Bandwidth,
     /// Floor bandwidths at `1 / min(100, 1 + n_kernels)` (Optuna's "magic clip", default true):
     /// with few observations it keeps `l` from collapsing onto them.
@@ -88,7 +94,8 @@ pub struct TpeOptions {
     /// `magic_clip` is off, since the clip itself never goes below 0.01).
     pub min_bandwidth: f64,
     /// With [`Bandwidth::Neighbours`], count the bounds 0 and 1 as neighbours of the outermost
-    /// observations (default false, as in Optuna). No effect with [`Bandwidth::Scott`].
+    /// observations (default false, as in Optuna; true widens edge kernels and measured worse).
+    /// No effect with [`Bandwidth::Scott`].
     pub consider_endpoints: bool,
     /// Down-weight old trials linearly once a group has 25 or more (Optuna's `default_weights`:
     /// the newest 25 weigh 1, older ones ramp down to `1/n`). Default true. Only the bad group is
@@ -104,7 +111,7 @@ impl Default for TpeOptions {
             n_startup_trials: 10,
             gamma: Gamma::default(),
             prior_weight: 1.0,
-            bandwidth: Bandwidth::Scott,
+            bandwidth: Bandwidth::Neighbours,
             magic_clip: true,
             min_bandwidth: 1e-3,
             consider_endpoints: false,
@@ -184,6 +191,17 @@ fn check_unit_rows(name: &str, rows: &[f64], d: usize) -> Result<()> {
     Ok(())
 }
 
+/// Snap to valid cells and turn `-0.0` into `0.0`, so that bitwise comparisons and sorts by bit
+/// pattern agree with numeric order.
+fn canonical_row(space: &Space, row: &mut [f64]) {
+    space.snap_row(row);
+    for v in row.iter_mut() {
+        if *v == 0.0 {
+            *v = 0.0;
+        }
+    }
+}
+
 fn same_row(a: &[f64], b: &[f64]) -> bool {
     a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
 }
@@ -207,6 +225,130 @@ fn random_untaken(space: &Space, rng: &mut Rng, taken: &[f64]) -> Vec<f64> {
         }
     }
     row
+}
+
+/// Sorted orders of a growing history, kept between calls of [`suggest_with_state`].
+///
+/// Each suggestion needs the completed trials ordered by `y` and, for the neighbour bandwidths,
+/// by every coordinate. When the history only grows (each call's `x` and `y` extend the previous
+/// call's), the state inserts the new trials into the orders it has (`O(n)` per trial) instead
+/// of sorting from scratch (`O(n log n)` per dimension). Any other change of the inputs or of
+/// the space simply rebuilds it, so a state can never give a different answer than a fresh one.
+#[derive(Debug, Clone, Default)]
+pub struct TpeState {
+    space: Option<Space>,
+    /// The raw `x` and `y` of the last call, to recognise an extension of them.
+    x: Vec<f64>,
+    y: Vec<f64>,
+    /// Snapped `x` of those rows.
+    snapped: Vec<f64>,
+    y_order: Vec<usize>,
+    /// Per dimension, row indices ascending by (snapped value, index).
+    dim_order: Vec<Vec<usize>>,
+    /// Buffers of the last call, reused to spare the allocator (see `Parzen::new_reusing`).
+    bad_x: Vec<f64>,
+    bad_fit: Option<Parzen>,
+}
+
+impl TpeState {
+    /// An empty state.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Bring the orders up to date with a validated history; per-dimension orders only when
+    /// `need_dims` (the neighbour rule), and only numeric dimensions have them.
+    fn update(&mut self, space: &Space, x: &[f64], y: &[f64], need_dims: bool) {
+        let d = space.len();
+        let n = y.len();
+        let n_old = self.y.len();
+        let extends = self.space.as_ref() == Some(space)
+            && n >= n_old
+            && same_row(&self.y, &y[..n_old])
+            && same_row(&self.x, &x[..n_old * d]);
+        let kept = if extends { n_old } else { 0 };
+        self.x.truncate(kept * d);
+        self.x.extend_from_slice(&x[kept * d..]);
+        self.y.truncate(kept);
+        self.y.extend_from_slice(&y[kept..]);
+        self.snapped.truncate(kept * d);
+        self.snapped.extend_from_slice(&x[kept * d..]);
+        for row in self.snapped[kept * d..].chunks_exact_mut(d) {
+            canonical_row(space, row);
+        }
+        self.space = Some(space.clone());
+        let numeric = |j: usize| space.dims()[j].kind() != Kind::Categorical;
+        let have_dims = self.dim_order.len() == d;
+        // Inserting costs O(n) per new row, sorting O(n log n): insert only a few.
+        if kept == 0 || n - kept > kept / 8 + 1 || (need_dims && !have_dims) {
+            self.y_order = sort::argsort(y);
+            self.dim_order.clear();
+            if need_dims {
+                for j in 0..d {
+                    let order = if numeric(j) {
+                        let col: Vec<f64> = (0..n).map(|i| self.snapped[i * d + j]).collect();
+                        sort::argsort(&col)
+                    } else {
+                        Vec::new()
+                    };
+                    self.dim_order.push(order);
+                }
+            }
+            return;
+        }
+        for i in kept..n {
+            let v = y[i];
+            let pos = self
+                .y_order
+                .partition_point(|&k| y[k].total_cmp(&v).is_le());
+            self.y_order.insert(pos, i);
+            if self.dim_order.len() != d {
+                continue;
+            }
+            for (j, order) in self.dim_order.iter_mut().enumerate() {
+                if !numeric(j) {
+                    continue;
+                }
+                let v = self.snapped[i * d + j];
+                let snapped = &self.snapped;
+                let pos = order.partition_point(|&k| snapped[k * d + j].total_cmp(&v).is_le());
+                order.insert(pos, i);
+            }
+        }
+    }
+}
+
+/// For every dimension, the rows of a group (`members` in trial order, then `extra` rows) in
+/// ascending (value, row) order, given the history's orders.
+fn group_orders(
+    space: &Space,
+    state: &TpeState,
+    local: &[usize],
+    group_x: &[f64],
+    n_members: usize,
+    d: usize,
+) -> Vec<Vec<usize>> {
+    let n_rows = group_x.len() / d;
+    (0..d)
+        .map(|j| {
+            if space.dims()[j].kind() == Kind::Categorical {
+                // The neighbour rule never reads it.
+                return Vec::new();
+            }
+            let mut order: Vec<usize> = state.dim_order[j]
+                .iter()
+                .map(|&i| local[i])
+                .filter(|&r| r != usize::MAX)
+                .collect();
+            for r in n_members..n_rows {
+                let v = group_x[r * d + j];
+                let pos = order.partition_point(|&k| group_x[k * d + j].total_cmp(&v).is_le());
+                order.insert(pos, r);
+            }
+            order
+        })
+        .collect()
 }
 
 /// Suggest `n_suggest` distinct unit points (row-major `n_suggest x d`, snapped to valid cells).
@@ -241,6 +383,22 @@ pub fn suggest(
     seed: u64,
     options: &TpeOptions,
 ) -> Result<Vec<f64>> {
+    let mut state = TpeState::new();
+    suggest_with_state(&mut state, space, x, y, pending, n_suggest, seed, options)
+}
+
+/// [`suggest`], reusing sorted orders from earlier calls on a growing history (see
+/// [`TpeState`]). The output is exactly that of [`suggest`] on the same inputs.
+pub fn suggest_with_state(
+    state: &mut TpeState,
+    space: &Space,
+    x: &[f64],
+    y: &[f64],
+    pending: &[f64],
+    n_suggest: usize,
+    seed: u64,
+    options: &TpeOptions,
+) -> Result<Vec<f64>> {
     options.validate()?;
     let d = space.len();
     let n = y.len();
@@ -261,7 +419,7 @@ pub fn suggest(
     // Points to keep away from: pending ones, then each suggestion of this batch.
     let mut taken = pending.to_vec();
     for row in taken.chunks_exact_mut(d) {
-        space.snap_row(row);
+        canonical_row(space, row);
     }
     if n < options.n_startup_trials {
         for _ in 0..n_suggest {
@@ -273,30 +431,34 @@ pub fn suggest(
     }
 
     let coords: Vec<Coord> = space.dims().iter().map(Coord::of).collect();
-    let mut snapped = x.to_vec();
-    for r in snapped.chunks_exact_mut(d) {
-        space.snap_row(r);
-    }
+    let neighbours = options.bandwidth == Bandwidth::Neighbours;
+    state.update(space, x, y, neighbours);
+    let snapped = &state.snapped;
 
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_unstable_by(|&a, &b| y[a].total_cmp(&y[b]).then(a.cmp(&b)));
     let n_good = options.gamma.n_good(n);
-    let (good, bad) = order.split_at_mut(n_good);
-    // Trial order inside each group, oldest first, for the recency weights.
-    good.sort_unstable();
-    bad.sort_unstable();
+    let mut is_good = vec![false; n];
+    for &i in &state.y_order[..n_good] {
+        is_good[i] = true;
+    }
+    // Each group in trial order, oldest first, for the recency weights.
+    let good: Vec<usize> = (0..n).filter(|&i| is_good[i]).collect();
+    let bad: Vec<usize> = (0..n).filter(|&i| !is_good[i]).collect();
 
     let mut weights = Vec::new();
     let mut good_x = Vec::with_capacity(good.len() * d);
-    for &i in good.iter() {
+    for &i in &good {
         good_x.extend_from_slice(&snapped[i * d..(i + 1) * d]);
     }
     recency_weights(good.len(), options.recency_weights, &mut weights);
-    let l = Parzen::new(space, &coords, &good_x, &weights, options);
+    let l = Parzen::new(space, &coords, &good_x, &weights, None, options);
 
-    let mut bad_x = Vec::with_capacity((bad.len() + taken.len() / d + n_suggest) * d);
-    for &i in bad.iter() {
+    let mut bad_x = std::mem::take(&mut state.bad_x);
+    bad_x.clear();
+    // Row of each completed trial inside the bad group (usize::MAX when good).
+    let mut local = vec![usize::MAX; n];
+    for (r, &i) in bad.iter().enumerate() {
         bad_x.extend_from_slice(&snapped[i * d..(i + 1) * d]);
+        local[i] = r;
     }
     let n_bad_done = bad.len();
 
@@ -309,13 +471,23 @@ pub fn suggest(
         bad_x.truncate(n_bad_done * d);
         bad_x.extend_from_slice(&taken);
         recency_weights(bad_x.len() / d, options.recency_weights, &mut weights);
-        let g = Parzen::new(space, &coords, &bad_x, &weights, options);
+        let orders = neighbours.then(|| group_orders(space, state, &local, &bad_x, n_bad_done, d));
+        let old = state.bad_fit.take();
+        let g = Parzen::new_reusing(
+            old,
+            space,
+            &coords,
+            &bad_x,
+            &weights,
+            orders.as_deref(),
+            options,
+        );
 
         let mut chosen = None;
         for _ in 0..RETRY_ROUNDS {
             for c in cands.chunks_exact_mut(d) {
                 l.sample(&mut rng, c);
-                space.snap_row(c);
+                canonical_row(space, c);
             }
             l.log_density(space, &coords, &cands, &mut log_l);
             g.log_density(space, &coords, &cands, &mut log_g);
@@ -335,7 +507,9 @@ pub fn suggest(
         let pick = chosen.unwrap_or_else(|| random_untaken(space, &mut rng, &taken));
         out.extend_from_slice(&pick);
         taken.extend_from_slice(&pick);
+        state.bad_fit = Some(g);
     }
+    state.bad_x = bad_x;
     Ok(out)
 }
 

@@ -167,9 +167,24 @@ pub fn log_mass(a: f64, b: f64) -> f64 {
         // int phi over [m - w/2, m + w/2] = w phi(m) (1 + w^2 (m^2 - 1) / 24 + O(w^4 m^4)).
         w.ln() - HALF_LN_TAU - 0.5 * m * m + (w * w * (m * m - 1.0) / 24.0).ln_1p()
     } else if a >= 0.0 {
-        let la = log_upper_tail(a);
-        let lb = log_upper_tail(b);
-        la + (-(lb - la).exp_m1()).ln()
+        if a > 37.5 {
+            // ln Q(37.5) < -707: below the floor whatever b is.
+            return LOG_FLOOR;
+        }
+        // Q(a) - Q(b) = Q(a) (1 - r), r = erfcx(b') / erfcx(a') exp(-delta), with t' = t / sqrt 2
+        // and delta = (b^2 - a^2) / 2; one logarithm in the common case.
+        let (ea, eb) = (
+            erfcx(a * std::f64::consts::FRAC_1_SQRT_2),
+            erfcx(b * std::f64::consts::FRAC_1_SQRT_2),
+        );
+        let delta = 0.5 * (b - a) * (b + a);
+        let one_minus_r = if delta > 0.1 {
+            1.0 - eb / ea * (-delta).exp()
+        } else {
+            // r is close to 1: take 1 - r from its logarithm to keep the digits.
+            -((eb / ea).ln() - delta).exp_m1()
+        };
+        (0.5 * ea * one_minus_r).ln() - 0.5 * a * a
     } else {
         // Beyond 8.5 a tail is below 1e-17 of a mass that is at least 1e-4 here: skip it, which
         // is the common case for the truncation mass of a kernel well inside the cube.
