@@ -67,4 +67,8 @@ def tpe_suggest(
     gamma: float = 0.1,
     max_good: int = 25,
     prior_weight: float = 1.0,
+    state: TpeState | None = None,
 ) -> NDArray[np.float64]: ...
+
+class TpeState:
+    def __new__(cls) -> TpeState: ...

@@ -10,6 +10,8 @@ from hptune._errors import InvalidArgumentError
 from hptune._history import History
 from hptune.rng import derive_seed
 from hptune.samplers._base import Sampler
+from hptune.space import SearchSpace
+from hptune.trial import TrialRecord
 
 __all__ = ["TPESampler"]
 
@@ -62,6 +64,11 @@ class TPESampler(Sampler):
         self.gamma = float(gamma)
         self.max_good = max_good
         self.prior_weight = float(prior_weight)
+        self._state = _core.TpeState()
+
+    def bind(self, space: SearchSpace, seed: int, existing: Sequence[TrialRecord] = ()) -> None:
+        super().bind(space, seed, existing)
+        self._state = _core.TpeState()
 
     def suggest(self, history: History | None, numbers: Sequence[int]) -> list[dict[str, Any]]:
         assert history is not None
@@ -77,6 +84,7 @@ class TPESampler(Sampler):
             self.gamma,
             self.max_good,
             self.prior_weight,
+            self._state,
         )
         return self.space.decode(unit)
 

@@ -6,6 +6,7 @@ use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArra
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyType};
+use std::sync::Mutex;
 
 /// Wrapper that turns a core error into the matching exception of `hptune._errors`.
 struct BindError(CoreError);
@@ -391,10 +392,27 @@ fn bo_suggest<'py>(
     Ok((matrix(py, points, rows, d)?, state.to_vec()))
 }
 
+/// Reusable TPE buffers and sorted orders across calls of one study (results are identical
+/// with or without it; it only saves work as the history grows).
+#[pyclass(module = "hptune._core", name = "TpeState", frozen)]
+struct PyTpeState {
+    inner: Mutex<tpe::TpeState>,
+}
+
+#[pymethods]
+impl PyTpeState {
+    #[new]
+    fn new() -> Self {
+        Self {
+            inner: Mutex::new(tpe::TpeState::default()),
+        }
+    }
+}
+
 /// Multivariate TPE: `n` unit points to try next. `y` is minimised; `pending` rows are running
 /// or failed trials to avoid.
 #[pyfunction]
-#[pyo3(signature = (space, x, y, pending, n, seed, n_candidates=24, n_startup_trials=10, gamma=0.1, max_good=25, prior_weight=1.0))]
+#[pyo3(signature = (space, x, y, pending, n, seed, n_candidates=24, n_startup_trials=10, gamma=0.1, max_good=25, prior_weight=1.0, state=None))]
 #[allow(clippy::too_many_arguments)] // mirrors TpeOptions field by field
 fn tpe_suggest<'py>(
     py: Python<'py>,
@@ -409,6 +427,7 @@ fn tpe_suggest<'py>(
     gamma: f64,
     max_good: usize,
     prior_weight: f64,
+    state: Option<&PyTpeState>,
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
     let d = space.inner.len();
     let x = unit_rows(&x, d, "x")?;
@@ -426,7 +445,18 @@ fn tpe_suggest<'py>(
     };
     let inner = &space.inner;
     let points = py
-        .detach(|| tpe::suggest(inner, &x, &y, &pending, n, seed, &options))
+        .detach(|| match state {
+            Some(state) => {
+                // A poisoned lock only means an earlier call panicked mid-update; the state
+                // rebuilds itself from the inputs, so its contents can be reused safely.
+                let mut guard = state
+                    .inner
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                tpe::suggest_with_state(&mut guard, inner, &x, &y, &pending, n, seed, &options)
+            }
+            None => tpe::suggest(inner, &x, &y, &pending, n, seed, &options),
+        })
         .map_err(BindError)?;
     let rows = points.len() / d.max(1);
     matrix(py, points, rows, d)
@@ -435,7 +465,7 @@ fn tpe_suggest<'py>(
 #[pymodule]
 mod _core {
     #[pymodule_export]
-    use super::{PyGrid, PySobol, PySpace, bo_suggest, tpe_suggest};
+    use super::{PyGrid, PySobol, PySpace, PyTpeState, bo_suggest, tpe_suggest};
 
     #[pymodule_init]
     fn init(m: &pyo3::Bound<'_, pyo3::types::PyModule>) -> pyo3::PyResult<()> {
