@@ -68,3 +68,6 @@ def tpe_suggest(
     max_good: int = 25,
     prior_weight: float = 1.0,
 ) -> NDArray[np.float64]: ...
+def importance(
+    space: Space, x: NDArray[np.float64], y: NDArray[np.float64], quantile: float = 0.1
+) -> list[float]: ...
