@@ -9,10 +9,13 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import hptune
 from hptune import HyperparameterSpace as P
 from hptune import plot
+from strategies import spaces
 
 SPACE = [
     P("lr", "float", 1e-4, 1e-1, log_scale=True),
@@ -209,3 +212,58 @@ def test_sample_helper() -> None:
     assert {5, 42, 999} <= set(idx.tolist())
     assert list(idx) == sorted(set(idx.tolist()))
     assert list(_sample(10, 100, keep)) == list(range(10))
+
+
+# ----------------------------------------------------------------------------- properties
+@settings(max_examples=40, deadline=None)
+@given(
+    space=spaces(max_dims=4),
+    values=st.lists(st.floats(-1e12, 1e12, allow_nan=False), max_size=40),
+    maximize=st.booleans(),
+    seed=st.integers(0, 2**32),
+)
+def test_any_study_draws_well_formed_figures(
+    space: list[hptune.HyperparameterSpace], values: list[float], maximize: bool, seed: int
+) -> None:
+    study = hptune.create_study(space, "random", maximize=maximize, seed=seed)
+    for k, v in enumerate(values):
+        trial = study.ask()
+        if k % 7 == 3:
+            trial.report(v, 0)
+            study.tell(trial, state="pruned")
+        else:
+            study.tell(trial, v)
+    for fig in _figures(study):
+        _check_svg(fig)
+    if sum(1 for k in range(len(values)) if k % 7 != 3) >= 4:
+        assert sum(hptune.importance(study).values()) == pytest.approx(1.0)
+    ET.fromstring(plot.trials_table(study).to_html())
+
+
+def test_names_and_choices_are_escaped() -> None:
+    space = [
+        P('a<b&"c', "float", 0.0, 1.0),
+        P("cat", "categorical", choices=["<script>alert(1)</script>", "x&y"]),
+    ]
+    study = hptune.create_study(space, "random", maximize=False, seed=0)
+    study.optimize(lambda p: p['a<b&"c'], n_trials=20)
+    for fig in _figures(study):
+        _check_svg(fig)
+        assert "<script>" not in fig.svg
+    html = plot.report(study)
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_many_improvements_thin_the_line_but_keep_the_best() -> None:
+    # Every trial improves on the last: more change points than a figure draws.
+    study = hptune.create_study([P("x", "float", 0.0, 1.0)], maximize=True, seed=0)
+    n = plot.MAX_POINTS * 2 + 17
+    for k in range(n):
+        study.tell(study.ask(), float(k))
+    fig = plot.optimization_history(study)
+    line = fig.data["best_so_far"]
+    assert len(line) <= plot.MAX_POINTS
+    assert line[0] == (0, 0.0)
+    assert line[-1] == (n - 1, float(n - 1))
+    assert [v for _, v in line] == sorted(v for _, v in line)
