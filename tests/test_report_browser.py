@@ -106,6 +106,11 @@ def test_page_loads_without_errors_and_draws_every_plot(
     assert not console, console
     assert len(re.findall(r'class="hp-plot" data-plot="', dom)) == n_plots
     assert dom.count('data-render-ok="1"') == n_plots
+    # Every plot drew data, none fell back to a "nothing to draw" note.
+    marks = [int(m) for m in re.findall(r'data-marks="(\d+)"', dom)]
+    assert len(marks) == n_plots
+    assert min(marks) > 0
+    assert 'class="hp-message"' not in dom
     assert f'data-render-done="{n_plots}/{n_plots}"' in dom
 
 

@@ -1,9 +1,10 @@
 """The HTML report of a study: every figure of :mod:`hptune.plot` and the trials table in one
 self-contained file (inline SVG, CSS and a few lines of JavaScript; nothing is fetched).
 
-The script marks each plot it finds drawn with ``data-render-ok="1"`` and the page with
-``data-render-done``; an uncaught error sets ``data-js-error`` on ``<html>``. The browser test
-reads these markers from the DOM of a headless Chromium.
+The script marks each plot it finds drawn (a non-empty bounding box and at least one data mark,
+see :mod:`hptune._svg`) with ``data-render-ok="1"`` and its number of marks in ``data-marks``,
+and the page with ``data-render-done``; an uncaught error sets ``data-js-error`` on ``<html>``.
+The browser test reads these markers from the DOM of a headless Chromium.
 """
 
 from __future__ import annotations
@@ -47,8 +48,9 @@ _SCRIPT = """
   var plots=document.querySelectorAll('.hp-plot'),ok=0;
   plots.forEach(function(el){
     var svg=el.querySelector('svg'); if(!svg)return;
-    var box=svg.getBBox(), marks=svg.querySelectorAll('path,polyline,rect,line').length;
-    if(box.width>0&&box.height>0&&marks>1){el.setAttribute('data-render-ok','1');ok++;}
+    var box=svg.getBBox(), marks=svg.querySelectorAll('[class^="hp-"]').length;
+    el.setAttribute('data-marks',String(marks));
+    if(box.width>0&&box.height>0&&marks>0){el.setAttribute('data-render-ok','1');ok++;}
   });
   document.body.setAttribute('data-render-done',ok+'/'+plots.length);
   document.querySelectorAll('table.hp-trials').forEach(function(t){

@@ -1,7 +1,9 @@
 """Hand-written SVG for :mod:`hptune.plot`: scales, ticks, axes, dots, lines, bars.
 
 Coordinates are pixels with the origin at the top left. Every coordinate is written with one
-decimal, so a figure's size grows with what is drawn and not with float noise. Many dots of one
+decimal, so a figure's size grows with what is drawn and not with float noise. Data marks carry
+a class starting with ``hp-`` (``hp-dots``, ``hp-line``, ``hp-bar``, ...; ``hp-message`` for the
+note of a figure with nothing to draw), which the report's script counts. Many dots of one
 colour go into one ``<path>`` of zero-length segments with round caps (a dot costs ~12 bytes
 instead of ~40 for a ``<circle>``), which keeps figures of a few thousand points small.
 """
@@ -185,9 +187,12 @@ class Canvas:
         fill: str | None = None,
         rotate: float | None = None,
         halo: bool = False,
+        cls: str | None = None,
     ) -> None:
         """A label; ``halo`` draws a white outline under it, to stay readable over lines."""
         attrs = f'x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}"'
+        if cls:
+            attrs += f' class="{cls}"'
         if size is not None:
             attrs += f' font-size="{size:g}"'
         if fill is not None:
@@ -213,9 +218,19 @@ class Canvas:
         )
 
     def rect(
-        self, x: float, y: float, w: float, h: float, fill: str, *, stroke: str | None = None
+        self,
+        x: float,
+        y: float,
+        w: float,
+        h: float,
+        fill: str,
+        *,
+        stroke: str | None = None,
+        cls: str | None = None,
     ) -> None:
         extra = f' stroke="{stroke}"' if stroke else ""
+        if cls:
+            extra += f' class="{cls}"'
         self.parts.append(
             f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(w, 0.0):.1f}" '
             f'height="{max(h, 0.0):.1f}" fill="{fill}"{extra}/>'
@@ -284,7 +299,7 @@ class Canvas:
     def message(self, text: str) -> None:
         """A centred note, for a figure with nothing to draw."""
         self.rect(12, 34, self.width - 24, self.height - 46, "#fafafa", stroke=GRID)
-        self.text(self.width / 2, self.height / 2 + 6, text, fill=GRAY, size=13)
+        self.text(self.width / 2, self.height / 2 + 6, text, fill=GRAY, size=13, cls="hp-message")
 
     def axes(
         self,

@@ -414,7 +414,7 @@ def param_importances(study: StudyLike | StudyData, quantile: float = 0.1) -> Fi
         y = top + i * row_h
         w = (right - left) * shares[name] / biggest
         canvas.text(left - 8, y + 14, truncate(name, label_w - 8), anchor="end")
-        canvas.rect(left, y + 3, w, row_h - 6, BLUE if i == 0 else "#6baed6")
+        canvas.rect(left, y + 3, w, row_h - 6, BLUE if i == 0 else "#6baed6", cls="hp-bar")
         canvas.text(left + w + 6, y + 14, f"{100 * shares[name]:.1f}%", anchor="start")
     n = int(np.count_nonzero(data.complete))
     note = (
