@@ -10,6 +10,7 @@ from hptune._errors import (
     StorageError,
     TrialPruned,
 )
+from hptune._importance import importance
 from hptune.agents import OptimizationAgentHyperparameterTuner, RLHyperparameterTuner
 from hptune.samplers import (
     BayesianSampler,
@@ -72,6 +73,7 @@ __all__ = [
     "ValidationReport",
     "__version__",
     "create_study",
+    "importance",
     "load_study",
     "validate",
 ]

@@ -72,3 +72,7 @@ def tpe_suggest(
 
 class TpeState:
     def __new__(cls) -> TpeState: ...
+
+def importance(
+    space: Space, x: NDArray[np.float64], y: NDArray[np.float64], quantile: float = 0.1
+) -> list[float]: ...

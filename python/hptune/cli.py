@@ -1,4 +1,4 @@
-"""The ``hptune`` command: demo, tune, studies, show, export.
+"""The ``hptune`` command: demo, tune, studies, show, export, report.
 
 Start-up stays light: numpy, the extension and the objectives are imported inside the commands
 that need them. A user mistake prints one line and exits with status 2; it never shows a
@@ -204,6 +204,97 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+# ----------------------------------------------------------------------------- tune
+def cmd_tune(args: argparse.Namespace) -> int:
+    """Tune an objective (module:function) over a search space file (JSON, TOML or YAML)."""
+    import hptune
+    from hptune._tune_inputs import load_objective, load_space_file
+    from hptune.trial import TrialState, params_repr
+
+    if args.trials < 1:
+        raise CliError(f"--trials must be at least 1, got {args.trials}")
+    space = load_space_file(args.space)
+    objective = load_objective(args.objective)
+    storage = _storage_url(args.storage) if args.storage else None
+    study = hptune.create_study(
+        space,
+        args.method,
+        maximize=args.maximize,
+        seed=args.seed,
+        storage=storage,
+        study_name=args.study,
+        # Naming a stored study continues it, so an interrupted run can be resumed.
+        load_if_exists=storage is not None and args.study is not None,
+    )
+    direction = "maximize" if study.maximize else "minimize"
+    where = f", study {study.name!r} in {args.storage}" if storage else ""
+    print(
+        f"tuning {args.objective} over {len(space)} parameters: {study.method}, "
+        f"{args.trials} trials, {direction}{where}"
+    )
+    study.optimize(
+        objective, n_trials=args.trials, n_jobs=args.n_jobs, show_progress=not args.no_progress
+    )
+    trials = study.trials
+    counts = {s: sum(1 for t in trials if t.state is s) for s in TrialState}
+    print(
+        f"{len(trials)} trials: {counts[TrialState.COMPLETE]} complete, "
+        f"{counts[TrialState.PRUNED]} pruned, {counts[TrialState.FAILED]} failed"
+    )
+    if counts[TrialState.COMPLETE] == 0:
+        first = next((t.error for t in trials if t.error), None)
+        raise CliError("no trial completed" + (f"; first error: {first}" if first else ""))
+    best = study.best_trial
+    print(f"best: trial {best.number}, value {best.value:.6g}")
+    print(f"best params: {params_repr(best.params)}")
+    if storage:
+        print(f"report: hptune report {args.storage} --study {study.name} -o report.html")
+    return 0
+
+
+# ----------------------------------------------------------------------------- report
+def _stored_study(storage: str, study: str | None) -> Any:
+    """The columns of a stored study, read once (no sampler is built)."""
+    from hptune._study_data import StudyData
+    from hptune.study import _space_from_meta
+
+    store = _open_storage(storage)
+    if study is None:
+        names = store.study_names()
+        if len(names) != 1:
+            raise CliError(
+                f"{storage} holds {len(names)} studies; choose one with --study "
+                f"({', '.join(names) or 'none'})"
+            )
+        study = names[0]
+    meta = store.load_study(study)
+    return StudyData.from_records(
+        meta.name, meta.maximize, _space_from_meta(meta), store.trials(study)
+    )
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write one self-contained HTML file with the plots and the trials table of a study."""
+    import time
+
+    from hptune._report import render_report
+
+    if not 0 < args.quantile <= 1:
+        raise CliError(f"--quantile must lie in (0, 1], got {args.quantile}")
+    if args.rows < 0:
+        raise CliError(f"--rows must be non-negative, got {args.rows}")
+    start = time.perf_counter()
+    data = _stored_study(args.storage, args.study)
+    text = render_report(data, quantile=args.quantile, best_rows=args.rows, last_rows=args.rows)
+    with open(args.output, "w", encoding="utf-8") as out:
+        out.write(text)
+    print(
+        f"wrote {args.output}: study {data.name}, {data.n:,} trials, "
+        f"{len(text.encode()) / 1024:,.0f} KiB in {time.perf_counter() - start:.1f} s"
+    )
+    return 0
+
+
 # ----------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``hptune`` command."""
@@ -238,6 +329,39 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("-o", "--output", help="output file (default: standard output)")
     export.add_argument("--format", choices=["csv", "json"], help="default: from -o, else csv")
     export.set_defaults(func=cmd_export)
+
+    tune = sub.add_parser("tune", help=cmd_tune.__doc__, description=cmd_tune.__doc__)
+    tune.add_argument("space", help="search space file: .json, .toml (Python 3.11+) or .yaml")
+    tune.add_argument("objective", help="module:function, imported from the current directory")
+    tune.add_argument("--method", default="random", help="search method (default random)")
+    tune.add_argument("--trials", type=int, default=20, help="number of trials (20)")
+    tune.add_argument("--storage", help="SQLite file or storage URL (default: in memory)")
+    tune.add_argument("--study", help="study name; with --storage, an existing study continues")
+    tune.add_argument("--n-jobs", type=int, default=1, help="parallel workers (1; -1: all CPUs)")
+    tune.add_argument("--seed", type=int, help="seed of the study (default: random, stored)")
+    direction = tune.add_mutually_exclusive_group()
+    direction.add_argument(
+        "--maximize",
+        dest="maximize",
+        action="store_true",
+        default=True,
+        help="maximise the objective (the default)",
+    )
+    direction.add_argument(
+        "--minimize", dest="maximize", action="store_false", help="minimise the objective"
+    )
+    tune.add_argument("--no-progress", action="store_true", help="no progress bar")
+    tune.set_defaults(func=cmd_tune)
+
+    report = sub.add_parser("report", help=cmd_report.__doc__, description=cmd_report.__doc__)
+    report.add_argument("storage", help="SQLite file or storage URL")
+    report.add_argument("--study", help="study name (needed when the storage has several)")
+    report.add_argument("-o", "--output", default="report.html", help="output file (report.html)")
+    report.add_argument("--quantile", type=float, default=0.1, help="top share for importance")
+    report.add_argument(
+        "--rows", type=int, default=200, help="trials table: the best N and the last N (200)"
+    )
+    report.set_defaults(func=cmd_report)
     return parser
 
 

@@ -8,6 +8,7 @@ pub mod bo;
 pub mod error;
 pub mod gp;
 pub mod grid;
+pub mod importance;
 pub mod linalg;
 pub mod optim;
 pub mod rng;

@@ -1,7 +1,7 @@
 //! `PyO3` bindings: conversion only. Every function validates its arrays, releases the GIL for
 //! work that scales with the input, and maps core errors onto `hptune._errors`.
 
-use hptune_core::{Error as CoreError, bo, grid, sampling, space, tpe};
+use hptune_core::{Error as CoreError, bo, grid, importance, sampling, space, tpe};
 use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -462,10 +462,29 @@ fn tpe_suggest<'py>(
     matrix(py, points, rows, d)
 }
 
+/// Share of each dimension in the importance of a study (PED-ANOVA, see
+/// `hptune_core::importance`): unit points `x` (n x d), losses `y` (n, minimised).
+#[pyfunction]
+#[pyo3(name = "importance", signature = (space, x, y, quantile=0.1))]
+fn importance_py(
+    py: Python<'_>,
+    space: &PySpace,
+    x: PyReadonlyArray2<'_, f64>,
+    y: PyReadonlyArray1<'_, f64>,
+    quantile: f64,
+) -> PyResult<Vec<f64>> {
+    let (_, x) = rows_of(&x, space.inner.len(), "x")?;
+    let y = y.as_array().to_vec();
+    let inner = &space.inner;
+    Ok(py
+        .detach(|| importance::importance(inner, &x, &y, quantile))
+        .map_err(BindError)?)
+}
+
 #[pymodule]
 mod _core {
     #[pymodule_export]
-    use super::{PyGrid, PySobol, PySpace, PyTpeState, bo_suggest, tpe_suggest};
+    use super::{PyGrid, PySobol, PySpace, PyTpeState, bo_suggest, importance_py, tpe_suggest};
 
     #[pymodule_init]
     fn init(m: &pyo3::Bound<'_, pyo3::types::PyModule>) -> pyo3::PyResult<()> {
