@@ -1,11 +1,23 @@
 # Hand-written stub of the Rust extension (rust/hptune-py); checked with mypy.stubtest in CI.
-from typing import Any
+from typing import Any, final
 
 import numpy as np
 from numpy.typing import NDArray
 
+__all__ = [
+    "Grid",
+    "Sobol",
+    "Space",
+    "TpeState",
+    "__version__",
+    "bo_suggest",
+    "importance",
+    "tpe_suggest",
+]
+
 __version__: str
 
+@final
 class Space:
     def __new__(
         cls,
@@ -26,10 +38,12 @@ class Space:
     def decode_dicts(self, unit: NDArray[np.float64]) -> list[dict[str, Any]]: ...
     def sample_random_dicts(self, seed: int, first: int, n: int) -> list[dict[str, Any]]: ...
 
+@final
 class Sobol:
     def __new__(cls, d: int, seed: int | None = None) -> Sobol: ...
     def points(self, first: int, n: int) -> NDArray[np.float64]: ...
 
+@final
 class Grid:
     def __new__(
         cls, space: Space, resolution: int = 5, shuffle_seed: int | None = None
@@ -70,6 +84,7 @@ def tpe_suggest(
     state: TpeState | None = None,
 ) -> NDArray[np.float64]: ...
 
+@final
 class TpeState:
     def __new__(cls) -> TpeState: ...
 
