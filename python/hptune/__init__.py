@@ -10,6 +10,7 @@ from hptune._errors import (
     StorageError,
     TrialPruned,
 )
+from hptune.adjust import AutomaticHyperparameterAdjustment, DataCollector, ModelRetrainer
 from hptune.agents import OptimizationAgentHyperparameterTuner, RLHyperparameterTuner
 from hptune.samplers import (
     BayesianSampler,
@@ -37,8 +38,10 @@ from hptune.validation import ValidationReport, validate
 
 __all__ = [
     "AllTrialsFailedError",
+    "AutomaticHyperparameterAdjustment",
     "BayesianOptimizationTuner",
     "BayesianSampler",
+    "DataCollector",
     "GridSampler",
     "GridSearchTuner",
     "HptuneError",
@@ -49,6 +52,7 @@ __all__ = [
     "InvalidArgumentError",
     "LessThan",
     "MethodTuner",
+    "ModelRetrainer",
     "NumericalError",
     "OptimizationAgentHyperparameterTuner",
     "OutOfRangeError",
