@@ -580,3 +580,75 @@ def test_users_example_with_an_available_method() -> None:
     assert result.decision == "applied"
     assert result.best_config is not None
     assert retrainer.current_hyperparameters("self-healing")["clip_epsilon"] < 0.2
+
+
+# ---------------------------------------------------------------------------- other agents
+
+
+def test_a_custom_algorithm_with_nothing_deployed_yet() -> None:
+    from hptune import HyperparameterSpace
+
+    collector = DataCollector()
+    retrainer = ModelRetrainer(collector)
+    retrainer.register("router", lambda hp, data: -((hp["x"] - 0.3) ** 2), "custom")
+    service = AutomaticHyperparameterAdjustment(
+        collector,
+        retrainer,
+        method="sobol",
+        n_trials=16,
+        search_spaces={"custom": [HyperparameterSpace("x", "float", 0.0, 1.0)]},
+    )
+    result = service.manual_tune("router", "custom")
+    assert result.decision == "applied"
+    assert result.validation is not None
+    assert result.validation.current_scores == []
+    assert abs(retrainer.current_hyperparameters("router")["x"] - 0.3) < 0.1
+
+
+def test_optimization_agent_preset_minimising_cost() -> None:
+    collector = DataCollector()
+    retrainer = ModelRetrainer(collector)
+    retrainer.register(
+        "optimizer", lambda hp, data: abs(hp["cpu_weight"] - 1.5) + 1.0, "optimization_agent"
+    )
+    service = AutomaticHyperparameterAdjustment(
+        collector, retrainer, method="sobol", n_trials=16, maximize=False
+    )
+    result = service.manual_tune("optimizer", "optimization_agent")
+    assert result.decision == "applied"
+    current = retrainer.current_hyperparameters("optimizer")
+    assert abs(current["cpu_weight"] - 1.5) < abs(
+        presets.defaults("optimization_agent")["cpu_weight"] - 1.5
+    )
+    assert current["scale_down_cpu_threshold"] < current["scale_up_cpu_threshold"]
+
+
+def test_stop_called_from_a_training_function_does_not_deadlock() -> None:
+    service, sim, clock = make(detector=None, check_interval=60, n_trials=20)
+
+    def stops(hp: dict[str, Any], data: list[Record]) -> float:
+        service.stop()
+        return sim.train(hp, data)
+
+    sim.retrainer.register(AGENT, stops, "ppo")
+    sim.drift(0.94)
+    sim.run(50)
+    service.start()
+    clock.wait_for_sleepers(1)
+    clock.advance(60)
+    assert events(service) == ["trigger", "aborted"]
+    service.stop()
+    assert not service.running
+
+
+def test_rejects_collaborators_without_the_protocol() -> None:
+    from hptune import InvalidArgumentError
+
+    with pytest.raises(InvalidArgumentError, match="DataCollectorProtocol"):
+        AutomaticHyperparameterAdjustment(object(), ModelRetrainer())  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match="unknown detector"):
+        AutomaticHyperparameterAdjustment(DataCollector(), ModelRetrainer(), detector="nope")
+    with pytest.raises(InvalidArgumentError, match="unknown method"):
+        AutomaticHyperparameterAdjustment(DataCollector(), ModelRetrainer()).manual_tune(
+            AGENT, "ppo", method="annealing"
+        )

@@ -24,13 +24,14 @@ from hptune.adjust._detectors import ChangeDetector, Cusum, PageHinkley
 from hptune.adjust._retrainer import ModelRetrainer, ModelRetrainerProtocol, TrainFunction
 from hptune.adjust._service import (
     AdjustmentResult,
+    AdjustmentValidation,
     AutomaticHyperparameterAdjustment,
-    ValidationReport,
 )
 from hptune.adjust._stats import WelchResult, welch_greater
 
 __all__ = [
     "AdjustmentResult",
+    "AdjustmentValidation",
     "AuditEntry",
     "AuditLog",
     "AutomaticHyperparameterAdjustment",
@@ -46,7 +47,6 @@ __all__ = [
     "Record",
     "SystemClock",
     "TrainFunction",
-    "ValidationReport",
     "WelchResult",
     "welch_greater",
 ]

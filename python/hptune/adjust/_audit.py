@@ -85,6 +85,7 @@ class AuditLog:
             raise StorageError(f"cannot open the audit log at {self.path!r}: {exc}") from exc
 
     def close(self) -> None:
+        """Close the database."""
         with self._lock:
             self._db.close()
 
@@ -137,6 +138,7 @@ class AuditLog:
         ]
 
     def load_state(self, agent_name: str) -> dict[str, Any] | None:
+        """The service's saved state for ``agent_name`` (None when it has none)."""
         with self._lock:
             row = self._db.execute(
                 "SELECT state FROM agent_state WHERE agent = ?", (agent_name,)
@@ -144,6 +146,7 @@ class AuditLog:
         return None if row is None else dict(json.loads(row[0]))
 
     def save_state(self, agent_name: str, state: dict[str, Any]) -> None:
+        """Replace the service's saved state for ``agent_name``."""
         blob = json.dumps(_jsonable(state), sort_keys=True)
         with self._lock:
             self._db.execute(

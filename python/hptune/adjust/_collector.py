@@ -36,8 +36,9 @@ class Record:
 class DataCollectorProtocol(Protocol):
     """What :class:`~hptune.adjust.AutomaticHyperparameterAdjustment` reads from a collector.
 
-    ``recent`` must return records oldest first with ids that increase with arrival; the service
-    asks only for records after the last id it has judged.
+    ``recent`` must return records oldest first, each with ``id`` (increasing with arrival),
+    ``success`` and ``reward`` (None when there is none) like :class:`Record`; the service asks
+    only for records after the last id it has judged.
     """
 
     def record(

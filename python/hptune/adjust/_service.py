@@ -37,7 +37,7 @@ from hptune.study import Study
 from hptune.trial import HyperparameterConfig, TrialRecord
 from hptune.tuners import MethodTuner, TuningResult
 
-__all__ = ["AdjustmentResult", "AutomaticHyperparameterAdjustment", "ValidationReport"]
+__all__ = ["AdjustmentResult", "AdjustmentValidation", "AutomaticHyperparameterAdjustment"]
 
 logger = logging.getLogger("hptune.adjust")
 
@@ -58,7 +58,7 @@ class _Aborted(Exception):
 
 
 @dataclass(frozen=True)
-class ValidationReport:
+class AdjustmentValidation:
     """Fresh evaluations of the candidate and of the current hyperparameters, and the test.
 
     ``improvement`` is ``candidate_mean - current_mean`` in the better direction (positive is
@@ -75,6 +75,7 @@ class ValidationReport:
     better: bool
 
     def as_dict(self) -> dict[str, Any]:
+        """The figures as a plain dict (what the audit log stores)."""
         return asdict(self)
 
 
@@ -96,12 +97,13 @@ class AdjustmentResult:
     previous_hyperparameters: dict[str, Any]
     candidate: dict[str, Any] | None = None
     tuning_result: TuningResult | None = field(default=None, repr=False)
-    validation: ValidationReport | None = None
+    validation: AdjustmentValidation | None = None
     reason: str = ""
     error: str | None = None
 
     @property
     def applied(self) -> bool:
+        """Whether the candidate was deployed."""
         return self.decision == "applied"
 
     @property
@@ -111,10 +113,12 @@ class AdjustmentResult:
 
     @property
     def best_score(self) -> float | None:
+        """The tuning run's best score, if tuning ran."""
         return None if self.tuning_result is None else self.tuning_result.best_score
 
     @property
     def best_params(self) -> dict[str, Any] | None:
+        """The tuning run's best params, if tuning ran."""
         return None if self.tuning_result is None else self.tuning_result.best_params
 
 
@@ -335,6 +339,10 @@ class AutomaticHyperparameterAdjustment:
             for event in list(self._manual_aborts):
                 event.set()
             if thread is None:
+                return
+            if thread is threading.current_thread():
+                # Called from a training function on the service thread: the flag is set and
+                # the thread ends after the current step; it cannot wait for itself.
                 return
             thread.join(timeout)
             if thread.is_alive():
@@ -852,12 +860,17 @@ class AutomaticHyperparameterAdjustment:
         current: dict[str, Any],
         repeats: int,
         abort: threading.Event,
-    ) -> ValidationReport:
+    ) -> AdjustmentValidation:
         scores: dict[str, list[float]] = {"candidate": [], "current": []}
         failures: list[str] = []
+        sides = (
+            [("candidate", candidate), ("current", current)]
+            if current
+            else [("candidate", candidate)]
+        )
         for _ in range(repeats):
             # Interleaved, so a drift during validation hits both sides alike.
-            for side, hp in (("candidate", candidate), ("current", current)):
+            for side, hp in sides:
                 if abort.is_set():
                     raise _Aborted
                 try:
@@ -870,13 +883,20 @@ class AutomaticHyperparameterAdjustment:
                     continue
                 scores[side].append(value)
         cand, cur = scores["candidate"], scores["current"]
+        if not current and len(cand) >= 2:
+            # Nothing is deployed yet (no current hyperparameters): there is no baseline to
+            # beat, and a candidate that trains reliably is an improvement on nothing.
+            mean = math.fsum(cand) / len(cand)
+            return AdjustmentValidation(
+                cand, [], mean, math.nan, math.nan, math.nan, failures, len(failures) == 0
+            )
         if len(cand) < 2 or len(cur) < 2:
             nan = math.nan
-            return ValidationReport(cand, cur, nan, nan, nan, 1.0, failures, False)
+            return AdjustmentValidation(cand, cur, nan, nan, nan, 1.0, failures, False)
         sign = 1.0 if self.maximize else -1.0
         test = welch_greater([sign * v for v in cand], [sign * v for v in cur])
         better = test.difference > self.min_improvement and test.p_value < self.significance
-        return ValidationReport(
+        return AdjustmentValidation(
             cand,
             cur,
             math.fsum(cand) / len(cand),
