@@ -304,6 +304,10 @@ def test_rollback_when_the_applied_config_does_worse_in_production() -> None:
     rollback = service.history(AGENT)[-1]
     assert rollback.adjustment_id == result.adjustment_id
     assert rollback.details["success_rate_after"] < rollback.details["success_rate_before"]
+    # The next adjustment does not warm-start from the config that was rolled back.
+    again = service.manual_tune(AGENT, "ppo", n_trials=4)
+    assert again.tuning_result is not None
+    assert applied not in [t.params for t in again.tuning_result.trials[-4:]]
 
 
 def test_kept_when_the_applied_config_does_better() -> None:

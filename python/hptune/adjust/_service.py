@@ -17,7 +17,7 @@ import logging
 import math
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -198,7 +198,7 @@ class AutomaticHyperparameterAdjustment:
         detector_options: Mapping[str, Any] | None = None,
         audit_log: str | Path | AuditLog | None = None,
         clock: Clock | None = None,
-        n_trials: int = 30,
+        n_trials: int = 100,
         method: str = "bayesian",
         method_options: Mapping[str, Any] | None = None,
         validation_repeats: int = 5,
@@ -430,7 +430,14 @@ class AutomaticHyperparameterAdjustment:
             self._manual_aborts.discard(event)
 
     def history(self, agent_name: str | None = None) -> list[AuditEntry]:
-        """Audit entries of one agent (or all), oldest first."""
+        """Audit entries of one agent (or all), oldest first.
+
+        Events, grouped by ``adjustment_id``: ``trigger`` (which, and its evidence), ``tuning``
+        (best score and params, trials, failed trials), ``validation`` (both sides' fresh
+        scores, improvement, p-value), then one of ``applied``, ``rejected``, ``failed`` or
+        ``aborted``; after ``applied``, ``kept`` or ``rollback`` (or ``rollback_failed``) with
+        the success rates before and after.
+        """
         return self.audit.entries(agent_name)
 
     # ----------------------------------------------------------------- monitoring
@@ -480,7 +487,8 @@ class AutomaticHyperparameterAdjustment:
         state = self._states.get(agent)
         if state is None:
             stored = self.audit.load_state(agent)
-            state = _AgentState(**stored) if stored else _AgentState()
+            known = {f.name for f in fields(_AgentState)}
+            state = _AgentState(**{k: v for k, v in (stored or {}).items() if k in known})
             if state.period_start is None:
                 state.period_start = self.clock.time()
             self._states[agent] = state
@@ -775,9 +783,13 @@ class AutomaticHyperparameterAdjustment:
     ) -> list[dict[str, Any]]:
         configs: list[dict[str, Any]] = []
         candidates = [previous]
+        rolled_back = {e.adjustment_id for e in self.audit.entries(agent, event="rollback")}
         for entry in reversed(self.audit.entries(agent, event="tuning")):
-            candidates.append(dict(entry.details.get("best_params") or {}))
-            break
+            # A best that was deployed and then rolled back did worse in production: do not
+            # offer it again.
+            if entry.adjustment_id not in rolled_back:
+                candidates.append(dict(entry.details.get("best_params") or {}))
+                break
         for cfg in candidates:
             sub = {n: cfg[n] for n in space.names if n in cfg}
             if len(sub) != len(space.names) or sub in configs:
