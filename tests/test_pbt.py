@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -124,19 +125,26 @@ def test_bad_arguments() -> None:
 
 pytest.importorskip("gymnasium")
 
+from hptune.objectives import q_learning  # noqa: E402
 from hptune.objectives._q_learning import (  # noqa: E402
     _Agent,
     expected_return,
     load_model,
 )
 
-# The Q-learning preset minus epsilon: the starting exploration rate is the agent's state (it
-# decays as it trains), not a value to reset every interval.
+# The whole Q-learning preset. ``epsilon`` is where exploration starts: a fixed run starts there
+# once and decays; a PBT member starts there, and restarts from its new value after each
+# exploit (so PBT can re-open exploration for a copied Q-table, a schedule a fixed run lacks).
 Q_SPACE = [
     HyperparameterSpace(p.name, p.param_type, p.min_value, p.max_value, log_scale=p.log_scale)
     for p in presets.get("q_learning").values()
-    if p.name != "epsilon"
 ]
+
+
+@dataclass
+class Learner:
+    agent: _Agent
+    explore_from: float | None  # the epsilon value last started from (None: apply anew)
 
 
 class QLearningTask:
@@ -147,18 +155,23 @@ class QLearningTask:
         self.episodes = episodes_per_step
         self.seed = seed
 
-    def init(self, member: Member) -> _Agent:
+    def init(self, member: Member) -> Learner:
         hp = member.hyperparameters
-        params = (hp["learning_rate"], hp["discount_factor"], 1.0, hp["epsilon_decay"])
-        rng = random.Random(f"pbt:{self.seed}:{member.id}")
-        return _Agent(self.model, params, rng, 0.01)
+        params = (hp["learning_rate"], hp["discount_factor"], hp["epsilon"], hp["epsilon_decay"])
+        # Streams named as the objective names its agents', one per member.
+        rng = random.Random(f"hptune.q_learning:{self.seed}:{member.id}")
+        return Learner(_Agent(self.model, params, rng, 0.01), hp["epsilon"])
 
     def step(self, member: Member) -> float:
-        agent: _Agent = member.state
-        hp = member.hyperparameters
+        learner: Learner = member.state
+        agent, hp = learner.agent, member.hyperparameters
         agent.learning_rate = hp["learning_rate"]
         agent.discount = hp["discount_factor"]
         agent.decay = hp["epsilon_decay"]
+        if learner.explore_from is None:
+            agent.epsilon = hp["epsilon"]
+            agent.floor = min(0.01, hp["epsilon"])
+            learner.explore_from = hp["epsilon"]
         agent.train(self.episodes)
         return self.score(agent)
 
@@ -167,18 +180,15 @@ class QLearningTask:
         return expected_return(self.model, policy)
 
     @staticmethod
-    def checkpoint(member: Member) -> tuple[list[list[float]], float]:
-        agent: _Agent = member.state
-        return [row[:] for row in agent.q], agent.epsilon
+    def checkpoint(member: Member) -> list[list[float]]:
+        return [row[:] for row in member.state.agent.q]
 
     @staticmethod
-    def restore(member: Member, state: tuple[list[list[float]], float]) -> None:
-        # The Q-table and exploration level move; the member keeps its own random stream, so
-        # two copies of one donor do not retrace the same episodes.
-        agent: _Agent = member.state
-        q, epsilon = state
-        agent.q = [row[:] for row in q]
-        agent.epsilon = epsilon
+    def restore(member: Member, q: list[list[float]]) -> None:
+        # The Q-table moves; the member keeps its own random stream, so two copies of one
+        # donor do not retrace the same episodes, and explores from its new epsilon.
+        member.state.agent.q = [row[:] for row in q]
+        member.state.explore_from = None
 
 
 def pbt_vs_fixed(
@@ -205,23 +215,26 @@ def pbt_vs_fixed(
     # The population PBT started from: draws 0 .. population-1 of the space's seeded stream.
     configs = SearchSpace(Q_SPACE).sample_random(seed, 0, population)
     assert configs == started
-    fixed_scores = []
-    for k, cfg in enumerate(configs):
-        member = Member(k, cfg)
-        member.state = task.init(member)
-        member.state.train(steps * episodes)
-        fixed_scores.append(task.score(member.state))
+    # The fixed runs are the shipped objective itself, each configuration trained for the
+    # episodes one PBT member got in total (so the same compute as the whole population).
+    objective = q_learning("FrozenLake-v1", episodes=steps * episodes, seed=seed, n_agents=1)
+    fixed_scores = [objective(cfg) for cfg in configs]
     return result.best_score, fixed_scores
 
 
-# Over seeds 0-9 with these budgets (``python tests/test_pbt.py``), PBT's best member scored
-# 0.241 on average against 0.082 for the fixed runs' mean and 0.185 for their best; it beat the
-# fixed mean on 9 seeds of 10 (seed 9: 0.083 against 0.088) and the best fixed run on 7.
-@pytest.mark.parametrize("seed", [0, 1, 2, 3])
-def test_pbt_beats_fixed_hyperparameters_on_q_learning(seed: int) -> None:
-    best, fixed = pbt_vs_fixed(seed)
-    assert 0.0 <= best <= 1.0
-    assert best > sum(fixed) / len(fixed)
+# Over seeds 0-9 with these budgets (``python tests/test_pbt.py``: 8 members, 20 intervals of
+# 150 episodes, ready every 2; each fixed run 3,000 episodes), PBT's best member scored 0.438 on
+# average (FrozenLake's optimum is about 0.74) against 0.090 for the mean fixed run and 0.220
+# for the best; it beat the fixed mean on 10 seeds of 10 and the best fixed run on 9.
+def test_pbt_beats_fixed_hyperparameters_on_q_learning() -> None:
+    bests, means = [], []
+    for seed in range(4):
+        best, fixed = pbt_vs_fixed(seed)
+        assert 0.0 <= best <= 1.0
+        bests.append(best)
+        means.append(sum(fixed) / len(fixed))
+        assert best > means[-1], f"seed {seed}"
+    assert sum(bests) / 4 > 2 * sum(means) / 4
 
 
 if __name__ == "__main__":

@@ -302,6 +302,10 @@ class PopulationBasedTraining:
         events = []
         for member in bottom:
             donor = self._rng.choice(top)
+            if sign * float(donor.score or 0.0) <= sign * float(member.score or 0.0):
+                # A tie (early on, when every member still scores zero, say) is no evidence
+                # that the donor is better; copying it would only cost diversity.
+                continue
             if donor.id not in saved:
                 saved[donor.id] = save(donor)
             load(member, saved[donor.id])

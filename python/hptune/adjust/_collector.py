@@ -103,7 +103,14 @@ class DataCollector:
                 check_same_thread=False,  # guarded by self._lock
                 isolation_level=None,  # autocommit; multi-statement changes use BEGIN
             )
-            self._db.execute("PRAGMA journal_mode=WAL" if self.path else "PRAGMA journal_mode=OFF")
+            if self.path is not None:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                # One record per episode: an fsync per commit (FULL) costs ~100 us a record.
+                # NORMAL in WAL mode cannot corrupt the file; a power cut may lose the last few
+                # records, which a monitor can afford (the audit log keeps FULL).
+                self._db.execute("PRAGMA synchronous=NORMAL")
+            else:
+                self._db.execute("PRAGMA journal_mode=OFF")
             self._db.executescript(
                 """
                 CREATE TABLE IF NOT EXISTS records (
