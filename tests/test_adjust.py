@@ -656,3 +656,21 @@ def test_rejects_collaborators_without_the_protocol() -> None:
         AutomaticHyperparameterAdjustment(DataCollector(), ModelRetrainer()).manual_tune(
             AGENT, "ppo", method="annealing"
         )
+
+
+def test_manual_tune_raises_on_argument_errors_and_fails_on_runtime_ones() -> None:
+    from hptune import InvalidArgumentError
+
+    service, sim, _clock = make()
+    with pytest.raises(InvalidArgumentError, match="no preset"):
+        service.manual_tune(AGENT, "my_algorithm")
+    with pytest.raises(InvalidArgumentError, match="validation_repeats"):
+        service.manual_tune(AGENT, "ppo", validation_repeats=1)
+
+    def no_current(agent_name: str) -> dict[str, Any]:
+        raise KeyError(agent_name)
+
+    sim.retrainer.current_hyperparameters = no_current  # type: ignore[method-assign]
+    result = service.manual_tune(AGENT, "ppo", n_trials=4)
+    assert result.decision == "failed"
+    assert "KeyError" in (result.error or "")

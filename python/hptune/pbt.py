@@ -3,11 +3,12 @@
 A population of members trains side by side, each with its own hyperparameters and its own
 state (the model: weights, Q-table, optimiser...). Every ``ready_interval`` steps the members
 are ranked by their latest score; each member of the bottom ``quantile_fraction`` *exploits* a
-member of the top fraction (its state is restored from the donor's checkpoint, its
-hyperparameters copied) and then *explores*: each hyperparameter is resampled from the space
-with probability ``resample_probability``, else multiplied by one of ``perturbation_factors``
-(0.8 or 1.2; categoricals move to a neighbouring choice), clipped to its range. The member then
-goes on training with the new values, so the run follows a hyperparameter *schedule*.
+member of the top fraction drawn at random, unless the two score alike (its state is restored
+from the donor's checkpoint, its hyperparameters copied), and then *explores*: each
+hyperparameter is resampled from the space with probability ``resample_probability``, else
+multiplied by one of ``perturbation_factors`` (0.8 or 1.2; categoricals move to a neighbouring
+choice), clipped to its range. The member then goes on training with the new values, so the run
+follows a hyperparameter *schedule*.
 
 The user supplies callbacks: ``step(member) -> score`` trains ``member.state`` for one interval
 with ``member.hyperparameters`` and returns its score; ``checkpoint(member) -> state`` and

@@ -409,6 +409,10 @@ class AutomaticHyperparameterAdjustment:
         m = self._check_method(method if method is not None else self.method)
         trials = n_trials if n_trials is not None else self.n_trials
         _check_count("n_trials", trials)
+        _check_count("validation_repeats", kwargs.get("validation_repeats", 2), 2)
+        # Argument errors (an algorithm without a preset and no space, say) are the caller's
+        # to see, not a "failed" adjustment.
+        self._space(agent_name, key, self._overrides(agent_name, key, kwargs.get("search_space")))
         event = threading.Event()
         self._manual_aborts.add(event)
         try:
@@ -682,12 +686,12 @@ class AutomaticHyperparameterAdjustment:
             clock.time(),
             adj,
         )
-        previous = dict(self.model_retrainer.current_hyperparameters(agent))
-        result = AdjustmentResult(adj, agent, algorithm, trigger, evidence, "failed", previous)
+        result = AdjustmentResult(adj, agent, algorithm, trigger, evidence, "failed", {})
         repeats = int(options.pop("validation_repeats", self.validation_repeats))
-        _check_count("validation_repeats", repeats, 2)
         latest = int(evidence.get("latest_record_id", 0))
         try:
+            previous = dict(self.model_retrainer.current_hyperparameters(agent))
+            result.previous_hyperparameters = previous
             tuning = self._tune(agent, algorithm, previous, abort, method, n_trials, adj, options)
             result.tuning_result = tuning
             self.audit.write(agent, "tuning", self._tuning_summary(tuning), clock.time(), adj)
@@ -766,6 +770,13 @@ class AutomaticHyperparameterAdjustment:
             "interrupted": tuning.interrupted,
         }
 
+    def _overrides(
+        self, agent: str, algorithm: str, given: SpaceOverrides | None
+    ) -> SpaceOverrides | None:
+        if given is not None:
+            return given
+        return self.search_spaces.get(agent, self.search_spaces.get(algorithm))
+
     def _space(self, agent: str, algorithm: str, overrides: SpaceOverrides | None) -> SearchSpace:
         if algorithm in RL_ALGORITHMS:
             return RLHyperparameterTuner(agent).search_space(algorithm, overrides)
@@ -812,9 +823,7 @@ class AutomaticHyperparameterAdjustment:
         adjustment_id: int,
         options: dict[str, Any],
     ) -> TuningResult:
-        overrides = options.pop("search_space", None)
-        if overrides is None:
-            overrides = self.search_spaces.get(agent, self.search_spaces.get(algorithm))
+        overrides = self._overrides(agent, algorithm, options.pop("search_space", None))
         space = self._space(agent, algorithm, overrides)
         retrainer = self.model_retrainer
 
