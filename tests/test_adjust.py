@@ -674,3 +674,26 @@ def test_manual_tune_raises_on_argument_errors_and_fails_on_runtime_ones() -> No
     result = service.manual_tune(AGENT, "ppo", n_trials=4)
     assert result.decision == "failed"
     assert "KeyError" in (result.error or "")
+
+
+def test_the_agents_study_continues_in_sqlite_storage_across_restarts(tmp_path: Path) -> None:
+    pytest.importorskip("hptune.storage._sqlite")
+    from hptune import load_study
+
+    url = f"sqlite:///{tmp_path / 'studies.db'}"
+    audit = tmp_path / "audit.db"
+    service, sim, _clock = make(storage=url, audit_log=audit)
+    sim.drift(0.94)
+    first = service.manual_tune(AGENT, "ppo", n_trials=10)
+    assert first.tuning_result is not None
+    assert first.tuning_result.n_trials == 10
+    service.audit.close()
+
+    again, sim2, _clock2 = make(storage=url, audit_log=audit)
+    sim2.drift(0.94)
+    second = again.manual_tune(AGENT, "ppo", n_trials=10)
+    assert second.tuning_result is not None
+    assert second.tuning_result.n_trials == 20  # the stored study, continued
+    assert [e.event for e in again.history(AGENT)][:2] == ["trigger", "tuning"]  # from before
+    study = load_study(study_name=f"hptune-adjust:{AGENT}:ppo", storage=url)
+    assert all(t.state.value == "complete" for t in study.trials)
