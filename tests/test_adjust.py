@@ -697,3 +697,80 @@ def test_the_agents_study_continues_in_sqlite_storage_across_restarts(tmp_path: 
     assert [e.event for e in again.history(AGENT)][:2] == ["trigger", "tuning"]  # from before
     study = load_study(study_name=f"hptune-adjust:{AGENT}:ppo", storage=url)
     assert all(t.state.value == "complete" for t in study.trials)
+
+
+# ---------------------------------------------------------------------------- edge cases
+
+
+def test_watch_ends_without_enough_records_and_keeps_the_new_config() -> None:
+    service, sim, clock = make(detector=None, post_apply_timeout=2 * HOUR)
+    sim.drift(0.94)
+    sim.run(100)
+    [result] = service.check_now()
+    assert result.decision == "applied"
+    sim.run(5)
+    clock.advance(HOUR)
+    service.check_now()
+    assert events(service)[-1] == "applied"  # still watching
+    clock.advance(HOUR)
+    service.check_now()
+    last = service.history(AGENT)[-1]
+    assert last.event == "kept"
+    assert last.details["reason"] == "too few records after applying"
+    assert last.details["records_after"] == 5
+
+
+def test_a_failed_rollback_is_logged() -> None:
+    service, sim, _clock = make(detector=None)
+    sim.drift(0.94)
+    sim.run(100)
+    [result] = service.check_now()
+    assert result.candidate is not None
+    sim.deployed_penalty[result.candidate["gamma"]] = 0.9
+    sim.run(50)
+
+    def apply_fails(agent: str, algorithm: str, hp: dict[str, Any]) -> float:
+        raise RuntimeError("deploy rejected")
+
+    sim.retrainer.apply = apply_fails  # type: ignore[method-assign]
+    service.check_now()
+    last = service.history(AGENT)[-1]
+    assert last.event == "rollback_failed"
+    assert "deploy rejected" in last.details["error"]
+
+
+def test_a_replaced_collector_is_reread_from_the_start(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    audit = tmp_path / "audit.db"
+    service, sim, _clock = make(detector=None, n_trials=2, audit_log=audit, cooldown=0)
+    sim.retrainer.register(AGENT, lambda hp, data: 0.5, "ppo")
+    sim.drift(0.93)
+    sim.run(200)
+    assert len(service.check_now()) == 1
+    service.audit.close()
+    # A restart with a new in-memory collector: its ids start at 1 again, below the cursor.
+    again, sim2, _clock2 = make(detector=None, n_trials=2, audit_log=audit, cooldown=0)
+    sim2.retrainer.register(AGENT, lambda hp, data: 0.5, "ppo")
+    sim2.drift(0.93)
+    sim2.run(50)
+    with caplog.at_level("WARNING", logger="hptune.adjust"):
+        [result] = again.check_now()
+    assert result.trigger == "success_rate"
+    assert any("restarted below" in r.getMessage() for r in caplog.records)
+
+
+def test_agents_given_by_name_or_mapping_and_a_detector_factory() -> None:
+    from hptune import InvalidArgumentError
+    from hptune.adjust import Cusum
+
+    service, sim, _clock = make(agents=[AGENT, "ghost"], detector=lambda: Cusum(h=20.0))
+    assert service.monitored_agents() == {AGENT: "ppo", "ghost": None}
+    sim.run(50)
+    assert service.check_now() == []  # the agent without an algorithm is skipped
+    mapped, _sim, _clock2 = make(agents={"other": "DQN"})
+    assert mapped.monitored_agents() == {"other": "dqn"}
+    with pytest.raises(InvalidArgumentError, match="detector"):
+        make(detector="cusum", detector_options={"nope": 1})
+    with pytest.raises(InvalidArgumentError, match="detector_options"):
+        make(detector=lambda: Cusum(), detector_options={"h": 1.0})

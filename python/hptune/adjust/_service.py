@@ -305,7 +305,10 @@ class AutomaticHyperparameterAdjustment:
                     f"unknown detector {detector!r}; allowed: {', '.join(map(repr, _DETECTORS))}, "
                     "a factory, or None"
                 )
-            cls(**opts)  # fail now on bad options, not in the service thread
+            try:
+                cls(**opts)  # fail now on bad options, not in the service thread
+            except TypeError as exc:
+                raise InvalidArgumentError(f"detector {detector!r}: {exc}") from None
             return lambda: cls(**opts)
         if not callable(detector):
             raise InvalidArgumentError(
