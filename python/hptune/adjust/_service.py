@@ -160,6 +160,18 @@ class AutomaticHyperparameterAdjustment:
     seconds have passed since the last adjustment. After an automatic or manual adjustment no
     trigger fires for ``cooldown`` seconds, and none while a post-apply watch is open.
 
+    An adjustment tunes ``n_trials`` trials with ``method`` over the algorithm's preset (or
+    ``search_spaces[agent or algorithm]``), trial 0 being the current hyperparameters and trial 1
+    the previous run's best. The best candidate and the current hyperparameters are then each
+    evaluated ``validation_repeats`` more times, interleaved; the candidate is applied only when
+    its mean is better by more than ``min_improvement`` with Welch's one-sided p below
+    ``significance``. After applying, the next ``post_apply_records`` records (default
+    ``min_records``) are compared with the ``window`` before: a success rate lower by more than
+    ``rollback_margin`` with a one-sided two-proportion p below ``rollback_significance`` rolls
+    back to the previous hyperparameters; a watch without enough records after
+    ``post_apply_timeout`` seconds (default ``adjustment_interval``) keeps the new ones.
+    An adjustment aborted by ``stop()`` leaves its evidence unconsumed, so it can fire again.
+
     Monitored agents: ``agents`` (``name -> algorithm``, or names whose algorithm the retrainer
     knows through ``algorithm_of``), else every agent of ``model_retrainer.agents()``.
 
