@@ -17,10 +17,10 @@ baseline), so one set of defaults suits rewards on any scale.
   default burn-in and the higher ``h``.
 
 Measured with the defaults over 60 seeded streams of 20,000 values each (``python
-tests/test_adjust_parts.py``): Page-Hinkley alarmed
-falsely on 0 Gaussian and 2 Bernoulli(0.9) streams and found a drop from 0.9 to 0.7 success
-after a median 110 values (at most 220); CUSUM alarmed falsely on 2 and 5 and found the drop
-after a median 80 (at most 170), but needs 1,000 values of burn-in.
+tests/test_adjust_parts.py``): Page-Hinkley alarmed falsely on 0 Gaussian and 2 Bernoulli(0.9)
+streams and found a drop from 0.9 to 0.7 success after a median 110 values (at most 220); CUSUM
+alarmed falsely on 2 and 5 and found the drop after a median 80 (at most 170), but needs 1,000
+values of burn-in.
 """
 
 from __future__ import annotations
