@@ -11,6 +11,7 @@ from hptune._errors import (
     TrialPruned,
 )
 from hptune._importance import importance
+from hptune.adjust import AutomaticHyperparameterAdjustment, DataCollector, ModelRetrainer
 from hptune.agents import OptimizationAgentHyperparameterTuner, RLHyperparameterTuner
 from hptune.samplers import (
     BayesianSampler,
@@ -38,8 +39,10 @@ from hptune.validation import ValidationReport, validate
 
 __all__ = [
     "AllTrialsFailedError",
+    "AutomaticHyperparameterAdjustment",
     "BayesianOptimizationTuner",
     "BayesianSampler",
+    "DataCollector",
     "GridSampler",
     "GridSearchTuner",
     "HptuneError",
@@ -50,6 +53,7 @@ __all__ = [
     "InvalidArgumentError",
     "LessThan",
     "MethodTuner",
+    "ModelRetrainer",
     "NumericalError",
     "OptimizationAgentHyperparameterTuner",
     "OutOfRangeError",
