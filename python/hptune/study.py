@@ -19,6 +19,7 @@ from dataclasses import asdict
 from typing import Any, Protocol, overload
 
 from hptune._errors import InvalidArgumentError, StorageError, TrialPruned
+from hptune._heartbeat import start_liveness
 from hptune._history import History
 from hptune.samplers import Sampler, make_sampler
 from hptune.space import HyperparameterSpace, LessThan, SearchSpace, SearchSpaceLike
@@ -125,6 +126,8 @@ class Study:
         self._running: dict[int, Trial] = {}
         self._best_number: int | None = None
         self._best_value: float | None = None
+        # Before reading the trials: trials of dead workers are failed, not left RUNNING.
+        self._heartbeat = start_liveness(storage, self.name, self._running)
         existing = storage.trials(self.name)
         self.history: History | None = History(space) if sampler.uses_history else None
         for record in existing:
@@ -176,6 +179,8 @@ class Study:
     def _start(self, number: int, params: dict[str, Any], now: float) -> Trial:
         trial = Trial(self, number, params, now)
         self._running[number] = trial
+        if self._heartbeat is not None:
+            self._heartbeat.ensure()
         if self.history is not None:
             self.history.add_pending(number, params)
         return trial

@@ -32,6 +32,13 @@ class Storage(ABC):
     (threads, processes, machines sharing a database) never collide.
     """
 
+    #: A URL that worker processes can open to reach the same studies (None: this process only).
+    url: str | None = None
+    #: Seconds between heartbeats of running trials (None: the storage needs no heartbeats).
+    heartbeat_interval: float | None = None
+    #: Seconds without a heartbeat after which a RUNNING trial counts as stale.
+    stale_grace: float | None = None
+
     @abstractmethod
     def create_study(self, meta: StudyMeta, load_if_exists: bool = False) -> StudyMeta:
         """Create a study; with ``load_if_exists`` return the stored one when the name exists."""
@@ -86,6 +93,10 @@ class Storage(ABC):
         from hptune._errors import StorageError
 
         raise StorageError(f"study {study!r} has no trial {number}")
+
+    def trial_states(self, study: str) -> dict[int, TrialState]:
+        """The state of every trial by number (pruners use it; storages may do it cheaper)."""
+        return {t.number: t.state for t in self.trials(study)}
 
     @abstractmethod
     def intermediate_values(self, study: str, step: int) -> list[tuple[int, float]]:

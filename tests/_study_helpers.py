@@ -1,0 +1,46 @@
+"""Objectives for tests that run trials in worker processes (they must import by name)."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import hptune
+
+SPACE = {"x": hptune.HyperparameterSpace("x", "float", 0.0, 1.0)}
+
+
+def square(params: dict[str, Any]) -> float:
+    return float((params["x"] - 0.3) ** 2)
+
+
+def fails_below(params: dict[str, Any]) -> float:
+    """Fails for x < 0.3, so a run has failures among its completed trials."""
+    if params["x"] < 0.3:
+        raise ValueError(f"x={params['x']:.3f} is too small")
+    return float(params["x"])
+
+
+def hangs_above(params: dict[str, Any]) -> float:
+    """Sleeps far past any test's trial timeout for x > 0.7."""
+    if params["x"] > 0.7:
+        time.sleep(60)
+    return float(params["x"])
+
+
+def dies_above(params: dict[str, Any]) -> float:
+    """Kills its own worker process for x > 0.7 (a crash, not an exception)."""
+    if params["x"] > 0.7:
+        os._exit(3)
+    return float(params["x"])
+
+
+def reporting(trial: Any) -> float:
+    """Reports x * step for 6 steps and honours the pruner."""
+    x = trial.params["x"]
+    for step in range(6):
+        trial.report(x * step, step)
+        if trial.should_prune():
+            raise hptune.TrialPruned()
+    return float(x)

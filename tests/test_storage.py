@@ -1,0 +1,356 @@
+"""Storages: the contract both implement, SQLite persistence, bad inputs, crash and resume."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import hptune
+from hptune import InMemoryStorage, Storage, StorageError, TrialRecord, TrialState
+from hptune.storage import StudyMeta, get_storage
+from hptune.storage._sqlite import SCHEMA_VERSION, SQLiteStorage
+
+SPACE = {"x": hptune.HyperparameterSpace("x", "float", 0.0, 1.0)}
+HERE = Path(__file__).parent
+
+
+def sqlite_url(path: Path) -> str:
+    # Absolute paths take four slashes: sqlite:// + / + /abs/path.
+    return f"sqlite:///{path}"
+
+
+def meta(name: str = "s") -> StudyMeta:
+    return StudyMeta(name=name, maximize=True, space=[{"name": "x"}], method="random", seed=7)
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
+    store: Storage
+    if request.param == "memory":
+        store = InMemoryStorage()
+    else:
+        store = SQLiteStorage(sqlite_url(tmp_path / "contract.db"))
+    store.create_study(meta())
+    yield store
+    store.close()
+
+
+# --------------------------------------------------------------------- the contract
+def test_trial_lifecycle(storage: Storage) -> None:
+    a = storage.create_trial("s", 1.0)
+    b = storage.create_trial("s", 2.0, {"x": 0.5})
+    assert (a, b) == (0, 1)
+    storage.set_trial_params("s", a, {"x": 0.25})
+    storage.report("s", a, 0, 1.5)
+    storage.report("s", a, 3, 2.5)
+    running = storage.trials("s", [TrialState.RUNNING])
+    assert [t.number for t in running] == [0, 1]
+    assert running[0].intermediate_values == {0: 1.5, 3: 2.5}
+    assert sorted(storage.intermediate_values("s", 3)) == [(0, 2.5)]
+    storage.finish_trial(
+        "s",
+        TrialRecord(0, {"x": 0.25}, TrialState.COMPLETE, 3.0, {}, 1.0, 4.0, 3.0, None, {"k": 1}),
+    )
+    storage.finish_trial(
+        "s", TrialRecord(1, {"x": 0.5}, TrialState.FAILED, None, {}, 2.0, 4.0, 2.0, "boom", {})
+    )
+    done = storage.trials("s")
+    assert [t.state for t in done] == [TrialState.COMPLETE, TrialState.FAILED]
+    # Reported values survive a record that carries none.
+    assert done[0].intermediate_values == {0: 1.5, 3: 2.5}
+    assert done[0].value == 3.0
+    assert done[0].user_attrs == {"k": 1}
+    assert done[1].error == "boom"
+    assert [t.number for t in storage.trials("s", [TrialState.FAILED])] == [1]
+    assert storage.n_trials("s") == 2
+    assert storage.get_trial("s", 0).params == {"x": 0.25}
+    assert storage.trial_states("s") == {0: TrialState.COMPLETE, 1: TrialState.FAILED}
+
+
+def test_finished_trial_refuses_changes(storage: Storage) -> None:
+    n = storage.create_trial("s", 0.0, {"x": 0.1})
+    storage.finish_trial("s", TrialRecord(n, {"x": 0.1}, TrialState.PRUNED))
+    with pytest.raises(StorageError, match="not running"):
+        storage.report("s", n, 1, 1.0)
+    with pytest.raises(StorageError, match="not running"):
+        storage.set_trial_params("s", n, {"x": 0.2})
+    with pytest.raises(StorageError, match="not running"):
+        storage.finish_trial("s", TrialRecord(n, {"x": 0.1}, TrialState.COMPLETE, 1.0))
+
+
+def test_queue_is_fifo_and_hands_out_once(storage: Storage) -> None:
+    storage.enqueue("s", {"x": 0.1})
+    storage.enqueue("s", {"x": 0.2})
+    assert storage.pop_enqueued("s") == {"x": 0.1}
+    assert storage.pop_enqueued("s") == {"x": 0.2}
+    assert storage.pop_enqueued("s") is None
+
+
+def test_studies_create_load_delete(storage: Storage) -> None:
+    with pytest.raises(StorageError, match="already exists"):
+        storage.create_study(meta())
+    assert storage.create_study(meta(), load_if_exists=True).seed == 7
+    storage.create_study(meta("t"))
+    assert sorted(storage.study_names()) == ["s", "t"]
+    storage.delete_study("t")
+    with pytest.raises(StorageError, match=r"no study named 't'.*existing: \['s'\]"):
+        storage.load_study("t")
+
+
+# --------------------------------------------------------------------- SQLite specifics
+def test_sqlite_is_durable_across_instances(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path / "s.db")
+    study = hptune.create_study(SPACE, maximize=False, seed=3, storage=url, study_name="a")
+    study.enqueue({"x": 0.5})
+    study.optimize(lambda p: (p["x"] - 0.3) ** 2, n_trials=8, show_progress=False)
+    again = hptune.load_study(study_name="a", storage=url)
+    assert again.maximize is False
+    assert again.seed == 3
+    assert [t.params for t in again.trials] == [t.params for t in study.trials]
+    assert again.trials[0].params == {"x": 0.5}
+    assert again.best_value == study.best_value
+    assert again.best_trial.number == study.best_trial.number
+
+
+def test_resume_continues_the_same_random_stream(tmp_path: Path) -> None:
+    # A study stopped after 6 trials and resumed for 6 more makes the same 12 trials as one run.
+    url = sqlite_url(tmp_path / "s.db")
+    first = hptune.create_study(SPACE, seed=11, storage=url, study_name="r")
+    first.optimize(lambda p: p["x"], n_trials=6, show_progress=False)
+    resumed = hptune.load_study(study_name="r", storage=url)
+    resumed.optimize(lambda p: p["x"], n_trials=6, show_progress=False)
+    whole = hptune.create_study(SPACE, seed=11)
+    whole.optimize(lambda p: p["x"], n_trials=12, show_progress=False)
+    assert [t.params for t in resumed.trials] == [t.params for t in whole.trials]
+    assert [t.number for t in resumed.trials] == list(range(12))
+
+
+def test_url_forms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    relative = SQLiteStorage("sqlite:///rel.db")
+    assert (tmp_path / "rel.db").exists()
+    relative.close()
+    absolute = get_storage(sqlite_url(tmp_path / "abs.db"))
+    assert isinstance(absolute, SQLiteStorage)
+    assert absolute.url is not None
+    assert (tmp_path / "abs.db").exists()
+
+
+def test_pickled_storage_reopens_the_file(tmp_path: Path) -> None:
+    import pickle
+
+    store = SQLiteStorage(sqlite_url(tmp_path / "p.db"), heartbeat_interval=2.0)
+    store.create_study(meta())
+    copy = pickle.loads(pickle.dumps(store))
+    assert copy.study_names() == ["s"]
+    assert copy.heartbeat_interval == 2.0
+
+
+# --------------------------------------------------------------------- bad input
+def test_unknown_scheme() -> None:
+    with pytest.raises(hptune.InvalidArgumentError, match=r"unknown storage URL scheme.*'mysql'"):
+        hptune.create_study(SPACE, storage="mysql://localhost/db")
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///", "sqlite:///:memory:", "sqlite:/x.db"])
+def test_sqlite_url_without_a_file(url: str) -> None:
+    with pytest.raises(hptune.InvalidArgumentError, match=r"(?i)sqlite"):
+        get_storage(url)
+
+
+def test_missing_directory(tmp_path: Path) -> None:
+    with pytest.raises(StorageError, match="does not exist"):
+        SQLiteStorage(sqlite_url(tmp_path / "nope" / "s.db"))
+
+
+def test_path_is_a_directory(tmp_path: Path) -> None:
+    with pytest.raises(StorageError, match="is a directory"):
+        SQLiteStorage(sqlite_url(tmp_path))
+
+
+def test_not_a_database(tmp_path: Path) -> None:
+    path = tmp_path / "notes.db"
+    path.write_text("these are my notes, not a database\n" * 50)
+    with pytest.raises(StorageError, match="not an SQLite database"):
+        SQLiteStorage(sqlite_url(path))
+
+
+def test_sqlite_database_of_something_else(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE invoices (id INTEGER)")
+    with pytest.raises(StorageError, match=r"not an hptune study database.*invoices"):
+        SQLiteStorage(sqlite_url(path))
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "new.db"
+    SQLiteStorage(sqlite_url(path)).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE hptune_schema SET version = ?", (SCHEMA_VERSION + 1,))
+    with pytest.raises(StorageError, match="schema version"):
+        SQLiteStorage(sqlite_url(path))
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root reads every file")
+def test_unreadable_file(tmp_path: Path) -> None:
+    path = tmp_path / "locked.db"
+    SQLiteStorage(sqlite_url(path)).close()
+    path.chmod(0)
+    try:
+        with pytest.raises(StorageError, match=r"cannot open|unable"):
+            SQLiteStorage(sqlite_url(path))
+    finally:
+        path.chmod(0o600)
+
+
+def test_missing_study(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path / "s.db")
+    hptune.create_study(SPACE, storage=url, study_name="present")
+    with pytest.raises(StorageError, match=r"no study named 'absent'.*existing: \['present'\]"):
+        hptune.load_study(study_name="absent", storage=url)
+
+
+def test_existing_study_without_load_if_exists(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path / "s.db")
+    hptune.create_study(SPACE, storage=url, study_name="a")
+    with pytest.raises(StorageError, match="load_if_exists=True"):
+        hptune.create_study(SPACE, storage=url, study_name="a")
+    assert hptune.create_study(SPACE, storage=url, study_name="a", load_if_exists=True)
+
+
+def test_bad_heartbeat_settings(tmp_path: Path) -> None:
+    with pytest.raises(hptune.InvalidArgumentError, match="twice"):
+        SQLiteStorage(sqlite_url(tmp_path / "s.db"), heartbeat_interval=1.0, stale_grace=1.5)
+    with pytest.raises(hptune.InvalidArgumentError, match="positive"):
+        SQLiteStorage(sqlite_url(tmp_path / "s.db"), heartbeat_interval=0)
+
+
+# --------------------------------------------------------------------- liveness
+def test_fail_stale_trials_marks_only_old_heartbeats(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    store = SQLiteStorage(sqlite_url(path))
+    store.create_study(meta())
+    old, fresh = store.create_trial("s", 0.0), store.create_trial("s", 0.0)
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE trials SET heartbeat = 0 WHERE number = ?", (old,))
+    assert store.fail_stale_trials("s", 60.0) == [old]
+    states = store.trial_states("s")
+    assert states == {old: TrialState.FAILED, fresh: TrialState.RUNNING}
+    error = store.get_trial("s", old).error
+    assert error is not None
+    assert "heartbeat" in error
+
+
+def test_heartbeat_keeps_a_long_trial_alive(tmp_path: Path) -> None:
+    store = SQLiteStorage(sqlite_url(tmp_path / "s.db"), heartbeat_interval=0.05)
+    study = hptune.create_study(SPACE, storage=store, study_name="h")
+    trial = study.ask()
+    first = _heartbeat_of(tmp_path / "s.db", trial.number)
+    deadline = time.monotonic() + 10
+    # Waits for the background thread, however slow the machine: no timing assertion.
+    while _heartbeat_of(tmp_path / "s.db", trial.number) == first:
+        assert time.monotonic() < deadline, "no heartbeat within 10 s"
+        time.sleep(0.02)
+    assert study.tell(trial, 1.0).state is TrialState.COMPLETE
+
+
+def _heartbeat_of(path: Path, number: int) -> float:
+    with sqlite3.connect(path) as conn:
+        row = conn.execute("SELECT heartbeat FROM trials WHERE number = ?", (number,)).fetchone()
+    return float(row[0])
+
+
+CRASHING_STUDY = textwrap.dedent(
+    """
+    import sys, time
+    import hptune
+    from hptune.storage._sqlite import SQLiteStorage
+
+    url, hang_at = sys.argv[1], int(sys.argv[2])
+    storage = SQLiteStorage(url, heartbeat_interval=0.05, stale_grace=0.25)
+    space = {"x": hptune.HyperparameterSpace("x", "float", 0.0, 1.0)}
+    study = hptune.create_study(
+        space, maximize=False, seed=5, storage=storage, study_name="crash", load_if_exists=True
+    )
+
+    def objective(trial):
+        if trial.number == hang_at:
+            print("hanging", flush=True)
+            time.sleep(600)
+        return (trial.params["x"] - 0.3) ** 2
+
+    study.optimize(objective, n_trials=100, show_progress=False)
+    """
+)
+
+
+def test_crash_and_resume(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path / "crash.db")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CRASHING_STUDY, url, "5"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "hanging"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    # The killed worker's last heartbeat must age past the grace: the one unavoidable sleep.
+    time.sleep(0.35)
+    storage = SQLiteStorage(url, heartbeat_interval=0.05, stale_grace=0.25)
+    study = hptune.load_study(study_name="crash", storage=storage)
+    trials = study.trials
+    assert [t.state for t in trials] == [TrialState.COMPLETE] * 5 + [TrialState.FAILED]
+    assert trials[5].error is not None
+    assert "heartbeat" in trials[5].error
+    assert study.best_value == min(t.value for t in trials[:5] if t.value is not None)
+    study.optimize(lambda p: (p["x"] - 0.3) ** 2, n_trials=5, show_progress=False)
+    after = study.trials
+    assert len(after) == 11
+    assert [t.state for t in after[6:]] == [TrialState.COMPLETE] * 5
+    # The completed trials are exactly those an uninterrupted run makes.
+    reference = hptune.create_study(SPACE, maximize=False, seed=5)
+    reference.optimize(lambda p: (p["x"] - 0.3) ** 2, n_trials=11, show_progress=False)
+    assert [t.params for t in after] == [t.params for t in reference.trials]
+
+
+TWO_WORKERS = textwrap.dedent(
+    """
+    import os, pathlib, sys, time
+    import hptune
+
+    url, rendezvous = sys.argv[1], pathlib.Path(sys.argv[2])
+    space = {"x": hptune.HyperparameterSpace("x", "float", 0.0, 1.0)}
+    study = hptune.create_study(space, seed=9, storage=url, study_name="shared",
+                                load_if_exists=True)
+    # Start together, so the two workers really contend for trial numbers.
+    (rendezvous / f"ready-{os.getpid()}").touch()
+    deadline = time.monotonic() + 60
+    while len(list(rendezvous.glob("ready-*"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    study.optimize(lambda p: p["x"], n_trials=200, show_progress=False)
+    """
+)
+
+
+def test_two_processes_share_one_study(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path / "shared.db")
+    hptune.create_study(SPACE, seed=9, storage=url, study_name="shared")
+    procs = [
+        subprocess.Popen([sys.executable, "-c", TWO_WORKERS, url, str(tmp_path)]) for _ in range(2)
+    ]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    trials = hptune.load_study(study_name="shared", storage=url).trials
+    assert [t.number for t in trials] == list(range(400))
+    assert all(t.state is TrialState.COMPLETE for t in trials)
+    assert all(t.value == t.params["x"] for t in trials)
