@@ -194,9 +194,12 @@ def validate(
         base = ConfigValidation(dict(baseline), None, scores, errors, label="baseline")
         report.entries.append(base)
         if base.n and report.robust is not None:
-            gain = report.robust.mean - base.mean
+            change = report.robust.mean - base.mean
+            relative = f" ({change / abs(base.mean):+.1%})" if base.mean else ""
+            better = change > 0 if maximize else change < 0
             report.notes.append(
-                f"gain of the robust config over the baseline: {gain:+.4g} "
+                f"robust config vs baseline: {change:+.4g}{relative}, "
+                f"{'better' if better else 'not better'} "
                 f"({'higher' if maximize else 'lower'} is better)"
             )
     return report
