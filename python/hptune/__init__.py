@@ -10,21 +10,39 @@ from hptune._errors import (
     StorageError,
     TrialPruned,
 )
-from hptune.samplers import GridSampler, RandomSampler, Sampler, SobolSampler
-from hptune.space import HyperparameterSpace, SearchSpace
+from hptune._importance import importance
+from hptune.adjust import AutomaticHyperparameterAdjustment, DataCollector, ModelRetrainer
+from hptune.agents import OptimizationAgentHyperparameterTuner, RLHyperparameterTuner
+from hptune.samplers import (
+    BayesianSampler,
+    GridSampler,
+    RandomSampler,
+    Sampler,
+    SobolSampler,
+    TPESampler,
+)
+from hptune.space import HyperparameterSpace, LessThan, SearchSpace
 from hptune.storage import InMemoryStorage, SQLiteStorage, Storage
 from hptune.study import Study, create_study, load_study
 from hptune.trial import HyperparameterConfig, Trial, TrialRecord, TrialState
 from hptune.tuners import (
+    BayesianOptimizationTuner,
     GridSearchTuner,
     HyperparameterTuner,
+    MethodTuner,
     RandomSearchTuner,
     SobolSearchTuner,
+    TPETuner,
     TuningResult,
 )
+from hptune.validation import ValidationReport, validate
 
 __all__ = [
     "AllTrialsFailedError",
+    "AutomaticHyperparameterAdjustment",
+    "BayesianOptimizationTuner",
+    "BayesianSampler",
+    "DataCollector",
     "GridSampler",
     "GridSearchTuner",
     "HptuneError",
@@ -33,8 +51,13 @@ __all__ = [
     "HyperparameterTuner",
     "InMemoryStorage",
     "InvalidArgumentError",
+    "LessThan",
+    "MethodTuner",
+    "ModelRetrainer",
     "NumericalError",
+    "OptimizationAgentHyperparameterTuner",
     "OutOfRangeError",
+    "RLHyperparameterTuner",
     "RandomSampler",
     "RandomSearchTuner",
     "SQLiteStorage",
@@ -45,12 +68,17 @@ __all__ = [
     "Storage",
     "StorageError",
     "Study",
+    "TPESampler",
+    "TPETuner",
     "Trial",
     "TrialPruned",
     "TrialRecord",
     "TrialState",
     "TuningResult",
+    "ValidationReport",
     "__version__",
     "create_study",
+    "importance",
     "load_study",
+    "validate",
 ]

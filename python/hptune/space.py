@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from hptune import _core
 from hptune._errors import InvalidArgumentError
 
-__all__ = ["HyperparameterSpace", "ParamValue", "SearchSpace", "SearchSpaceLike"]
+__all__ = ["HyperparameterSpace", "LessThan", "ParamValue", "SearchSpace", "SearchSpaceLike"]
 
 ParamValue: TypeAlias = Any
 """A parameter value: ``float``, ``int`` or one of a categorical's choices."""
@@ -179,6 +179,23 @@ class HyperparameterSpace:
         return True
 
 
+@dataclass(frozen=True)
+class LessThan:
+    """Constraint ``params[lower] < params[upper]``, respected by every sampler.
+
+    The sampler draws ``lower`` over its whole range as usual; the space then maps that draw
+    monotonically onto the part of the range below ``upper`` (``[min, min(max, upper - margin)]``).
+    So no suggestion ever violates the constraint, nothing is rejected or retried, and
+    model-based samplers still see one fixed unit cube. ``lower`` must be a plain float
+    parameter (no step, no log scale); ``upper`` any float or int parameter whose minimum lies
+    above ``lower``'s minimum.
+    """
+
+    lower: str
+    upper: str
+    margin: float = 1e-6
+
+
 SearchSpaceLike: TypeAlias = (
     "SearchSpace | Mapping[str, HyperparameterSpace] | Iterable[HyperparameterSpace]"
 )
@@ -192,11 +209,13 @@ class SearchSpace:
     ``encode`` turns param dicts into unit-cube rows.
     """
 
-    __slots__ = ("_choices", "_core", "_index", "names", "params")
+    __slots__ = ("_choices", "_core", "_index", "constraints", "names", "params")
 
-    def __init__(self, params: SearchSpaceLike) -> None:
+    def __init__(self, params: SearchSpaceLike, constraints: Iterable[LessThan] = ()) -> None:
+        constraints = tuple(constraints)
         if isinstance(params, SearchSpace):
             items: list[HyperparameterSpace] = list(params.params)
+            constraints = params.constraints + constraints
         elif isinstance(params, Mapping):
             items = []
             for key, p in params.items():
@@ -231,6 +250,9 @@ class SearchSpace:
         self.params: tuple[HyperparameterSpace, ...] = tuple(items)
         self.names: tuple[str, ...] = tuple(names)
         self._index = {n: i for i, n in enumerate(names)}
+        for c in constraints:
+            self._check_constraint(c)
+        self.constraints: tuple[LessThan, ...] = constraints
         self._choices: tuple[tuple[Any, ...] | None, ...] = tuple(
             tuple(p.choices) if p.choices is not None else None for p in items
         )
@@ -250,6 +272,68 @@ class SearchSpace:
             list(self.names),
             [list(c) if c is not None else None for c in self._choices],
         )
+
+    def _check_constraint(self, c: LessThan) -> None:
+        if not isinstance(c, LessThan):
+            raise InvalidArgumentError(f"constraints must be LessThan, got {type(c).__name__}")
+        for n in (c.lower, c.upper):
+            if n not in self._index:
+                raise InvalidArgumentError(
+                    f"constraint {c.lower!r} < {c.upper!r}: no parameter named {n!r}"
+                )
+        lo, up = self[c.lower], self[c.upper]
+        if lo.param_type != "float" or lo.log_scale or lo.step is not None:
+            raise InvalidArgumentError(
+                f"constraint {c.lower!r} < {c.upper!r}: {c.lower!r} must be a float parameter "
+                "without step or log scale"
+            )
+        if up.param_type == "categorical":
+            raise InvalidArgumentError(
+                f"constraint {c.lower!r} < {c.upper!r}: {c.upper!r} must be numeric"
+            )
+        assert lo.min_value is not None
+        assert up.min_value is not None
+        if not up.min_value > lo.min_value + c.margin:
+            raise InvalidArgumentError(
+                f"constraint {c.lower!r} < {c.upper!r} cannot always hold: min_value of "
+                f"{c.upper!r} ({up.min_value!r}) must exceed min_value of {c.lower!r} "
+                f"({lo.min_value!r})"
+            )
+
+    def _feasible_high(self, c: LessThan, upper_value: float) -> tuple[float, float, float]:
+        lo = self[c.lower]
+        assert lo.min_value is not None
+        assert lo.max_value is not None
+        low, high = float(lo.min_value), float(lo.max_value)
+        return low, high, min(high, float(upper_value) - c.margin)
+
+    def constrain(self, dicts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Map sampler draws onto the feasible region of the constraints (in place)."""
+        for c in self.constraints:
+            for d in dicts:
+                low, high, top = self._feasible_high(c, d[c.upper])
+                x = low + (d[c.lower] - low) * (top - low) / (high - low)
+                d[c.lower] = min(top, max(low, x))
+        return dicts
+
+    def _unconstrain(self, params: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The draw that :meth:`constrain` maps to ``params`` (checking the constraints)."""
+        if not self.constraints:
+            return params
+        out = dict(params)
+        for c in self.constraints:
+            if c.lower not in out or c.upper not in out:
+                continue
+            x, up = out[c.lower], out[c.upper]
+            if not (_is_number(x) and _is_number(up) and x < up):
+                raise InvalidArgumentError(
+                    f"params violate the constraint {c.lower!r} < {c.upper!r}: "
+                    f"{c.lower}={x!r}, {c.upper}={up!r}"
+                )
+            low, high, top = self._feasible_high(c, up)
+            if x <= top:
+                out[c.lower] = min(high, max(low, low + (x - low) * (high - low) / (top - low)))
+        return out
 
     @property
     def core(self) -> _core.Space:
@@ -278,10 +362,12 @@ class SearchSpace:
 
     def rows_to_params(self, rows: NDArray[np.float64]) -> list[dict[str, Any]]:
         """Core value rows (``n x d``, categoricals as indices) to param dicts."""
-        return self._core.values_to_dicts(np.ascontiguousarray(rows, dtype=np.float64))
+        dicts = self._core.values_to_dicts(np.ascontiguousarray(rows, dtype=np.float64))
+        return self.constrain(dicts) if self.constraints else dicts
 
     def params_to_row(self, params: Mapping[str, Any]) -> list[float]:
-        """A param dict to a core value row, validating every value."""
+        """A param dict to a core value row, validating every value and constraint."""
+        params = self._unconstrain(params)
         missing = [n for n in self.names if n not in params]
         if missing:
             raise InvalidArgumentError(f"params are missing {missing}; expected {list(self.names)}")
@@ -311,7 +397,13 @@ class SearchSpace:
     def decode(self, unit: NDArray[np.float64]) -> list[dict[str, Any]]:
         """Unit-cube rows (``n x d``) to param dicts."""
         unit = np.ascontiguousarray(unit, dtype=np.float64).reshape(-1, len(self))
-        return self._core.decode_dicts(unit)
+        dicts = self._core.decode_dicts(unit)
+        return self.constrain(dicts) if self.constraints else dicts
+
+    def sample_random(self, seed: int, first: int, n: int) -> list[dict[str, Any]]:
+        """Params of random trials ``first .. first + n`` of a study seeded ``seed``."""
+        dicts = self._core.sample_random_dicts(seed, first, n)
+        return self.constrain(dicts) if self.constraints else dicts
 
     def defaults(self) -> dict[str, Any] | None:
         """The params of every parameter's ``default``, or None when any has none."""

@@ -14,7 +14,7 @@ import secrets
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict
 from typing import Any, Protocol, overload
 
@@ -22,7 +22,7 @@ from hptune._errors import InvalidArgumentError, StorageError, TrialPruned
 from hptune._heartbeat import start_liveness
 from hptune._history import History
 from hptune.samplers import Sampler, make_sampler
-from hptune.space import HyperparameterSpace, SearchSpace, SearchSpaceLike
+from hptune.space import HyperparameterSpace, LessThan, SearchSpace, SearchSpaceLike
 from hptune.storage import InMemoryStorage, Storage, StudyMeta, get_storage
 from hptune.trial import Trial, TrialRecord, TrialState
 
@@ -596,8 +596,9 @@ def _space_to_dicts(space: SearchSpace) -> list[dict[str, Any]]:
     return out
 
 
-def _space_from_dicts(items: Sequence[Mapping[str, Any]]) -> SearchSpace:
-    return SearchSpace([HyperparameterSpace(**dict(d)) for d in items])
+def _space_from_meta(meta: StudyMeta) -> SearchSpace:
+    constraints = [LessThan(**c) for c in meta.user_attrs.get("constraints", [])]
+    return SearchSpace([HyperparameterSpace(**dict(d)) for d in meta.space], constraints)
 
 
 def create_study(
@@ -632,6 +633,9 @@ def create_study(
         method=sampler.name,
         sampler_options=sampler.options(),
         seed=seed,
+        user_attrs={"constraints": [asdict(c) for c in space.constraints]}
+        if space.constraints
+        else {},
     )
     stored = store.create_study(meta, load_if_exists=load_if_exists)
     if stored is not meta:
@@ -665,7 +669,7 @@ def load_study(
     """Reopen a stored study; its space, direction, seed and method come from the storage."""
     store = get_storage(storage)
     meta = store.load_study(study_name)
-    space = _space_from_dicts(meta.space)
+    space = _space_from_meta(meta)
     if method is None:
         sampler = make_sampler(meta.method, **meta.sampler_options)
     else:

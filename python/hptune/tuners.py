@@ -15,10 +15,13 @@ from hptune.study import Callback, Pruner, Study, create_study
 from hptune.trial import HyperparameterConfig, TrialRecord, TrialState
 
 __all__ = [
+    "BayesianOptimizationTuner",
     "GridSearchTuner",
     "HyperparameterTuner",
+    "MethodTuner",
     "RandomSearchTuner",
     "SobolSearchTuner",
+    "TPETuner",
     "TuningResult",
 ]
 
@@ -45,6 +48,18 @@ class TuningResult:
         if self._trials is None:
             self._trials = self.study.trials if self.study is not None else []
         return self._trials
+
+    @property
+    def agent_name(self) -> str | None:
+        """The agent a preset tuner tuned, if any."""
+        value = self.metadata.get("agent_name")
+        return None if value is None else str(value)
+
+    @property
+    def algorithm(self) -> str | None:
+        """The preset (RL algorithm or ``"optimization_agent"``), if any."""
+        value = self.metadata.get("algorithm")
+        return None if value is None else str(value)
 
     @property
     def best_score(self) -> float:
@@ -292,3 +307,112 @@ class GridSearchTuner(HyperparameterTuner):
         """Number of grid points."""
         self.create_study()
         return self._sampler.grid.size
+
+
+class MethodTuner(HyperparameterTuner):
+    """A tuner for any method by name (``"random"``, ``"sobol"``, ``"grid"``, ``"bayesian"``,
+    ``"tpe"``), with that method's options (e.g. ``acquisition="ei"`` for ``"bayesian"``)."""
+
+    def __init__(
+        self,
+        search_space: SearchSpaceLike,
+        objective_function: Callable[..., Any],
+        maximize: bool = True,
+        n_trials: int | None = 100,
+        seed: int | None = None,
+        *,
+        method: str = "random",
+        method_options: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(search_space, objective_function, maximize, n_trials, seed, **kwargs)
+        from hptune.samplers import make_sampler
+
+        self.method = str(method).lower()
+        self._sampler = make_sampler(self.method, seed=seed, **(method_options or {}))
+
+    def make_sampler(self) -> Sampler:
+        return self._sampler
+
+
+class BayesianOptimizationTuner(HyperparameterTuner):
+    """Bayesian optimisation with a Gaussian process (see :class:`~hptune.BayesianSampler`).
+
+    Method options: ``acquisition`` (``"logei"``, ``"ei"``, ``"pi"``, ``"ucb"``), ``beta`` (for
+    UCB), ``n_initial`` Sobol' points before the model (10), ``n_candidates``, ``n_restarts``,
+    ``fit_max_points``.
+    """
+
+    method = "bayesian"
+
+    def __init__(
+        self,
+        search_space: SearchSpaceLike,
+        objective_function: Callable[..., Any],
+        maximize: bool = True,
+        n_trials: int | None = 100,
+        seed: int | None = None,
+        *,
+        acquisition: str = "logei",
+        beta: float = 2.0,
+        n_initial: int = 10,
+        n_candidates: int = 512,
+        n_restarts: int = 4,
+        fit_max_points: int = 128,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(search_space, objective_function, maximize, n_trials, seed, **kwargs)
+        from hptune.samplers import BayesianSampler
+
+        self._sampler = BayesianSampler(
+            seed=seed,
+            acquisition=acquisition,
+            beta=beta,
+            n_initial=n_initial,
+            n_candidates=n_candidates,
+            n_restarts=n_restarts,
+            fit_max_points=fit_max_points,
+        )
+
+    def make_sampler(self) -> Sampler:
+        return self._sampler
+
+
+class TPETuner(HyperparameterTuner):
+    """Multivariate TPE (see :class:`~hptune.TPESampler`).
+
+    Method options: ``n_candidates`` (24), ``n_startup_trials`` (10), ``gamma`` (0.1),
+    ``max_good`` (25), ``prior_weight`` (1.0).
+    """
+
+    method = "tpe"
+
+    def __init__(
+        self,
+        search_space: SearchSpaceLike,
+        objective_function: Callable[..., Any],
+        maximize: bool = True,
+        n_trials: int | None = 100,
+        seed: int | None = None,
+        *,
+        n_candidates: int = 24,
+        n_startup_trials: int = 10,
+        gamma: float = 0.1,
+        max_good: int = 25,
+        prior_weight: float = 1.0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(search_space, objective_function, maximize, n_trials, seed, **kwargs)
+        from hptune.samplers import TPESampler
+
+        self._sampler = TPESampler(
+            seed=seed,
+            n_candidates=n_candidates,
+            n_startup_trials=n_startup_trials,
+            gamma=gamma,
+            max_good=max_good,
+            prior_weight=prior_weight,
+        )
+
+    def make_sampler(self) -> Sampler:
+        return self._sampler

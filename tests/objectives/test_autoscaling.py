@@ -6,6 +6,7 @@ guarantee the model gives; in between, hysteresis makes individual runs path dep
 
 from __future__ import annotations
 
+import pickle
 from functools import cache
 from typing import Any
 
@@ -154,3 +155,11 @@ def test_bad_constructor_arguments() -> None:
         OBJECTIVE(DEFAULTS, seed=-3)
     with pytest.raises(InvalidArgumentError, match="slo_minute_price"):
         autoscaling(slo_minute_price=-1.0)
+
+
+def test_numpy_scalars_and_pickling() -> None:
+    params = {k: np.float64(v) for k, v in DEFAULTS.items()}
+    params["cpu_weight"] = np.float32(1.0)
+    objective = autoscaling(hours=24)
+    clone = pickle.loads(pickle.dumps(objective))
+    assert clone(params, seed=np.int64(3)) == objective(DEFAULTS, seed=3)

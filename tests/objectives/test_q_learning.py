@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import importlib
+import pickle
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pytest
 
 from hptune._errors import InvalidArgumentError, TrialPruned
@@ -148,3 +150,10 @@ def test_missing_gymnasium_says_how_to_install(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(importlib, "import_module", refuse)
     with pytest.raises(ImportError, match=r'pip install "hptune\[rl\]"'):
         qmod.load_model("FrozenLake-v1", max_steps=17)
+
+
+def test_numpy_scalars_and_pickling() -> None:
+    objective = q_learning(episodes=200, n_agents=np.int64(2))
+    params = {k: np.float64(v) for k, v in GOOD.items()}
+    clone = pickle.loads(pickle.dumps(objective))
+    assert clone(params, seed=np.int64(4)) == objective(GOOD, seed=4)

@@ -115,6 +115,10 @@ def test_constructor_checks_and_missing_sb3_message(monkeypatch: pytest.MonkeyPa
         sb3_objective("ppo", "CartPole-v1", total_timesteps=0)
     with pytest.raises(InvalidArgumentError, match="algorithm"):
         sb3_objective("sac", "CartPole-v1", total_timesteps=10)
+    with pytest.raises(InvalidArgumentError, match="clip_range"):
+        sb3_objective("ppo", "CartPole-v1", 10, model_kwargs={"clip_range": 0.1, "n_steps": 8})
+    with pytest.raises(InvalidArgumentError, match="exploration_fraction"):
+        sb3_objective("dqn", "CartPole-v1", 10, model_kwargs={"exploration_fraction": 0.1})
     objective = sb3_objective("ppo", "CartPole-v1", total_timesteps=1000)
     assert objective.eval_freq == 100
     assert objective.accepts_trial

@@ -55,6 +55,7 @@ from typing import Any
 import numpy as np
 
 from hptune._errors import InvalidArgumentError
+from hptune.objectives._checks import as_int, as_number, as_seed
 
 __all__ = ["AutoscalingObjective", "SimulationResult", "autoscaling", "workload_trace"]
 
@@ -127,8 +128,9 @@ def workload_trace(
     seed: int = 0, hours: float = 168.0, base_rps: float = 600.0, burst_every_hours: float = 6.0
 ) -> np.ndarray:
     """The request rate (requests/s) per minute of the simulator's workload for ``seed``."""
-    _check_seed(seed)
-    return np.array(_trace(seed, round(hours * 60), float(base_rps), float(burst_every_hours)))
+    return np.array(
+        _trace(as_seed(seed), round(hours * 60), float(base_rps), float(burst_every_hours))
+    )
 
 
 def validate_params(params: Mapping[str, Any]) -> tuple[float, ...]:
@@ -150,9 +152,7 @@ def validate_params(params: Mapping[str, Any]) -> tuple[float, ...]:
     values = []
     for name in PARAM_NAMES:
         raw = params[name]
-        if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
-            raise InvalidArgumentError(f"{name} must be a finite number, got {raw!r}")
-        value = float(raw)
+        value = as_number(name, raw)
         if name.endswith("threshold"):
             if not 0.0 < value < 1.0:
                 raise InvalidArgumentError(f"{name}={raw!r} is out of range; need 0 < {name} < 1")
@@ -165,11 +165,6 @@ def validate_params(params: Mapping[str, Any]) -> tuple[float, ...]:
             f"scale_up_cpu_threshold ({values[5]})"
         )
     return tuple(values)
-
-
-def _check_seed(seed: object) -> None:
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise InvalidArgumentError(f"seed must be a non-negative integer, got {seed!r}")
 
 
 def _real_latency_ms(rate: float, ready: int, sessions: float) -> tuple[float, bool]:
@@ -204,30 +199,25 @@ class AutoscalingObjective:
         replica_hour_price: float = 0.10,
         slo_minute_price: float = 0.50,
     ) -> None:
-        checks = (
-            ("hours", hours),
-            ("base_rps", base_rps),
-            ("burst_every_hours", burst_every_hours),
-            ("latency_slo_ms", latency_slo_ms),
-        )
-        for name, value in checks:
-            if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
-                raise InvalidArgumentError(f"{name} must be a positive number, got {value!r}")
+        positive = {
+            "hours": hours,
+            "base_rps": base_rps,
+            "burst_every_hours": burst_every_hours,
+            "latency_slo_ms": latency_slo_ms,
+        }
+        for name, value in positive.items():
+            if not as_number(name, value) > 0:
+                raise InvalidArgumentError(f"{name} must be positive, got {value!r}")
         if round(hours * 60) < 2:
             raise InvalidArgumentError(f"hours={hours!r} is under two minutes")
-        _check_seed(seed)
-        if isinstance(startup_minutes, bool) or not isinstance(startup_minutes, int):
-            raise InvalidArgumentError(
-                f"startup_minutes must be an integer, got {startup_minutes!r}"
-            )
-        if startup_minutes < 0:
-            raise InvalidArgumentError(f"startup_minutes must be >= 0, got {startup_minutes}")
+        seed = as_seed(seed)
+        startup_minutes = as_int("startup_minutes", startup_minutes, minimum=0)
         for name, value in (
             ("replica_hour_price", replica_hour_price),
             ("slo_minute_price", slo_minute_price),
         ):
-            if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
-                raise InvalidArgumentError(f"{name} must be a non-negative number, got {value!r}")
+            if not as_number(name, value) >= 0:
+                raise InvalidArgumentError(f"{name} must be non-negative, got {value!r}")
         self.hours = float(hours)
         self.seed = seed
         self.base_rps = float(base_rps)
@@ -258,10 +248,8 @@ class AutoscalingObjective:
             up_threshold,
             down_threshold,
         ) = validate_params(params)
-        if seed is not None:
-            _check_seed(seed)
         trace = _trace(
-            self.seed if seed is None else seed,
+            self.seed if seed is None else as_seed(seed),
             round(self.hours * 60),
             self.base_rps,
             self.burst_every_hours,

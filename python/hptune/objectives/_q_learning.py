@@ -25,6 +25,7 @@ from functools import lru_cache
 from typing import Any, cast
 
 from hptune._errors import InvalidArgumentError, TrialPruned
+from hptune.objectives._checks import as_int, as_number, as_seed
 from hptune.objectives._protocol import ReportingTrial
 
 __all__ = ["QLearningObjective", "TabularModel", "load_model", "q_learning"]
@@ -184,11 +185,9 @@ def validate_params(params: Mapping[str, Any]) -> tuple[float, float, float, flo
     values = []
     for name in PARAM_NAMES:
         raw = params[name]
-        if isinstance(raw, bool) or not isinstance(raw, int | float):
-            raise InvalidArgumentError(f"{name} must be a number, got {raw!r}")
-        value = float(raw)
+        value = as_number(name, raw)
         low, high, low_closed = bounds[name]
-        if not (math.isfinite(value) and (value >= low if low_closed else value > low)):
+        if not (value >= low if low_closed else value > low):
             raise InvalidArgumentError(f"{name}={raw!r} is out of range; need {low} < {name}")
         if value > high:
             raise InvalidArgumentError(f"{name}={raw!r} is out of range; need {name} <= {high}")
@@ -332,20 +331,16 @@ class QLearningObjective:
         report_every: int | None = None,
         epsilon_floor: float = 0.01,
     ) -> None:
-        for name, value in (("episodes", episodes), ("n_agents", n_agents)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise InvalidArgumentError(f"{name} must be a positive integer, got {value!r}")
-        for name, maybe in (
-            ("eval_episodes", eval_episodes),
-            ("max_steps", max_steps),
-            ("report_every", report_every),
-        ):
-            if maybe is not None and (
-                isinstance(maybe, bool) or not isinstance(maybe, int) or maybe < 1
-            ):
-                raise InvalidArgumentError(f"{name} must be a positive integer or None")
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            raise InvalidArgumentError(f"seed must be an integer, got {seed!r}")
+        episodes = as_int("episodes", episodes)
+        n_agents = as_int("n_agents", n_agents)
+        if eval_episodes is not None:
+            eval_episodes = as_int("eval_episodes", eval_episodes)
+        if max_steps is not None:
+            max_steps = as_int("max_steps", max_steps)
+        if report_every is not None:
+            report_every = as_int("report_every", report_every)
+        seed = as_seed(seed)
+        epsilon_floor = as_number("epsilon_floor", epsilon_floor)
         if not 0.0 <= epsilon_floor <= 1.0:
             raise InvalidArgumentError(f"epsilon_floor must be in [0, 1], got {epsilon_floor!r}")
         self.env = env
@@ -398,7 +393,7 @@ class QLearningObjective:
         else:
             params = params_or_trial
         values = validate_params(params)
-        run_seed = self.seed if seed is None else seed
+        run_seed = self.seed if seed is None else as_seed(seed)
         model = self.model
         # String seeds are hashed with SHA-512 by random.Random: stable across processes and
         # platforms, and distinct streams per (seed, agent) without arithmetic collisions.

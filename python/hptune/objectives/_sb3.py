@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from typing import Any, Literal, cast
 
 from hptune._errors import InvalidArgumentError, TrialPruned
+from hptune.objectives._checks import as_int, as_number, as_seed
 from hptune.objectives._protocol import ReportingTrial
 
 __all__ = ["DEFAULT_TRAINING_EPISODES", "SB3Objective", "sb3_objective", "sb3_params"]
@@ -41,6 +42,14 @@ _PPO_KEYS = {
     "entropy_coef": "ent_coef",
 }
 _DQN_KEYS = ("learning_rate", "gamma", "epsilon", "epsilon_decay", "target_update_frequency")
+_DQN_SB3_KEYS = (
+    "learning_rate",
+    "gamma",
+    "exploration_initial_eps",
+    "exploration_final_eps",
+    "exploration_fraction",
+    "target_update_interval",
+)
 
 
 def _algorithm(algorithm: str) -> Algorithm:
@@ -63,10 +72,7 @@ def _numbers(params: Mapping[str, Any], expected: tuple[str, ...], preset: str) 
         raise InvalidArgumentError(f"missing {preset} parameter(s) {missing}")
     values = {}
     for name in expected:
-        raw = params[name]
-        if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
-            raise InvalidArgumentError(f"{name} must be a finite number, got {raw!r}")
-        values[name] = float(raw)
+        values[name] = as_number(name, params[name])
     return values
 
 
@@ -196,19 +202,12 @@ class SB3Objective:
         model_kwargs: Mapping[str, Any] | None = None,
     ) -> None:
         self.algorithm = _algorithm(algorithm)
-        for name, value in (
-            ("total_timesteps", total_timesteps),
-            ("n_eval_episodes", n_eval_episodes),
-        ):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise InvalidArgumentError(f"{name} must be a positive integer, got {value!r}")
-        if eval_freq is not None and (
-            isinstance(eval_freq, bool) or not isinstance(eval_freq, int) or eval_freq < 1
-        ):
-            raise InvalidArgumentError(f"eval_freq must be a positive integer, got {eval_freq!r}")
-        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-            raise InvalidArgumentError(f"seed must be a non-negative integer, got {seed!r}")
-        if episode_steps is not None and not episode_steps > 0:
+        total_timesteps = as_int("total_timesteps", total_timesteps)
+        n_eval_episodes = as_int("n_eval_episodes", n_eval_episodes)
+        if eval_freq is not None:
+            eval_freq = as_int("eval_freq", eval_freq)
+        seed = as_seed(seed)
+        if episode_steps is not None and not as_number("episode_steps", episode_steps) > 0:
             raise InvalidArgumentError(f"episode_steps must be positive, got {episode_steps!r}")
         self.env_id = env_id
         self.total_timesteps = total_timesteps
@@ -218,6 +217,12 @@ class SB3Objective:
         self.policy = policy
         self.episode_steps = episode_steps
         self.model_kwargs = dict(model_kwargs or {})
+        tuned = set(_PPO_KEYS.values()) if self.algorithm == "ppo" else set(_DQN_SB3_KEYS)
+        clash = sorted(set(self.model_kwargs) & (tuned | {"seed", "verbose", "policy", "env"}))
+        if clash:
+            raise InvalidArgumentError(
+                f"model_kwargs {clash} are set by the objective; tune them or drop them"
+            )
 
     def __repr__(self) -> str:
         return (
@@ -249,7 +254,7 @@ class SB3Objective:
         evaluation = _import("stable_baselines3.common.evaluation")
         monitor = _import("stable_baselines3.common.monitor")
         gym = _import("gymnasium")
-        run_seed = self.seed if seed is None else seed
+        run_seed = self.seed if seed is None else as_seed(seed)
         steps = self._episode_steps(gym)
         kwargs = sb3_params(
             self.algorithm,

@@ -6,15 +6,28 @@ from typing import Any
 
 from hptune._errors import InvalidArgumentError
 from hptune.samplers._base import Sampler
+from hptune.samplers.bayesian import BayesianSampler
 from hptune.samplers.grid import GridSampler
 from hptune.samplers.random import RandomSampler, SobolSampler
+from hptune.samplers.tpe import TPESampler
 
-__all__ = ["METHODS", "GridSampler", "RandomSampler", "Sampler", "SobolSampler", "make_sampler"]
+__all__ = [
+    "METHODS",
+    "BayesianSampler",
+    "GridSampler",
+    "RandomSampler",
+    "Sampler",
+    "SobolSampler",
+    "TPESampler",
+    "make_sampler",
+]
 
 METHODS: dict[str, type[Sampler]] = {
     "random": RandomSampler,
     "sobol": SobolSampler,
     "grid": GridSampler,
+    "bayesian": BayesianSampler,
+    "tpe": TPESampler,
 }
 
 

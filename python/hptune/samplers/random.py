@@ -51,7 +51,7 @@ class RandomSampler(_BlockSampler):
     name: ClassVar[str] = "random"
 
     def _block(self, first: int, n: int) -> list[dict[str, Any]]:
-        return self.space.core.sample_random_dicts(self.seed, first, n)
+        return self.space.sample_random(self.seed, first, n)
 
 
 class SobolSampler(_BlockSampler):

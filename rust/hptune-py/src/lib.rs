@@ -1,11 +1,12 @@
 //! `PyO3` bindings: conversion only. Every function validates its arrays, releases the GIL for
 //! work that scales with the input, and maps core errors onto `hptune._errors`.
 
-use hptune_core::{Error as CoreError, grid, sampling, space};
+use hptune_core::{Error as CoreError, bo, grid, importance, sampling, space, tpe};
 use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyType};
+use std::sync::Mutex;
 
 /// Wrapper that turns a core error into the matching exception of `hptune._errors`.
 struct BindError(CoreError);
@@ -329,10 +330,161 @@ impl PyGrid {
     }
 }
 
+/// Unit rows of an `n x d` array as a flat Vec (validated: d columns, finite values).
+fn unit_rows(array: &PyReadonlyArray2<'_, f64>, d: usize, what: &str) -> PyResult<Vec<f64>> {
+    Ok(rows_of(array, d, what)?.1)
+}
+
+fn acquisition_of(name: &str, beta: f64) -> PyResult<bo::Acquisition> {
+    Ok(match name {
+        "logei" => bo::Acquisition::LogEi,
+        "ei" => bo::Acquisition::Ei,
+        "pi" => bo::Acquisition::Pi,
+        "ucb" => bo::Acquisition::Ucb { beta },
+        other => {
+            return Err(value_error(format!(
+                "unknown acquisition {other:?}; allowed: logei, ei, pi, ucb"
+            )));
+        }
+    })
+}
+
+/// GP Bayesian optimisation: `n` unit points to try next, and the fitted state (for warm
+/// starts). `y` is minimised; `pending` rows are running or failed trials to avoid.
+#[pyfunction]
+#[pyo3(signature = (space, x, y, pending, n, seed, acquisition="logei", beta=2.0, n_candidates=512, n_restarts=4, fit_max_points=128, warm=None))]
+#[allow(clippy::too_many_arguments)] // mirrors BoOptions field by field
+fn bo_suggest<'py>(
+    py: Python<'py>,
+    space: &PySpace,
+    x: PyReadonlyArray2<'py, f64>,
+    y: PyReadonlyArray1<'py, f64>,
+    pending: PyReadonlyArray2<'py, f64>,
+    n: usize,
+    seed: u64,
+    acquisition: &str,
+    beta: f64,
+    n_candidates: usize,
+    n_restarts: usize,
+    fit_max_points: usize,
+    warm: Option<Vec<f64>>,
+) -> PyResult<(Bound<'py, PyArray2<f64>>, Vec<f64>)> {
+    let d = space.inner.len();
+    let x = unit_rows(&x, d, "x")?;
+    let y = y.as_slice()?.to_vec();
+    let pending = unit_rows(&pending, d, "pending")?;
+    let options = bo::BoOptions {
+        acquisition: acquisition_of(acquisition, beta)?,
+        n_candidates,
+        n_restarts,
+        fit_max_points,
+        ..bo::BoOptions::default()
+    };
+    let warm = match warm {
+        Some(theta) => Some(bo::GpState::from_vec(d, &theta).map_err(BindError)?),
+        None => None,
+    };
+    let inner = &space.inner;
+    let (points, state) = py
+        .detach(|| bo::suggest(inner, &x, &y, &pending, n, seed, &options, warm.as_ref()))
+        .map_err(BindError)?;
+    let rows = points.len() / d.max(1);
+    Ok((matrix(py, points, rows, d)?, state.to_vec()))
+}
+
+/// Reusable TPE buffers and sorted orders across calls of one study (results are identical
+/// with or without it; it only saves work as the history grows).
+#[pyclass(module = "hptune._core", name = "TpeState", frozen)]
+struct PyTpeState {
+    inner: Mutex<tpe::TpeState>,
+}
+
+#[pymethods]
+impl PyTpeState {
+    #[new]
+    fn new() -> Self {
+        Self {
+            inner: Mutex::new(tpe::TpeState::default()),
+        }
+    }
+}
+
+/// Multivariate TPE: `n` unit points to try next. `y` is minimised; `pending` rows are running
+/// or failed trials to avoid.
+#[pyfunction]
+#[pyo3(signature = (space, x, y, pending, n, seed, n_candidates=24, n_startup_trials=10, gamma=0.1, max_good=25, prior_weight=1.0, state=None))]
+#[allow(clippy::too_many_arguments)] // mirrors TpeOptions field by field
+fn tpe_suggest<'py>(
+    py: Python<'py>,
+    space: &PySpace,
+    x: PyReadonlyArray2<'py, f64>,
+    y: PyReadonlyArray1<'py, f64>,
+    pending: PyReadonlyArray2<'py, f64>,
+    n: usize,
+    seed: u64,
+    n_candidates: usize,
+    n_startup_trials: usize,
+    gamma: f64,
+    max_good: usize,
+    prior_weight: f64,
+    state: Option<&PyTpeState>,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let d = space.inner.len();
+    let x = unit_rows(&x, d, "x")?;
+    let y = y.as_slice()?.to_vec();
+    let pending = unit_rows(&pending, d, "pending")?;
+    let options = tpe::TpeOptions {
+        n_candidates,
+        n_startup_trials,
+        gamma: tpe::Gamma {
+            fraction: gamma,
+            max_good,
+        },
+        prior_weight,
+        ..tpe::TpeOptions::default()
+    };
+    let inner = &space.inner;
+    let points = py
+        .detach(|| match state {
+            Some(state) => {
+                // A poisoned lock only means an earlier call panicked mid-update; the state
+                // rebuilds itself from the inputs, so its contents can be reused safely.
+                let mut guard = state
+                    .inner
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                tpe::suggest_with_state(&mut guard, inner, &x, &y, &pending, n, seed, &options)
+            }
+            None => tpe::suggest(inner, &x, &y, &pending, n, seed, &options),
+        })
+        .map_err(BindError)?;
+    let rows = points.len() / d.max(1);
+    matrix(py, points, rows, d)
+}
+
+/// Share of each dimension in the importance of a study (PED-ANOVA, see
+/// `hptune_core::importance`): unit points `x` (n x d), losses `y` (n, minimised).
+#[pyfunction]
+#[pyo3(name = "importance", signature = (space, x, y, quantile=0.1))]
+fn importance_py(
+    py: Python<'_>,
+    space: &PySpace,
+    x: PyReadonlyArray2<'_, f64>,
+    y: PyReadonlyArray1<'_, f64>,
+    quantile: f64,
+) -> PyResult<Vec<f64>> {
+    let (_, x) = rows_of(&x, space.inner.len(), "x")?;
+    let y = y.as_array().to_vec();
+    let inner = &space.inner;
+    Ok(py
+        .detach(|| importance::importance(inner, &x, &y, quantile))
+        .map_err(BindError)?)
+}
+
 #[pymodule]
 mod _core {
     #[pymodule_export]
-    use super::{PyGrid, PySobol, PySpace};
+    use super::{PyGrid, PySobol, PySpace, PyTpeState, bo_suggest, importance_py, tpe_suggest};
 
     #[pymodule_init]
     fn init(m: &pyo3::Bound<'_, pyo3::types::PyModule>) -> pyo3::PyResult<()> {

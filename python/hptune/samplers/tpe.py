@@ -1,0 +1,98 @@
+"""Multivariate tree-structured Parzen estimator, in the Rust core (method ``"tpe"``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from hptune import _core
+from hptune._errors import InvalidArgumentError
+from hptune._history import History
+from hptune.rng import derive_seed
+from hptune.samplers._base import Sampler
+from hptune.space import SearchSpace
+from hptune.trial import TrialRecord
+
+__all__ = ["TPESampler"]
+
+
+class TPESampler(Sampler):
+    """Multivariate TPE.
+
+    Completed trials are split at the ``gamma`` quantile (``min(ceil(0.1 n), 25)`` good trials);
+    each group gets a Parzen mixture over whole configurations (truncated normals in the unit
+    encoding, so log-scale parameters are modelled in log space; cell masses for ints and steps;
+    a smoothed categorical kernel; a prior component). Candidates are drawn from the good
+    mixture and the best ``l(x) / g(x)`` wins. The first ``n_startup_trials`` are random.
+    Running and failed trials count as bad points, so parallel suggestions differ.
+
+    Options: ``n_candidates`` (24), ``n_startup_trials`` (10), ``gamma`` (0.1), ``max_good``
+    (25), ``prior_weight`` (1.0).
+    """
+
+    name: ClassVar[str] = "tpe"
+    uses_history: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        *,
+        seed: int | None = None,
+        n_candidates: int = 24,
+        n_startup_trials: int = 10,
+        gamma: float = 0.1,
+        max_good: int = 25,
+        prior_weight: float = 1.0,
+    ) -> None:
+        super().__init__(seed=seed)
+        for name, value in (("n_candidates", n_candidates), ("max_good", max_good)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise InvalidArgumentError(f"{name} must be a positive int, got {value!r}")
+        if isinstance(n_startup_trials, bool) or not isinstance(n_startup_trials, int):
+            raise InvalidArgumentError(
+                f"n_startup_trials must be a non-negative int, got {n_startup_trials!r}"
+            )
+        if n_startup_trials < 0:
+            raise InvalidArgumentError(
+                f"n_startup_trials must be a non-negative int, got {n_startup_trials!r}"
+            )
+        if not (isinstance(gamma, (int, float)) and 0 < gamma <= 1):
+            raise InvalidArgumentError(f"gamma must be in (0, 1], got {gamma!r}")
+        if not (isinstance(prior_weight, (int, float)) and prior_weight > 0):
+            raise InvalidArgumentError(f"prior_weight must be positive, got {prior_weight!r}")
+        self.n_candidates = n_candidates
+        self.n_startup_trials = n_startup_trials
+        self.gamma = float(gamma)
+        self.max_good = max_good
+        self.prior_weight = float(prior_weight)
+        self._state = _core.TpeState()
+
+    def bind(self, space: SearchSpace, seed: int, existing: Sequence[TrialRecord] = ()) -> None:
+        super().bind(space, seed, existing)
+        self._state = _core.TpeState()
+
+    def suggest(self, history: History | None, numbers: Sequence[int]) -> list[dict[str, Any]]:
+        assert history is not None
+        unit = _core.tpe_suggest(
+            self.space.core,
+            history.x,
+            history.y,
+            history.avoid(),
+            len(numbers),
+            derive_seed(self.seed, "tpe", numbers[0]),
+            self.n_candidates,
+            self.n_startup_trials,
+            self.gamma,
+            self.max_good,
+            self.prior_weight,
+            self._state,
+        )
+        return self.space.decode(unit)
+
+    def options(self) -> dict[str, Any]:
+        return {
+            "n_candidates": self.n_candidates,
+            "n_startup_trials": self.n_startup_trials,
+            "gamma": self.gamma,
+            "max_good": self.max_good,
+            "prior_weight": self.prior_weight,
+        }

@@ -1,0 +1,205 @@
+"""Re-evaluating tuned configs on fresh seeds: is the best really best, or just lucky?
+
+The best score seen during a search is optimistic: with noisy objectives the maximum of many
+draws is biased upwards. :func:`validate` re-runs the top configs on new seeds (the same seeds
+for every config, so differences between configs are not drowned by seed noise), reports mean,
+standard deviation and a 95% confidence interval for each, picks the most robust one, and flags
+the tuned best when its validation falls clearly short of its tuning score.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from hptune._errors import InvalidArgumentError
+from hptune.rng import derive_seed
+from hptune.study import coerce_value
+from hptune.trial import params_repr
+from hptune.tuners import TuningResult
+
+__all__ = ["ConfigValidation", "ValidationReport", "t_quantile_975", "validate"]
+
+# Two-sided 95% quantiles of Student's t for 1..30 degrees of freedom.
+_T975 = (
+    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+    2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+    2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+)  # fmt: skip
+
+
+def t_quantile_975(df: int) -> float:
+    """The 0.975 quantile of Student's t with ``df`` degrees of freedom."""
+    if df < 1:
+        return math.inf
+    if df <= len(_T975):
+        return _T975[df - 1]
+    # Cornish-Fisher expansion around the normal quantile; accurate to 1e-3 beyond 30.
+    z = 1.959964
+    return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
+
+
+@dataclass(frozen=True)
+class ConfigValidation:
+    """Validation figures of one config."""
+
+    params: dict[str, Any]
+    tuning_score: float | None
+    scores: tuple[float, ...]
+    errors: tuple[str, ...] = ()
+    label: str = ""
+
+    @property
+    def n(self) -> int:
+        """Number of successful re-evaluations."""
+        return len(self.scores)
+
+    @property
+    def mean(self) -> float:
+        """Mean validation score (NaN when none succeeded)."""
+        return sum(self.scores) / self.n if self.n else math.nan
+
+    @property
+    def std(self) -> float:
+        """Sample standard deviation (0 for one score)."""
+        if self.n < 2:
+            return 0.0
+        m = self.mean
+        return math.sqrt(sum((s - m) ** 2 for s in self.scores) / (self.n - 1))
+
+    @property
+    def ci95(self) -> tuple[float, float]:
+        """95% confidence interval of the mean (Student's t)."""
+        if self.n == 0:
+            return (math.nan, math.nan)
+        if self.n == 1:
+            return (-math.inf, math.inf)
+        half = t_quantile_975(self.n - 1) * self.std / math.sqrt(self.n)
+        return (self.mean - half, self.mean + half)
+
+
+@dataclass
+class ValidationReport:
+    """The validation of a tuning result's top configs."""
+
+    entries: list[ConfigValidation]
+    maximize: bool
+    seeds: tuple[int, ...]
+    robust: ConfigValidation | None = None
+    optimistic: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def best(self) -> ConfigValidation:
+        """The tuned best (the first entry)."""
+        return self.entries[0]
+
+    def table(self) -> str:
+        """A plain-text table of the figures."""
+        head = f"{'':>8}  {'tuning':>10}  {'mean':>10}  {'std':>9}  {'95% CI':>23}  n  params"
+        lines = [head]
+        for i, e in enumerate(self.entries):
+            lo, hi = e.ci95
+            mark = "*" if e is self.robust else " "
+            tuning = f"{e.tuning_score:10.4g}" if e.tuning_score is not None else " " * 10
+            name = e.label or f"top {i + 1}"
+            lines.append(
+                f"{name:>7}{mark}  {tuning}  {e.mean:10.4g}  {e.std:9.3g}  "
+                f"[{lo:10.4g}, {hi:10.4g}]  {e.n}  {params_repr(e.params)}"
+            )
+        if self.optimistic:
+            lines.append("the tuned best's score was optimistic: its validation is clearly lower")
+        lines.extend(self.notes)
+        lines.append("* most robust (best lower confidence bound)")
+        return "\n".join(lines)
+
+
+def _accepts_seed(objective: Callable[..., Any]) -> bool:
+    try:
+        params = inspect.signature(objective).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == "seed" or p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
+
+
+def evaluate_repeats(
+    objective: Callable[..., Any], params: Mapping[str, Any], seeds: Sequence[int]
+) -> tuple[tuple[float, ...], tuple[str, ...]]:
+    """Scores of ``params`` on each seed (``seed=`` keyword when the objective takes one)."""
+    with_seed = _accepts_seed(objective)
+    scores: list[float] = []
+    errors: list[str] = []
+    for s in seeds:
+        try:
+            raw = objective(dict(params), seed=s) if with_seed else objective(dict(params))
+            scores.append(coerce_value(raw))
+        except Exception as exc:  # one bad repeat must not lose the others
+            errors.append(f"{type(exc).__name__}: {exc}")
+    return tuple(scores), tuple(errors)
+
+
+def validate(
+    result: TuningResult,
+    objective: Callable[..., Any],
+    top_k: int = 3,
+    n_repeats: int = 5,
+    seed: int = 0,
+    *,
+    baseline: Mapping[str, Any] | None = None,
+) -> ValidationReport:
+    """Re-evaluate the ``top_k`` distinct best configs of ``result`` ``n_repeats`` times each.
+
+    Objectives with a ``seed`` keyword get one fresh seed per repeat (the same seeds for every
+    config); others are simply called again. ``baseline`` (e.g. a preset's defaults) is
+    evaluated on the same seeds and appended, for the gain over it.
+    """
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
+        raise InvalidArgumentError(f"top_k must be a positive int, got {top_k!r}")
+    if isinstance(n_repeats, bool) or not isinstance(n_repeats, int) or n_repeats < 1:
+        raise InvalidArgumentError(f"n_repeats must be a positive int, got {n_repeats!r}")
+    maximize = result.maximize
+    seeds = tuple(derive_seed(seed, "validation", i) for i in range(n_repeats))
+    picked: list[tuple[dict[str, Any], float | None]] = []
+    seen: set[str] = set()
+    for t in sorted(
+        result.completed_trials,
+        key=lambda t: t.value if t.value is not None else 0.0,
+        reverse=maximize,
+    ):
+        key = repr(sorted(t.params.items(), key=lambda kv: kv[0]))
+        if key in seen:
+            continue
+        seen.add(key)
+        picked.append((dict(t.params), t.value))
+        if len(picked) == top_k:
+            break
+    entries = []
+    for params, tuning in picked:
+        scores, errors = evaluate_repeats(objective, params, seeds)
+        entries.append(ConfigValidation(params, tuning, scores, errors))
+    report = ValidationReport(entries=entries, maximize=maximize, seeds=seeds)
+    ok = [e for e in entries if e.n > 0]
+    if ok:
+        sign = 1.0 if maximize else -1.0
+        report.robust = max(ok, key=lambda e: sign * (e.ci95[0] if maximize else e.ci95[1]))
+    best = entries[0]
+    if best.n >= 2 and best.tuning_score is not None:
+        lo, hi = best.ci95
+        report.optimistic = best.tuning_score > hi if maximize else best.tuning_score < lo
+    if baseline is not None:
+        scores, errors = evaluate_repeats(objective, baseline, seeds)
+        base = ConfigValidation(dict(baseline), None, scores, errors, label="baseline")
+        report.entries.append(base)
+        if base.n and report.robust is not None:
+            change = report.robust.mean - base.mean
+            relative = f" ({change / abs(base.mean):+.1%})" if base.mean else ""
+            better = change > 0 if maximize else change < 0
+            report.notes.append(
+                f"robust config vs baseline: {change:+.4g}{relative}, "
+                f"{'better' if better else 'not better'} "
+                f"({'higher' if maximize else 'lower'} is better)"
+            )
+    return report

@@ -1,0 +1,137 @@
+"""Preset tuners: ranges, methods, names kept, and the threshold-ordering constraint."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import hptune
+from hptune import (
+    HyperparameterSpace,
+    OptimizationAgentHyperparameterTuner,
+    RLHyperparameterTuner,
+)
+from hptune.samplers import METHODS
+
+PRESET_NAMES = {
+    "q_learning": ["learning_rate", "discount_factor", "epsilon", "epsilon_decay"],
+    "ppo": ["learning_rate", "gamma", "gae_lambda", "clip_epsilon", "value_coef", "entropy_coef"],
+    "dqn": ["learning_rate", "gamma", "epsilon", "epsilon_decay", "target_update_frequency"],
+}
+
+
+def mean_of(params: dict[str, Any]) -> float:
+    return sum(float(v) for v in params.values()) / len(params)
+
+
+@pytest.mark.parametrize("method", sorted(METHODS))
+@pytest.mark.parametrize("algorithm", sorted(PRESET_NAMES))
+def test_every_method_gives_valid_params_for_every_rl_preset(algorithm: str, method: str) -> None:
+    tuner = RLHyperparameterTuner("self-healing")
+    result = tuner.tune_rl_model(
+        algorithm=algorithm,
+        objective_function=mean_of,
+        method=method,
+        n_trials=12,
+        maximize=True,
+        seed=0,
+        show_progress=False,
+    )
+    assert result.agent_name == "self-healing"
+    assert result.algorithm == algorithm
+    assert result.method == method
+    space = tuner.search_space(algorithm)
+    assert list(space.names) == PRESET_NAMES[algorithm]
+    for t in result.trials:
+        for p in space:
+            assert p.contains(t.params[p.name])
+    if algorithm == "dqn":
+        assert all(isinstance(t.params["target_update_frequency"], int) for t in result.trials)
+
+
+def test_unknown_algorithm_and_method_list_the_valid_ones() -> None:
+    tuner = RLHyperparameterTuner("a")
+    with pytest.raises(hptune.InvalidArgumentError, match="allowed: q_learning, ppo, dqn"):
+        tuner.tune_rl_model("a2c", mean_of, n_trials=1)
+    with pytest.raises(hptune.InvalidArgumentError, match=r"allowed: .*'random'"):
+        tuner.tune_rl_model("ppo", mean_of, method="annealing", n_trials=1)
+    with pytest.raises(hptune.InvalidArgumentError, match=r"allowed: .*'grid'"):
+        OptimizationAgentHyperparameterTuner().tune_optimization_agent(
+            mean_of, method="magic", n_trials=1
+        )
+
+
+def test_overrides_replace_and_extend() -> None:
+    tuner = RLHyperparameterTuner("a")
+    space = tuner.search_space(
+        "q-learning",
+        [
+            HyperparameterSpace("epsilon", "float", 0.05, 0.5),
+            HyperparameterSpace("episodes", "int", 100, 1000),
+        ],
+    )
+    assert space["epsilon"].max_value == 0.5
+    assert "episodes" in space
+    assert space.names[-1] == "episodes"
+
+
+def test_optimization_agent_result_and_defaults() -> None:
+    tuner = OptimizationAgentHyperparameterTuner()
+    result = tuner.tune_optimization_agent(
+        objective_function=mean_of, method="sobol", n_trials=16, maximize=False, seed=1
+    )
+    assert result.algorithm == "optimization_agent"
+    assert result.best_score == min(t.value for t in result.trials if t.value is not None)
+    defaults = tuner.search_space().defaults()
+    assert defaults is not None
+    assert defaults["scale_down_cpu_threshold"] < defaults["scale_up_cpu_threshold"]
+
+
+@settings(max_examples=25)
+@given(
+    st.floats(0.0, 0.8),
+    st.floats(0.01, 0.5),
+    st.floats(0.0, 0.8),
+    st.floats(0.01, 0.5),
+    st.sampled_from(sorted(METHODS)),
+    st.integers(0, 1000),
+)
+def test_scale_down_stays_below_scale_up_for_any_ranges(
+    down_lo: float, down_w: float, up_lo: float, up_w: float, method: str, seed: int
+) -> None:
+    overrides = [
+        HyperparameterSpace("scale_down_cpu_threshold", "float", down_lo, down_lo + down_w),
+        HyperparameterSpace("scale_up_cpu_threshold", "float", up_lo, up_lo + up_w),
+    ]
+    tuner = OptimizationAgentHyperparameterTuner()
+    if up_lo + up_w <= down_lo + 1e-6:
+        with pytest.raises(hptune.InvalidArgumentError, match="leave no room"):
+            tuner.search_space(overrides)
+        return
+    result = tuner.tune_optimization_agent(
+        mean_of, method=method, n_trials=10, seed=seed, search_space=overrides
+    )
+    for t in result.trials:
+        assert t.params["scale_down_cpu_threshold"] < t.params["scale_up_cpu_threshold"]
+        assert down_lo <= t.params["scale_down_cpu_threshold"] <= down_lo + down_w
+        assert up_lo <= t.params["scale_up_cpu_threshold"] <= up_lo + up_w
+
+
+def test_constraint_round_trips_through_encode_decode() -> None:
+    space = OptimizationAgentHyperparameterTuner().search_space(
+        [
+            HyperparameterSpace("scale_down_cpu_threshold", "float", 0.1, 0.8),
+            HyperparameterSpace("scale_up_cpu_threshold", "float", 0.3, 0.9),
+        ]
+    )
+    params = space.sample_random(3, 0, 50)
+    again = space.decode(space.encode(params))
+    for a, b in zip(params, again, strict=True):
+        assert a["scale_down_cpu_threshold"] == pytest.approx(b["scale_down_cpu_threshold"])
+    bad = dict(params[0])
+    bad["scale_down_cpu_threshold"] = bad["scale_up_cpu_threshold"] + 0.01
+    with pytest.raises(hptune.InvalidArgumentError, match="violate the constraint"):
+        space.params_to_row(bad)

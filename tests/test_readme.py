@@ -1,0 +1,32 @@
+"""The README's Python examples run as written (in order, sharing one namespace)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def python_blocks() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.DOTALL)
+
+
+def test_readme_has_examples() -> None:
+    assert len(python_blocks()) >= 5
+
+
+def test_readme_examples_run(capsys: pytest.CaptureFixture[str]) -> None:
+    namespace: dict[str, object] = {"__name__": "readme"}
+    for block in python_blocks():
+        exec(compile(block, str(README), "exec"), namespace)
+    out = capsys.readouterr().out
+    assert "Best score:" in out
+
+
+def test_readme_commands_exist() -> None:
+    text = README.read_text()
+    assert 'pip install ".[test]" && pytest' in text
+    assert 'pip install ".[rl]" && hptune demo' in text
