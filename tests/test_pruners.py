@@ -116,12 +116,12 @@ def test_median_needs_others_at_the_step() -> None:
 @pytest.mark.parametrize(
     ("maximize", "value", "pruned"),
     [
-        # maximise: the 25th percentile of 1..5 is 2.0.
-        (True, 1.5, True),
-        (True, 2.5, False),
-        # minimise: the bad end is the top; the 75th percentile of 1..5 is 4.0.
-        (False, 4.5, True),
-        (False, 3.9, False),
+        # 25 keeps the best quarter. Maximise: the cut is the 75th percentile of 1..5, 4.0.
+        (True, 3.5, True),
+        (True, 4.5, False),
+        # Minimise: the cut is the 25th percentile of 1..5, 2.0.
+        (False, 2.5, True),
+        (False, 1.5, False),
     ],
 )
 def test_percentile(maximize: bool, value: float, pruned: bool) -> None:
@@ -259,3 +259,44 @@ def test_pruned_trials_keep_their_values(backend: str, pruner: object, tmp_path:
             s: t.params["x"] * s for s in range(len(t.intermediate_values))
         }
     assert study.best_trial.state is TrialState.COMPLETE
+
+
+# --------------------------------------------------------------------- against Optuna
+@pytest.mark.parametrize("maximize", [True, False])
+@pytest.mark.parametrize("percentile", [25.0, 50.0, 80.0])
+def test_percentile_agrees_with_optuna(maximize: bool, percentile: float) -> None:
+    optuna = pytest.importorskip("optuna")
+    import numpy as np
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    rng = np.random.default_rng(int(percentile) + maximize)
+    for _case in range(30):
+        n_done, n_steps = int(rng.integers(1, 8)), int(rng.integers(1, 6))
+        curves = [
+            {s: float(v) for s, v in enumerate(rng.normal(size=n_steps))} for _ in range(n_done)
+        ]
+        mine = {s: float(v) for s, v in enumerate(rng.normal(size=int(rng.integers(1, 6))))}
+        kwargs = {"n_startup_trials": 2, "n_warmup_steps": int(rng.integers(0, 3))}
+
+        view = make_view(maximize)
+        for curve in curves:
+            add(view, curve)
+        ours = PercentilePruner(percentile, **kwargs).prune(view, Live(99, mine))
+
+        study = optuna.create_study(direction="maximize" if maximize else "minimize")
+        dist = optuna.distributions.FloatDistribution(0.0, 1.0)
+        for curve in curves:
+            study.add_trial(
+                optuna.trial.create_trial(
+                    params={"x": 0.5},
+                    distributions={"x": dist},
+                    value=0.0,
+                    intermediate_values=curve,
+                )
+            )
+        live = study.ask()
+        for step, v in mine.items():
+            live.report(v, step)
+        frozen = study._storage.get_trial(live._trial_id)
+        theirs = optuna.pruners.PercentilePruner(percentile, **kwargs).prune(study, frozen)
+        assert ours == theirs, (curves, mine, kwargs)

@@ -75,13 +75,14 @@ class NopPruner:
 
 
 class PercentilePruner:
-    """Prune a trial whose best value so far is worse than the ``percentile`` of others at its step.
+    """Prune a trial whose best value so far is outside the best ``percentile`` % at its step.
 
     Others are the COMPLETE trials that reported at the same step. Nothing is pruned before
     ``n_startup_trials`` trials completed, at steps below ``n_warmup_steps``, or when fewer than
     ``n_min_trials`` completed trials reported at the step; after warm-up, only the first report
-    in each window of ``interval_steps`` steps is judged. ``percentile=25`` when maximising
-    prunes a trial below the lower quartile (it keeps the top 75 %).
+    in each window of ``interval_steps`` steps is judged. ``percentile`` is the share kept, as in
+    Optuna: with ``percentile=25`` a trial survives only if its best value is in the best
+    quarter of the others' values at its step.
     """
 
     def __init__(
@@ -133,14 +134,12 @@ class PercentilePruner:
         mine = [v for v in values.values() if not math.isnan(v)]
         if not mine:
             return True
+        # As in Optuna, ``percentile`` is the share kept: 25 keeps trials in the best quarter.
         if study.maximize:
-            best = max(mine)
-            # The percentile counts from the bad end: the lowest scores when maximising.
-            threshold = float(np.percentile(others, self.percentile))
-            return best < threshold
-        best = min(mine)
-        threshold = float(np.percentile(others, 100.0 - self.percentile))
-        return best > threshold
+            threshold = float(np.percentile(others, 100.0 - self.percentile))
+            return max(mine) < threshold
+        threshold = float(np.percentile(others, self.percentile))
+        return min(mine) > threshold
 
     def __repr__(self) -> str:
         return (
