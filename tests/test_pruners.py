@@ -300,3 +300,46 @@ def test_percentile_agrees_with_optuna(maximize: bool, percentile: float) -> Non
         frozen = study._storage.get_trial(live._trial_id)
         theirs = optuna.pruners.PercentilePruner(percentile, **kwargs).prune(study, frozen)
         assert ours == theirs, (curves, mine, kwargs)
+
+
+@pytest.mark.parametrize("maximize", [True, False])
+@pytest.mark.parametrize(("min_resource", "eta", "rate"), [(1, 3, 0), (1, 2, 1), (2, 2, 0)])
+def test_successive_halving_agrees_with_optuna(
+    maximize: bool, min_resource: int, eta: int, rate: int
+) -> None:
+    # Trials run one after another and report every step, the case in which reading rung
+    # values at the rung steps equals Optuna's recording them as trial attributes.
+    optuna = pytest.importorskip("optuna")
+    import numpy as np
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    options = {"min_resource": min_resource, "reduction_factor": eta}
+    theirs = optuna.create_study(
+        direction="maximize" if maximize else "minimize",
+        pruner=optuna.pruners.SuccessiveHalvingPruner(**options, min_early_stopping_rate=rate),
+    )
+    ours = hptune.create_study(
+        SPACE,
+        maximize=maximize,
+        seed=0,
+        pruner=SuccessiveHalvingPruner(**options, min_early_stopping_rate=rate),
+    )
+    rng = np.random.default_rng(eta * 10 + rate + maximize)
+    n_pruned = 0
+    for _ in range(40):
+        curve = np.cumsum(rng.normal(size=12)).tolist()
+        a, b = ours.ask(), theirs.ask()
+        for step, v in enumerate(curve):
+            a.report(v, step)
+            b.report(v, step)
+            verdict = a.should_prune()
+            assert verdict == b.should_prune(), (step, a.number)
+            if verdict:
+                ours.tell(a, state="pruned")
+                theirs.tell(b, state=optuna.trial.TrialState.PRUNED)
+                n_pruned += 1
+                break
+        else:
+            ours.tell(a, curve[-1])
+            theirs.tell(b, curve[-1])
+    assert n_pruned > 0
