@@ -19,11 +19,10 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import table
-from problems import PROBLEMS, Problem, hartmann6
-
 import hptune
+from _common import table
 from hptune import HyperparameterSpace as H
+from problems import PROBLEMS, Problem, hartmann6
 
 
 def _optuna() -> Any:
@@ -45,7 +44,9 @@ def _distributions(space: list[H]) -> dict[str, Any]:
             )
         else:
             out[p.name] = optuna.distributions.FloatDistribution(
-                float(p.min_value or 0.0), float(p.max_value or 0.0), log=p.log_scale,
+                float(p.min_value or 0.0),
+                float(p.max_value or 0.0),
+                log=p.log_scale,
                 step=p.step,
             )
     return out

@@ -73,6 +73,9 @@ def truncate(text: str, width_px: float) -> str:
 
 def _nice_step(span: float, n: int) -> float:
     raw = span / max(1, n)
+    if not (raw > 0 and math.isfinite(raw)):
+        # A degenerate span (subnormal or zero after padding) still needs a usable step.
+        return 1.0
     mag = 10.0 ** math.floor(math.log10(raw))
     for m in (1.0, 2.0, 2.5, 5.0, 10.0):
         if m * mag >= raw * (1 - 1e-9):
@@ -124,7 +127,9 @@ class Scale:
         if not (math.isfinite(t_lo) and math.isfinite(t_hi)):
             t_lo, t_hi = 0.0, 1.0
         if t_hi <= t_lo:
-            half = 0.5 if t_lo == 0 else abs(t_lo) * 0.05
+            half = abs(t_lo) * 0.05
+            if not half > 1e-300:  # zero, or so small that padding would underflow
+                half = 0.5
             t_lo, t_hi = t_lo - half, t_hi + half
         span = t_hi - t_lo
         self.lo, self.hi = t_lo - pad * span, t_hi + pad * span
