@@ -160,7 +160,7 @@ class _Observed:
         self.scan_from = len(trials) if first_open is None else first_open
 
 
-class _HptuneSampler(BaseSampler):  # type: ignore[misc]  # Optuna's base is untyped for mypy
+class _HptuneSampler(BaseSampler):
     """Shared adapter from Optuna's sampler interface to an hptune model-based sampler."""
 
     def __init__(
@@ -178,17 +178,25 @@ class _HptuneSampler(BaseSampler):  # type: ignore[misc]  # Optuna's base is unt
         self._intersection = IntersectionSearchSpace()
         self._lock = threading.Lock()
         self._observed: dict[tuple[Any, ...], tuple[Sampler, _Observed]] = {}
+        self._warm: dict[tuple[Any, ...], list[float] | None] = {}
 
     def _make_core_sampler(self) -> Sampler:
         raise NotImplementedError
 
     # Optuna parallelises with threads sharing one sampler and pickles it for processes; the
     # Rust objects and the lock are rebuilt on demand rather than pickled.
+    # The observations are re-read from the study; the GP's last fitted hyperparameters (plain
+    # floats) travel along, because the next fit starts from them and so they shape the points.
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state["_lock"] = None
         state["_observed"] = {}
         state["_intersection"] = IntersectionSearchSpace()
+        state["_warm"] = {
+            key: core._state
+            for key, (core, _) in self._observed.items()
+            if isinstance(core, BayesianSampler)
+        }
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -226,6 +234,8 @@ class _HptuneSampler(BaseSampler):  # type: ignore[misc]  # Optuna's base is unt
                 sign = -1.0 if study.direction == StudyDirection.MAXIMIZE else 1.0
                 core = self._make_core_sampler()
                 core.bind(space, self.seed)
+                if isinstance(core, BayesianSampler):
+                    core._state = self._warm.pop(key, None)
                 entry = (core, _Observed(space, sign))
                 # One cache entry per search-space signature; a changed space starts over from
                 # the study's trials, which is rare (the intersection only shrinks).
