@@ -300,3 +300,19 @@ def test_scheduler_takes_any_pruner() -> None:
     assert scheduler.on_trial_result(None, t, {"acc": 1.0, "training_iteration": 3}) == stop
     with pytest.raises(hptune.InvalidArgumentError):
         HptunePruningScheduler(object())  # type: ignore[arg-type]
+
+
+def test_scheduler_shares_hptune_pruners_decisions() -> None:
+    # hptune.pruners arrives with the study branch; until then the scheduler's median rule runs.
+    pruners = pytest.importorskip("hptune.pruners")
+    scheduler = HptunePruningScheduler(pruners.SuccessiveHalvingPruner(), metric="acc", mode="max")
+    stop = tune.schedulers.TrialScheduler.STOP
+    for i in range(6):
+        t = FakeTrial(f"t{i}")
+        scheduler.on_trial_add(None, t)
+        decision = scheduler.on_trial_result(None, t, {"acc": float(i), "training_iteration": 1})
+        scheduler.on_trial_complete(None, t, {"acc": float(i)})
+    worst = FakeTrial("worst")
+    scheduler.on_trial_add(None, worst)
+    assert scheduler.on_trial_result(None, worst, {"acc": -1.0, "training_iteration": 1}) == stop
+    assert decision != stop  # the best trial so far was promoted
