@@ -13,6 +13,7 @@ import pytest
 
 ray = pytest.importorskip("ray")
 tune = pytest.importorskip("ray.tune")
+from ray.tune.search import ConcurrencyLimiter  # noqa: E402
 
 import hptune  # noqa: E402 - after the skips, so a missing Ray skips instead of erroring
 from hptune import HyperparameterSpace as H  # noqa: E402
@@ -112,11 +113,10 @@ def test_param_space_from_the_tuner_and_random_method(local_ray: None, tmp_path:
             "batch": 64,  # a constant: Ray merges it into every config
         },
         tune_config=tune.TuneConfig(
-            search_alg=HptuneSearch(method="sobol", seed=1),
+            search_alg=ConcurrencyLimiter(HptuneSearch(method="sobol", seed=1), max_concurrent=2),
             metric="loss",
             mode="min",
             num_samples=4,
-            max_concurrent_trials=2,
             reuse_actors=True,
         ),
         run_config=run_config(tmp_path, "sobol"),
@@ -182,6 +182,17 @@ def test_concurrent_suggestions_differ_and_pickle_round_trip(method: str, tmp_pa
     for s in (search, copy, restored):
         s.on_trial_complete("live0", {"loss": 0.5})
     assert len(restored.trials) == len(search.trials) == 13
+
+
+def test_concurrency_limiter_holds_back_suggestions() -> None:
+    limiter = ConcurrencyLimiter(HptuneSearch(SPACE, "loss", "min", seed=0), max_concurrent=2)
+    a, b = limiter.suggest("a"), limiter.suggest("b")
+    assert a is not None
+    assert b is not None
+    assert a != b
+    assert limiter.suggest("c") is None  # two are live: Ray asks again later
+    limiter.on_trial_complete("a", {"loss": 1.0})
+    assert limiter.suggest("c") is not None
 
 
 def test_failed_trials_are_avoided_not_learned() -> None:
