@@ -223,6 +223,16 @@ def test_pickled_sampler_continues_the_same_way(cls: Any) -> None:
     assert params_of(study) == params_of(other)
 
 
+def test_a_sampler_reused_for_another_study_starts_over() -> None:
+    sampler = hpo.TPESampler(seed=0, n_startup_trials=3)
+    first = optuna.create_study(sampler=sampler)
+    first.optimize(branin, n_trials=8)
+    second = optuna.create_study(sampler=sampler)
+    second.optimize(branin, n_trials=5)
+    observed = sampler._observed[(second.study_name, next(iter(sampler._observed))[1])][1]
+    assert len(observed.history) == 4  # the second study's own trials, not the first's
+
+
 def test_bad_options_fail_at_construction() -> None:
     with pytest.raises(hptune.InvalidArgumentError, match="acquisition"):
         hpo.GPSampler(acquisition="nope")

@@ -177,7 +177,9 @@ class _HptuneSampler(BaseSampler):
         self._warn_independent = bool(warn_independent_sampling)
         self._intersection = IntersectionSearchSpace()
         self._lock = threading.Lock()
-        self._observed: dict[tuple[Any, ...], tuple[Sampler, _Observed]] = {}
+        # Keyed by (study name, search space): a sampler reused for another study starts over.
+        self._observed: dict[tuple[str, tuple[Any, ...]], tuple[Sampler, _Observed]] = {}
+        # GP hyperparameters carried through pickling, keyed by search space.
         self._warm: dict[tuple[Any, ...], list[float] | None] = {}
 
     def _make_core_sampler(self) -> Sampler:
@@ -193,8 +195,8 @@ class _HptuneSampler(BaseSampler):
         state["_observed"] = {}
         state["_intersection"] = IntersectionSearchSpace()
         state["_warm"] = {
-            key: core._state
-            for key, (core, _) in self._observed.items()
+            space_key: core._state
+            for (_, space_key), (core, _) in self._observed.items()
             if isinstance(core, BayesianSampler)
         }
         return state
@@ -225,7 +227,8 @@ class _HptuneSampler(BaseSampler):
     ) -> dict[str, Any]:
         if not search_space:
             return {}
-        key = tuple(search_space.items())
+        space_key = tuple(search_space.items())
+        key = (study.study_name, space_key)
         trials = study.get_trials(deepcopy=False)
         with self._lock:
             entry = self._observed.get(key)
@@ -235,7 +238,7 @@ class _HptuneSampler(BaseSampler):
                 core = self._make_core_sampler()
                 core.bind(space, self.seed)
                 if isinstance(core, BayesianSampler):
-                    core._state = self._warm.pop(key, None)
+                    core._state = self._warm.pop(space_key, None)
                 entry = (core, _Observed(space, sign))
                 # One cache entry per search-space signature; a changed space starts over from
                 # the study's trials, which is rare (the intersection only shrinks).
