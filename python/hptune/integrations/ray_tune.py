@@ -30,13 +30,13 @@ from __future__ import annotations
 import math
 import pickle
 import secrets
-import statistics
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol, cast
 
 from hptune._errors import InvalidArgumentError
 from hptune._history import History
+from hptune.pruners import MedianPruner
 from hptune.samplers import BayesianSampler, Sampler, make_sampler
 from hptune.space import HyperparameterSpace, SearchSpace
 from hptune.storage import InMemoryStorage
@@ -460,57 +460,6 @@ class _TrialView:
         self.intermediate_values: dict[int, float] = {}
 
 
-class _MedianRule:
-    """Prune when a trial's best value so far is worse than the median of completed trials'
-    values at its step (after ``n_startup_trials`` completed and from ``n_warmup_steps`` on).
-
-    The same rule as ``hptune.pruners.MedianPruner``; used when that module is not available.
-    """
-
-    def __init__(self, *, n_startup_trials: int = 5, n_warmup_steps: int = 0) -> None:
-        self.n_startup_trials = n_startup_trials
-        self.n_warmup_steps = n_warmup_steps
-
-    def prune(self, study: _StudyView, trial: _TrialView) -> bool:
-        values = trial.intermediate_values
-        if not values:
-            return False
-        step = max(values)
-        if step < self.n_warmup_steps:
-            return False
-        complete = {
-            r.number for r in study.storage.trials(study.name, states=(TrialState.COMPLETE,))
-        }
-        if len(complete) < max(self.n_startup_trials, 1):
-            return False
-        others = [
-            v
-            for n, v in study.storage.intermediate_values(study.name, step)
-            if n in complete and n != trial.number
-        ]
-        if not others:
-            return False
-        median = statistics.median(others)
-        if study.maximize:
-            return max(values.values()) < median
-        return min(values.values()) > median
-
-    def __repr__(self) -> str:
-        return (
-            f"MedianRule(n_startup_trials={self.n_startup_trials}, "
-            f"n_warmup_steps={self.n_warmup_steps})"
-        )
-
-
-def _default_pruner() -> _Pruner:
-    try:
-        from hptune.pruners import MedianPruner  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return _MedianRule()
-    pruner: _Pruner = MedianPruner()
-    return pruner
-
-
 class HptunePruningScheduler(FIFOScheduler):
     """A Ray Tune scheduler that stops trials by an hptune pruner's decisions.
 
@@ -521,7 +470,8 @@ class HptunePruningScheduler(FIFOScheduler):
 
     Args:
         pruner: Any object with ``prune(study, trial) -> bool`` (``hptune.pruners``'s
-            ``MedianPruner``, ``SuccessiveHalvingPruner``, ...); default a median rule.
+            ``MedianPruner``, ``SuccessiveHalvingPruner``, ``HyperbandPruner`` ...); default
+            ``MedianPruner()``.
         metric, mode: As for the searcher; may come from ``tune.TuneConfig``.
         time_attr: The result key used as the step (an int, increasing per trial).
         searcher: An :class:`HptuneSearch` to tell which trials were pruned, so their last
@@ -538,7 +488,7 @@ class HptunePruningScheduler(FIFOScheduler):
         searcher: HptuneSearch | None = None,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]  # Ray's __init__ is unannotated
-        self._pruner = pruner if pruner is not None else _default_pruner()
+        self._pruner: _Pruner = pruner if pruner is not None else MedianPruner()
         if not callable(getattr(self._pruner, "prune", None)):
             raise InvalidArgumentError("pruner must have a prune(study, trial) method")
         self._metric = metric
