@@ -8,14 +8,15 @@
 ...     tune_config=tune.TuneConfig(
 ...         search_alg=HptuneSearch(method="bayesian", seed=0),
 ...         metric="loss", mode="min", num_samples=30, max_concurrent_trials=2,
+...         reuse_actors=True,  # keep trial actors between configs: far less start-up time
 ...     ),
 ... )
 
 :class:`HptuneSearch` is a Ray Tune ``Searcher``: Ray asks it for one config per trial and
 tells it each trial's end; the observations live in hptune's unit-cube buffers and the next
 point comes from the Rust core. While several trials run, their points are passed as pending
-points, so concurrent suggestions differ. Failed trials (and trials the
-:class:`HptunePruningScheduler` stopped) are avoided, not learned from.
+points, so concurrent suggestions differ. Failed trials (and trials an
+:class:`HptunePruningScheduler` given ``searcher=`` stopped) are avoided, not learned from.
 
 :class:`HptunePruningScheduler` is a Ray Tune scheduler that stops trials by an hptune pruner's
 rule (``prune(study, trial) -> bool``), reading the trials' reported metrics.
