@@ -18,7 +18,11 @@ def test_readme_has_examples() -> None:
     assert len(python_blocks()) >= 5
 
 
-def test_readme_examples_run(capsys: pytest.CaptureFixture[str]) -> None:
+def test_readme_examples_run(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The examples write files (an SQLite study): keep them out of the repo.
+    monkeypatch.chdir(tmp_path)
     namespace: dict[str, object] = {"__name__": "readme"}
     for block in python_blocks():
         exec(compile(block, str(README), "exec"), namespace)
