@@ -433,7 +433,9 @@ class Study:
         clock = time.time
         queue = storage.queue_of(name)
         sample = getattr(sampler, "sample_one", None)
-        while not stop.done():
+        # With only a trial count to honour, count down here instead of consulting every rule.
+        countdown = stop.remaining() if stop.only_counts() else None
+        while (countdown > 0) if countdown is not None else not stop.done():
             if queue:
                 # Queued configs go through the general path (validation, grid bookkeeping).
                 trials = self._ask(1)
@@ -480,7 +482,11 @@ class Study:
                 best = self._best_value
                 if best is None or (value > best if maximize else value < best):
                     self._best_number, self._best_value = number, value
-            stop.update_value(state, value)
+            if countdown is not None:
+                countdown -= 1
+                stop.n_done += 1
+            else:
+                stop.update_value(state, value)
             if progress is not None:
                 progress.update(1)
 
@@ -552,6 +558,15 @@ class _StopRules:
             if self.study._better(v, self._best):
                 self._best = v
         self._since_improvement += 1
+
+    def only_counts(self) -> bool:
+        """True when the trial count is the only rule (no time, rounds or target)."""
+        return (
+            self.n_trials is not None
+            and self.deadline is None
+            and self.rounds is None
+            and self.target is None
+        )
 
     def remaining(self) -> int | None:
         """How many more trials the count allows (None: unbounded)."""
