@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -273,7 +274,47 @@ class SobolSearchTuner(HyperparameterTuner):
         return SobolSampler(seed=self.seed)
 
 
-class GridSearchTuner(HyperparameterTuner):
+# Keyword arguments that belong to the tuner (and its study), not to the search method.
+_TUNER_KEYWORDS = frozenset(
+    name
+    for name, p in inspect.signature(HyperparameterTuner.__init__).parameters.items()
+    if p.kind is inspect.Parameter.KEYWORD_ONLY
+)
+
+
+class MethodTuner(HyperparameterTuner):
+    """A tuner for any method by name (``"random"``, ``"sobol"``, ``"grid"``, ``"bayesian"``,
+    ``"tpe"``). Keyword arguments that are not the tuner's own go to the method
+    (``acquisition="ei"`` for ``"bayesian"``, say); ``method_options`` may hold them too.
+    """
+
+    def __init__(
+        self,
+        search_space: SearchSpaceLike,
+        objective_function: Callable[..., Any],
+        maximize: bool = True,
+        n_trials: int | None = 100,
+        seed: int | None = None,
+        *,
+        method: str | None = None,
+        method_options: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        tuner_kwargs = {k: v for k, v in kwargs.items() if k in _TUNER_KEYWORDS}
+        options = {k: v for k, v in kwargs.items() if k not in _TUNER_KEYWORDS}
+        options.update(method_options or {})
+        super().__init__(search_space, objective_function, maximize, n_trials, seed, **tuner_kwargs)
+        from hptune.samplers import make_sampler
+
+        self.method = str(method if method is not None else type(self).method).lower()
+        self.method_options = options
+        self._sampler = make_sampler(self.method, seed=seed, **options)
+
+    def make_sampler(self) -> Sampler:
+        return self._sampler
+
+
+class GridSearchTuner(MethodTuner):
     """Grid search; with ``n_trials=None`` (the default) the whole grid is run.
 
     ``resolution`` is the number of points per float dimension (and the cap for int ones);
@@ -289,53 +330,19 @@ class GridSearchTuner(HyperparameterTuner):
         maximize: bool = True,
         n_trials: int | None = None,
         seed: int | None = None,
-        *,
-        resolution: int = 5,
-        shuffle: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(search_space, objective_function, maximize, n_trials, seed, **kwargs)
-        self.resolution = resolution
-        self.shuffle = shuffle
-        self._sampler = GridSampler(resolution=resolution, shuffle=shuffle, seed=seed)
-
-    def make_sampler(self) -> Sampler:
-        return self._sampler
 
     @property
     def grid_size(self) -> int:
         """Number of grid points."""
         self.create_study()
+        assert isinstance(self._sampler, GridSampler)
         return self._sampler.grid.size
 
 
-class MethodTuner(HyperparameterTuner):
-    """A tuner for any method by name (``"random"``, ``"sobol"``, ``"grid"``, ``"bayesian"``,
-    ``"tpe"``), with that method's options (e.g. ``acquisition="ei"`` for ``"bayesian"``)."""
-
-    def __init__(
-        self,
-        search_space: SearchSpaceLike,
-        objective_function: Callable[..., Any],
-        maximize: bool = True,
-        n_trials: int | None = 100,
-        seed: int | None = None,
-        *,
-        method: str = "random",
-        method_options: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(search_space, objective_function, maximize, n_trials, seed, **kwargs)
-        from hptune.samplers import make_sampler
-
-        self.method = str(method).lower()
-        self._sampler = make_sampler(self.method, seed=seed, **(method_options or {}))
-
-    def make_sampler(self) -> Sampler:
-        return self._sampler
-
-
-class BayesianOptimizationTuner(HyperparameterTuner):
+class BayesianOptimizationTuner(MethodTuner):
     """Bayesian optimisation with a Gaussian process (see :class:`~hptune.BayesianSampler`).
 
     Method options: ``acquisition`` (``"logei"``, ``"ei"``, ``"pi"``, ``"ucb"``), ``beta`` (for
@@ -345,40 +352,8 @@ class BayesianOptimizationTuner(HyperparameterTuner):
 
     method = "bayesian"
 
-    def __init__(
-        self,
-        search_space: SearchSpaceLike,
-        objective_function: Callable[..., Any],
-        maximize: bool = True,
-        n_trials: int | None = 100,
-        seed: int | None = None,
-        *,
-        acquisition: str = "logei",
-        beta: float = 2.0,
-        n_initial: int = 10,
-        n_candidates: int = 512,
-        n_restarts: int = 4,
-        fit_max_points: int = 128,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(search_space, objective_function, maximize, n_trials, seed, **kwargs)
-        from hptune.samplers import BayesianSampler
 
-        self._sampler = BayesianSampler(
-            seed=seed,
-            acquisition=acquisition,
-            beta=beta,
-            n_initial=n_initial,
-            n_candidates=n_candidates,
-            n_restarts=n_restarts,
-            fit_max_points=fit_max_points,
-        )
-
-    def make_sampler(self) -> Sampler:
-        return self._sampler
-
-
-class TPETuner(HyperparameterTuner):
+class TPETuner(MethodTuner):
     """Multivariate TPE (see :class:`~hptune.TPESampler`).
 
     Method options: ``n_candidates`` (24), ``n_startup_trials`` (10), ``gamma`` (0.1),
@@ -386,33 +361,3 @@ class TPETuner(HyperparameterTuner):
     """
 
     method = "tpe"
-
-    def __init__(
-        self,
-        search_space: SearchSpaceLike,
-        objective_function: Callable[..., Any],
-        maximize: bool = True,
-        n_trials: int | None = 100,
-        seed: int | None = None,
-        *,
-        n_candidates: int = 24,
-        n_startup_trials: int = 10,
-        gamma: float = 0.1,
-        max_good: int = 25,
-        prior_weight: float = 1.0,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(search_space, objective_function, maximize, n_trials, seed, **kwargs)
-        from hptune.samplers import TPESampler
-
-        self._sampler = TPESampler(
-            seed=seed,
-            n_candidates=n_candidates,
-            n_startup_trials=n_startup_trials,
-            gamma=gamma,
-            max_good=max_good,
-            prior_weight=prior_weight,
-        )
-
-    def make_sampler(self) -> Sampler:
-        return self._sampler

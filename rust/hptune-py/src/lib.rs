@@ -330,9 +330,21 @@ impl PyGrid {
     }
 }
 
-/// Unit rows of an `n x d` array as a flat Vec (validated: d columns, finite values).
-fn unit_rows(array: &PyReadonlyArray2<'_, f64>, d: usize, what: &str) -> PyResult<Vec<f64>> {
-    Ok(rows_of(array, d, what)?.1)
+/// A model sampler's inputs copied out of numpy: completed unit rows, their values, and the
+/// unit rows to avoid (each validated: one column per dimension, finite values).
+type History = (Vec<f64>, Vec<f64>, Vec<f64>);
+
+fn history_of(
+    space: &PySpace,
+    x: &PyReadonlyArray2<'_, f64>,
+    y: &PyReadonlyArray1<'_, f64>,
+    pending: &PyReadonlyArray2<'_, f64>,
+) -> PyResult<History> {
+    let d = space.inner.len();
+    let (_, x) = rows_of(x, d, "x")?;
+    let y = y.as_array().to_vec();
+    let (_, pending) = rows_of(pending, d, "pending")?;
+    Ok((x, y, pending))
 }
 
 fn acquisition_of(name: &str, beta: f64) -> PyResult<bo::Acquisition> {
@@ -370,9 +382,7 @@ fn bo_suggest<'py>(
     warm: Option<Vec<f64>>,
 ) -> PyResult<(Bound<'py, PyArray2<f64>>, Vec<f64>)> {
     let d = space.inner.len();
-    let x = unit_rows(&x, d, "x")?;
-    let y = y.as_slice()?.to_vec();
-    let pending = unit_rows(&pending, d, "pending")?;
+    let (x, y, pending) = history_of(space, &x, &y, &pending)?;
     let options = bo::BoOptions {
         acquisition: acquisition_of(acquisition, beta)?,
         n_candidates,
@@ -430,9 +440,7 @@ fn tpe_suggest<'py>(
     state: Option<&PyTpeState>,
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
     let d = space.inner.len();
-    let x = unit_rows(&x, d, "x")?;
-    let y = y.as_slice()?.to_vec();
-    let pending = unit_rows(&pending, d, "pending")?;
+    let (x, y, pending) = history_of(space, &x, &y, &pending)?;
     let options = tpe::TpeOptions {
         n_candidates,
         n_startup_trials,
