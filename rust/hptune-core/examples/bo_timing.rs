@@ -10,32 +10,8 @@ use hptune_core::bo::{BoOptions, suggest};
 use hptune_core::sampling::Sobol;
 use hptune_core::space::{Dim, Space};
 
-fn hartmann6(x: &[f64]) -> f64 {
-    const A: [[f64; 6]; 4] = [
-        [10.0, 3.0, 17.0, 3.5, 1.7, 8.0],
-        [0.05, 10.0, 17.0, 0.1, 8.0, 14.0],
-        [3.0, 3.5, 1.7, 10.0, 17.0, 8.0],
-        [17.0, 8.0, 0.05, 10.0, 0.1, 14.0],
-    ];
-    const P: [[f64; 6]; 4] = [
-        [0.1312, 0.1696, 0.5569, 0.0124, 0.8283, 0.5886],
-        [0.2329, 0.4135, 0.8307, 0.3736, 0.1004, 0.9991],
-        [0.2348, 0.1451, 0.3522, 0.2883, 0.3047, 0.6650],
-        [0.4047, 0.8828, 0.8732, 0.5743, 0.1091, 0.0381],
-    ];
-    const ALPHA: [f64; 4] = [1.0, 1.2, 3.0, 3.2];
-    -(0..4)
-        .map(|i| {
-            let s: f64 = (0..6).map(|j| A[i][j] * (x[j] - P[i][j]).powi(2)).sum();
-            ALPHA[i] * (-s).exp()
-        })
-        .sum::<f64>()
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
+mod common;
+use common::{hartmann6, median};
 
 fn main() {
     let d = 6;
