@@ -66,7 +66,7 @@ def bo_suggest(
     beta: float = 2.0,
     n_candidates: int = 512,
     n_restarts: int = 4,
-    fit_max_points: int = 128,
+    fit_max_points: int = 64,
     warm: list[float] | None = None,
 ) -> tuple[NDArray[np.float64], list[float]]: ...
 def tpe_suggest(

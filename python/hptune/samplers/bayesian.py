@@ -36,7 +36,7 @@ class BayesianSampler(Sampler):
 
     Options: ``acquisition`` (``"logei"`` default, ``"ei"``, ``"pi"``, ``"ucb"`` with ``beta``),
     ``n_initial`` (default 10), ``n_candidates`` (512), ``n_restarts`` (4), ``fit_max_points``
-    (hyperparameters are fitted on at most this many points, 128; the posterior uses all).
+    (hyperparameters are fitted on at most this many points, 64; the posterior uses all).
     Batches (``study.ask(n)``, parallel trials) are spread by kriging-believer fantasies, and
     running or failed trials are avoided.
     """
@@ -53,7 +53,7 @@ class BayesianSampler(Sampler):
         n_initial: int = 10,
         n_candidates: int = 512,
         n_restarts: int = 4,
-        fit_max_points: int = 128,
+        fit_max_points: int = 64,
     ) -> None:
         super().__init__(seed=seed)
         acq = str(acquisition).lower().replace("_", "")

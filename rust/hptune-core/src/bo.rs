@@ -37,7 +37,7 @@ pub struct BoOptions {
     pub n_perturb: usize,
     /// L-BFGS iterations per acquisition restart (default 40).
     pub acq_max_iter: usize,
-    /// Hyperparameters are fitted on at most this many observations (default 128), chosen as
+    /// Hyperparameters are fitted on at most this many observations (default 64), chosen as
     /// the best quarter plus a seeded random subset of the rest; the posterior always uses all.
     pub fit_max_points: usize,
     /// L-BFGS iterations for a fit from the default start (default 60).
@@ -55,7 +55,7 @@ impl Default for BoOptions {
             n_restarts: 4,
             n_perturb: 20,
             acq_max_iter: 40,
-            fit_max_points: 128,
+            fit_max_points: 64,
             fit_max_iter: 60,
             fit_warm_max_iter: 10,
         }

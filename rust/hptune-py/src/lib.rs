@@ -364,7 +364,7 @@ fn acquisition_of(name: &str, beta: f64) -> PyResult<bo::Acquisition> {
 /// GP Bayesian optimisation: `n` unit points to try next, and the fitted state (for warm
 /// starts). `y` is minimised; `pending` rows are running or failed trials to avoid.
 #[pyfunction]
-#[pyo3(signature = (space, x, y, pending, n, seed, acquisition="logei", beta=2.0, n_candidates=512, n_restarts=4, fit_max_points=128, warm=None))]
+#[pyo3(signature = (space, x, y, pending, n, seed, acquisition="logei", beta=2.0, n_candidates=512, n_restarts=4, fit_max_points=64, warm=None))]
 #[allow(clippy::too_many_arguments)] // mirrors BoOptions field by field
 fn bo_suggest<'py>(
     py: Python<'py>,

@@ -179,12 +179,22 @@ pub fn optimize_acquisition(
     for row in cands.chunks_exact_mut(d) {
         space.snap_row(row);
     }
-    let scores = ctx.scores(&cands);
+    let n_cands = cands.len() / d;
+    // Scored in chunks of 4 candidates (the kernels' block size), so the split cannot change
+    // a single bit of any score.
+    let chunk = n_cands.div_ceil(WORKERS).div_ceil(4) * 4 * d;
+    let scores: Vec<f64> = map_parallel(
+        &cands.chunks(chunk.max(d)).collect::<Vec<_>>(),
+        ctx.gp.n() * ctx.gp.n() * n_cands,
+        |c| ctx.scores(c),
+    )
+    .into_iter()
+    .flatten()
+    .collect();
     let mut order: Vec<usize> = (0..scores.len()).collect();
     order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
 
     // 2. Local optimisation from the best distinct candidates.
-    let mut results: Vec<(Vec<f64>, f64)> = Vec::new();
     let mut starts: Vec<f64> = Vec::new();
     for &c in &order {
         if starts.len() >= options.n_restarts * d {
@@ -205,68 +215,14 @@ pub fn optimize_acquisition(
         f_abs_tol: 0.0,
         initial_step: 0.1,
     };
-    let mut grad = vec![0.0; d];
-    for start in starts.chunks_exact(d) {
-        let mut u = start.to_vec();
-        if !relaxed.is_empty() {
-            let z0: Vec<f64> = relaxed.iter().map(|&j| u[j]).collect();
-            let lo = vec![0.0; relaxed.len()];
-            let hi = vec![1.0; relaxed.len()];
-            let base = u.clone();
-            let objective = |z: &[f64], g: &mut [f64]| {
-                let mut full = base.clone();
-                for (k, &j) in relaxed.iter().enumerate() {
-                    full[j] = z[k];
-                }
-                let v = ctx.score_with_grad(&full, &mut grad);
-                for (k, &j) in relaxed.iter().enumerate() {
-                    g[k] = -grad[j];
-                }
-                -v
-            };
-            let r = minimize_bounded(objective, &z0, &lo, &hi, &lbfgs);
-            for (k, &j) in relaxed.iter().enumerate() {
-                u[j] = r.x[k];
-            }
-        }
-        space.snap_row(&mut u);
-        let mut value = ctx.scores(&u)[0];
-        // 3. Greedy search over the levels of the discrete dims.
-        for _pass in 0..if discrete.is_empty() { 0 } else { 3 } {
-            let mut improved = false;
-            for &j in &discrete {
-                let moves = neighbour_units(&dims[j], u[j]);
-                if moves.is_empty() {
-                    continue;
-                }
-                let mut batch = Vec::with_capacity(moves.len() * d);
-                for &m in &moves {
-                    let mut v = u.clone();
-                    v[j] = m;
-                    space.snap_row(&mut v);
-                    batch.extend_from_slice(&v);
-                }
-                let s = ctx.scores(&batch);
-                if let Some((bi, &bv)) = s
-                    .iter()
-                    .enumerate()
-                    .max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(&a.0)))
-                {
-                    if bv > value + 1e-12 * value.abs().max(1e-300) {
-                        u.copy_from_slice(&batch[bi * d..(bi + 1) * d]);
-                        value = bv;
-                        improved = true;
-                    }
-                }
-            }
-            if !improved {
-                break;
-            }
-        }
-        results.push((u, value));
-    }
+    let results = map_parallel(
+        &starts.chunks_exact(d).collect::<Vec<_>>(),
+        ctx.gp.n() * ctx.gp.n() * options.max_iter,
+        |start| polish(ctx, start, &relaxed, &discrete, &lbfgs),
+    );
 
     // 4. Best point not excluded: optimised results first, then the raw sweep.
+    let mut results = results;
     results.sort_by(|a, b| b.1.total_cmp(&a.1));
     for (u, v) in &results {
         if !contains_point(exclude, u) {
@@ -282,9 +238,119 @@ pub fn optimize_acquisition(
     None
 }
 
+/// Local optimisation from one start: L-BFGS over the relaxed dims, then a greedy search over
+/// the levels of the discrete ones. Returns the point and its score.
+fn polish(
+    ctx: &AcqContext<'_>,
+    start: &[f64],
+    relaxed: &[usize],
+    discrete: &[usize],
+    lbfgs: &LbfgsOptions,
+) -> (Vec<f64>, f64) {
+    let space = ctx.space;
+    let d = space.len();
+    let dims = space.dims();
+    let mut grad = vec![0.0; d];
+    let mut u = start.to_vec();
+    if !relaxed.is_empty() {
+        let z0: Vec<f64> = relaxed.iter().map(|&j| u[j]).collect();
+        let lo = vec![0.0; relaxed.len()];
+        let hi = vec![1.0; relaxed.len()];
+        let base = u.clone();
+        let objective = |z: &[f64], g: &mut [f64]| {
+            let mut full = base.clone();
+            for (k, &j) in relaxed.iter().enumerate() {
+                full[j] = z[k];
+            }
+            let v = ctx.score_with_grad(&full, &mut grad);
+            for (k, &j) in relaxed.iter().enumerate() {
+                g[k] = -grad[j];
+            }
+            -v
+        };
+        let r = minimize_bounded(objective, &z0, &lo, &hi, lbfgs);
+        for (k, &j) in relaxed.iter().enumerate() {
+            u[j] = r.x[k];
+        }
+    }
+    space.snap_row(&mut u);
+    let mut value = ctx.scores(&u)[0];
+    // 3. Greedy search over the levels of the discrete dims.
+    for _pass in 0..if discrete.is_empty() { 0 } else { 3 } {
+        let mut improved = false;
+        for &j in discrete {
+            let moves = neighbour_units(&dims[j], u[j]);
+            if moves.is_empty() {
+                continue;
+            }
+            let mut batch = Vec::with_capacity(moves.len() * d);
+            for &m in &moves {
+                let mut v = u.clone();
+                v[j] = m;
+                space.snap_row(&mut v);
+                batch.extend_from_slice(&v);
+            }
+            let s = ctx.scores(&batch);
+            if let Some((bi, &bv)) = s
+                .iter()
+                .enumerate()
+                .max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(&a.0)))
+            {
+                if bv > value + 1e-12 * value.abs().max(1e-300) {
+                    u.copy_from_slice(&batch[bi * d..(bi + 1) * d]);
+                    value = bv;
+                    improved = true;
+                }
+            }
+        }
+        if !improved {
+            break;
+        }
+    }
+    (u, value)
+}
+
+/// Threads used for the acquisition sweep and the restarts (the development and CI machines
+/// have two cores; more threads would only add start-up cost at these sizes).
+const WORKERS: usize = 2;
+/// Below this much work (roughly flops) a second thread costs more than it saves.
+const PARALLEL_WORK: usize = 2_000_000;
+
+/// `f` over `items`, in order, on up to [`WORKERS`] scoped threads when `work` is large enough.
+/// Every item is computed exactly as it would be serially, so results never depend on timing.
+fn map_parallel<T: Sync, R: Send>(items: &[T], work: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    if items.len() < 2 || work < PARALLEL_WORK {
+        return items.iter().map(&f).collect();
+    }
+    let per = items.len().div_ceil(WORKERS);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(per)
+            .map(|part| scope.spawn(|| part.iter().map(&f).collect::<Vec<R>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parallel_map_keeps_order_and_values() {
+        let items: Vec<u64> = (0..37).collect();
+        let f = |x: &u64| (*x as f64).sqrt().sin();
+        let serial: Vec<f64> = items.iter().map(f).collect();
+        assert_eq!(map_parallel(&items, usize::MAX, f), serial);
+        assert_eq!(map_parallel(&items, 0, f), serial);
+        assert_eq!(map_parallel(&items[..1], usize::MAX, f), serial[..1]);
+    }
     use crate::gp::{Hyper, to_kernel_coords};
     use crate::space::Dim;
 
