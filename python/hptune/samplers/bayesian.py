@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
+from numpy.typing import NDArray
 
 from hptune import _core
 from hptune._errors import InvalidArgumentError
@@ -18,6 +19,11 @@ from hptune.trial import TrialRecord
 __all__ = ["ACQUISITIONS", "BayesianSampler"]
 
 ACQUISITIONS = ("logei", "ei", "pi", "ucb")
+
+# Spare Sobol' points for trial k sit at indices _SPARE_BASE + k * _SPARES onwards, far past
+# any trial number of an initial design.
+_SPARE_BASE = 1 << 24
+_SPARES = 32
 
 
 def _positive_int(name: str, value: Any) -> int:
@@ -82,8 +88,7 @@ class BayesianSampler(Sampler):
         assert self._sobol is not None
         space = self.space
         if len(history) < self.n_initial:
-            unit = np.concatenate([self._sobol.points(k, 1) for k in numbers], axis=0)
-            return space.decode(unit)
+            return space.decode(self._initial_design(history, numbers))
         unit, state = _core.bo_suggest(
             space.core,
             history.x,
@@ -100,6 +105,25 @@ class BayesianSampler(Sampler):
         )
         self._state = state
         return space.decode(unit)
+
+    def _initial_design(self, history: History, numbers: Sequence[int]) -> NDArray[np.float64]:
+        """Sobol' point ``k`` for trial ``k``; where that point (after rounding to the space's
+        levels) repeats a running, failed or already chosen one, the next of a fixed series of
+        spare points that does not, so small discrete spaces are not probed twice."""
+        assert self._sobol is not None
+        core = self.space.core
+        taken = {tuple(row) for row in core.decode(history.avoid()).tolist()}
+        taken.update(tuple(row) for row in core.decode(history.x).tolist())
+        chosen = []
+        for k in numbers:
+            first = self._sobol.points(k, 1)
+            candidates = [first, self._sobol.points(_SPARE_BASE + k * _SPARES, _SPARES)]
+            rows = np.concatenate(candidates, axis=0)
+            values = core.decode(rows).tolist()
+            pick = next((i for i, v in enumerate(values) if tuple(v) not in taken), 0)
+            taken.add(tuple(values[pick]))
+            chosen.append(rows[pick])
+        return np.array(chosen, dtype=np.float64)
 
     def options(self) -> dict[str, Any]:
         return {

@@ -234,6 +234,24 @@ mod tests {
     }
 
     #[test]
+    fn every_dimension_is_stratified() {
+        // The first 2^m points put exactly one point in each of 2^m equal cells, in every
+        // dimension, scrambled or not.
+        for seed in [None, Some(1), Some(77)] {
+            let s = Sobol::new(40, seed).unwrap();
+            let pts = s.points(0, 512);
+            for j in 0..40 {
+                let mut cells = vec![0u32; 512];
+                for row in pts.chunks_exact(40) {
+                    assert!(row[j] > 0.0 && row[j] < 1.0);
+                    cells[(row[j] * 512.0) as usize] += 1;
+                }
+                assert!(cells.iter().all(|&c| c == 1), "dim {j}, seed {seed:?}");
+            }
+        }
+    }
+
+    #[test]
     fn first_dims_of_unscrambled_sequence() {
         let s = Sobol::new(2, None).unwrap();
         let p = s.points(0, 4);

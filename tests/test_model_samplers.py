@@ -1,0 +1,91 @@
+"""Bayesian and TPE samplers on degenerate histories, failures and pending trials."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import hptune
+from hptune import HyperparameterSpace
+
+MODEL_METHODS = ["bayesian", "tpe"]
+SPACE = [
+    HyperparameterSpace("x", "float", 0.0, 1.0),
+    HyperparameterSpace("lr", "float", 1e-4, 1e-1, log_scale=True),
+    HyperparameterSpace("k", "int", 1, 4),
+    HyperparameterSpace("q", "float", 0.0, 1.0, step=0.5),
+    HyperparameterSpace("c", "categorical", choices=["a", "b"]),
+]
+
+
+def valid(params: dict[str, Any]) -> bool:
+    return all(p.contains(params[p.name]) for p in SPACE)
+
+
+@pytest.mark.parametrize("method", MODEL_METHODS)
+@pytest.mark.parametrize(
+    "objective",
+    [
+        lambda p: 1.0,  # constant
+        lambda p: 1e12 + p["x"],  # huge values with a tiny spread
+        lambda p: -1e12 * p["x"],  # huge spread
+        lambda p: float(p["k"]),  # depends on one discrete parameter only
+    ],
+    ids=["constant", "huge-offset", "huge-spread", "discrete-only"],
+)
+def test_degenerate_objectives_never_raise(method: str, objective: Any) -> None:
+    study = (
+        hptune.create_study(SPACE, method, n_initial=3, seed=0, maximize=False)
+        if (method == "bayesian")
+        else hptune.create_study(SPACE, method, n_startup_trials=3, seed=0, maximize=False)
+    )
+    study.optimize(objective, n_trials=15)
+    assert all(valid(t.params) for t in study.trials)
+    assert all(t.state is hptune.TrialState.COMPLETE for t in study.trials)
+
+
+@pytest.mark.parametrize("method", MODEL_METHODS)
+def test_duplicates_and_a_single_point(method: str) -> None:
+    study = hptune.create_study(SPACE, method, seed=1, maximize=True)
+    same = {"x": 0.5, "lr": 0.01, "k": 2, "q": 0.5, "c": "a"}
+    trial = study.ask()
+    study.tell(trial, 1.0)  # one point
+    for _ in range(12):  # then the same point, again and again
+        study.enqueue(same)
+        study.tell(study.ask(), 2.0)
+    for trial in study.ask(4):
+        assert valid(trial.params)
+        study.tell(trial, 0.0)
+
+
+@pytest.mark.parametrize("method", MODEL_METHODS)
+def test_failed_and_running_points_are_avoided(method: str) -> None:
+    space = [
+        HyperparameterSpace("k", "int", 0, 5),
+        HyperparameterSpace("c", "categorical", choices=["a", "b"]),
+    ]
+    study = hptune.create_study(space, method, seed=2)
+    seen = set()
+    for _ in range(6):
+        trial = study.ask()
+        seen.add(tuple(trial.params.values()))
+        study.tell(trial, state="failed")
+    running = study.ask(4)
+    keys = {tuple(t.params.values()) for t in running}
+    assert len(keys) == 4
+    # Twelve points in all: the running ones differ from each other and from failures.
+    assert not keys & seen
+
+
+@pytest.mark.parametrize("method", MODEL_METHODS)
+def test_same_seed_same_suggestions_with_a_model(method: str) -> None:
+    def f(p: dict[str, Any]) -> float:
+        return (p["x"] - 0.3) ** 2 + p["k"] + (p["c"] == "b")
+
+    runs = []
+    for _ in range(2):
+        study = hptune.create_study(SPACE, method, seed=5, maximize=False)
+        study.optimize(f, n_trials=18)
+        runs.append([t.params for t in study.trials])
+    assert runs[0] == runs[1]
