@@ -23,7 +23,8 @@ def fails_below(params: dict[str, Any]) -> float:
 
 
 def hangs_above(params: dict[str, Any]) -> float:
-    """Sleeps far past any test's trial timeout for x > 0.7."""
+    """Sleeps far past any test's trial timeout for x > 0.7 (the timeouts leave seconds of
+    margin for starting a worker process on a loaded machine)."""
     if params["x"] > 0.7:
         time.sleep(60)
     return float(params["x"])

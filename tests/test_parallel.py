@@ -80,7 +80,7 @@ def test_thread_trial_timeout_marks_failed_and_ignores_the_late_result() -> None
 
     study = hptune.create_study(SPACE, seed=1)
     try:
-        study.optimize(objective, n_trials=4, n_jobs=2, executor="thread", trial_timeout=0.3)
+        study.optimize(objective, n_trials=4, n_jobs=2, executor="thread", trial_timeout=1.0)
     finally:
         release.set()
     trials = study.trials
@@ -179,7 +179,7 @@ def test_process_worker_crash_fails_only_its_trial() -> None:
 def test_process_trial_timeout_kills_the_worker() -> None:
     study = hptune.create_study(SPACE, seed=1)
     study.optimize(
-        helpers.hangs_above, n_trials=10, n_jobs=2, executor="process", trial_timeout=1.0
+        helpers.hangs_above, n_trials=10, n_jobs=2, executor="process", trial_timeout=4.0
     )
     timed_out = [t for t in study.trials if t.params["x"] > 0.7]
     assert timed_out
@@ -212,7 +212,7 @@ def test_process_reports_come_back_with_memory_storage() -> None:
 def test_process_pool_as_an_executor() -> None:
     study = hptune.create_study(SPACE, seed=1)
     with ProcessPool(2) as pool:
-        study.optimize(helpers.hangs_above, n_trials=10, executor=pool, trial_timeout=1.0)
+        study.optimize(helpers.hangs_above, n_trials=10, executor=pool, trial_timeout=4.0)
     assert len(study.trials) == 10
     assert any(t.state is TrialState.FAILED for t in study.trials)
     assert all((t.state is TrialState.FAILED) == (t.params["x"] > 0.7) for t in study.trials)
