@@ -159,3 +159,13 @@ def test_any_unit_point_decodes_to_a_valid_value(
                 assert isinstance(v, int)
             if p.param_type == "float":
                 assert isinstance(v, float)
+
+
+def test_lazy_exports_match_all() -> None:
+    import hptune as package
+
+    assert sorted(package._EXPORTS) == sorted(package.__all__)
+    for name in package.__all__:
+        assert getattr(package, name) is not None
+    with pytest.raises(AttributeError, match="no attribute"):
+        package.no_such_name  # noqa: B018
