@@ -4,6 +4,25 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
+
+from hptune import HyperparameterSpace as H
+
+# The mixed space of the overhead benchmarks: 2 log floats, 2 floats, 2 ints, 1 categorical.
+MIXED7 = [
+    H("lr", "float", 1e-5, 1e-1, log_scale=True),
+    H("wd", "float", 1e-6, 1e-2, log_scale=True),
+    H("momentum", "float", 0.0, 0.99),
+    H("dropout", "float", 0.0, 0.5),
+    H("layers", "int", 1, 8),
+    H("units", "int", 16, 512),
+    H("optimizer", "categorical", choices=["adam", "sgd", "rmsprop"]),
+]
+
+
+def trivial(params: dict[str, Any]) -> float:
+    """An objective that costs nothing, so that only the library's own work is timed."""
+    return 0.0
 
 
 def timed(fn: Callable[[], object], repeat: int = 1) -> float:

@@ -20,18 +20,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 import hptune
-from _common import table, timed
+from _common import MIXED7, table, timed
 from hptune import HyperparameterSpace as H
 from hptune import _core, plot
 
 SPACE = [
-    H("lr", "float", 1e-5, 1e-1, log_scale=True),
-    H("wd", "float", 1e-6, 1e-2, log_scale=True),
-    H("momentum", "float", 0.0, 0.99),
-    H("dropout", "float", 0.0, 0.5),
-    H("layers", "int", 1, 8),
-    H("units", "int", 16, 512),
-    H("optimizer", "categorical", choices=["adam", "sgd", "rmsprop"]),
+    *MIXED7,
     H("x7", "float", 0.0, 1.0),
     H("x8", "float", 0.0, 1.0),
     H("x9", "float", 0.0, 1.0),

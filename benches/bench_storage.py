@@ -26,22 +26,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 import hptune
-from _common import table
-from hptune import HyperparameterSpace as H
+from _common import MIXED7, table, trivial
 
-SPACE = [
-    H("lr", "float", 1e-5, 1e-1, log_scale=True),
-    H("wd", "float", 1e-6, 1e-2, log_scale=True),
-    H("momentum", "float", 0.0, 0.99),
-    H("dropout", "float", 0.0, 0.5),
-    H("layers", "int", 1, 8),
-    H("units", "int", 16, 512),
-    H("optimizer", "categorical", choices=["adam", "sgd", "rmsprop"]),
-]
-
-
-def trivial(p: dict[str, Any]) -> float:
-    return 0.0
+SPACE = MIXED7
 
 
 def optuna_objective(trial: Any) -> float:

@@ -80,6 +80,21 @@ struct PySpace {
 }
 
 impl PySpace {
+    /// An `n x d` array mapped row by row through one of the space's encoders.
+    fn map_rows<'py>(
+        &self,
+        py: Python<'py>,
+        input: &PyReadonlyArray2<'py, f64>,
+        what: &str,
+        f: fn(&space::Space, &[f64], &mut [f64]) -> hptune_core::Result<()>,
+    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        let d = self.inner.len();
+        let (n, data) = rows_of(input, d, what)?;
+        let mut out = vec![0.0; data.len()];
+        f(&self.inner, &data, &mut out).map_err(BindError)?;
+        matrix(py, out, n, d)
+    }
+
     /// Params dicts from a row-major value matrix (categoricals as indices).
     fn dicts<'py>(&self, py: Python<'py>, values: &[f64]) -> PyResult<Bound<'py, PyList>> {
         let d = self.inner.len();
@@ -171,11 +186,7 @@ impl PySpace {
         py: Python<'py>,
         values: PyReadonlyArray2<'py, f64>,
     ) -> PyResult<Bound<'py, PyArray2<f64>>> {
-        let d = self.inner.len();
-        let (n, data) = rows_of(&values, d, "values")?;
-        let mut out = vec![0.0; data.len()];
-        self.inner.encode(&data, &mut out).map_err(BindError)?;
-        matrix(py, out, n, d)
+        self.map_rows(py, &values, "values", space::Space::encode)
     }
 
     /// Unit coordinates (n x d) -> values (n x d).
@@ -184,11 +195,7 @@ impl PySpace {
         py: Python<'py>,
         unit: PyReadonlyArray2<'py, f64>,
     ) -> PyResult<Bound<'py, PyArray2<f64>>> {
-        let d = self.inner.len();
-        let (n, data) = rows_of(&unit, d, "unit")?;
-        let mut out = vec![0.0; data.len()];
-        self.inner.decode(&data, &mut out).map_err(BindError)?;
-        matrix(py, out, n, d)
+        self.map_rows(py, &unit, "unit", space::Space::decode)
     }
 
     /// Params dicts from value rows (n x d, categoricals as indices).
