@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import importlib
 import pickle
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pytest
+from _fakes import FakeTrial
 
 from hptune._errors import InvalidArgumentError, TrialPruned
 from hptune.objectives import QLearningObjective, ReportingTrial, q_learning
@@ -18,25 +18,6 @@ pytest.importorskip("gymnasium")
 
 GOOD = {"learning_rate": 0.1, "discount_factor": 0.99, "epsilon": 1.0, "epsilon_decay": 0.999}
 BAD = {"learning_rate": 0.001, "discount_factor": 0.8, "epsilon": 0.01, "epsilon_decay": 0.9}
-
-
-class FakeTrial:
-    """The part of a live trial the objective uses, recording what it was told."""
-
-    def __init__(self, params: Mapping[str, Any], prune_after: int | None = None) -> None:
-        self._params = dict(params)
-        self.prune_after = prune_after
-        self.reports: list[tuple[float, int]] = []
-
-    @property
-    def params(self) -> Mapping[str, Any]:
-        return self._params
-
-    def report(self, value: float, step: int) -> None:
-        self.reports.append((value, step))
-
-    def should_prune(self) -> bool:
-        return self.prune_after is not None and len(self.reports) >= self.prune_after
 
 
 def test_good_config_clearly_beats_bad_on_slippery_frozenlake() -> None:

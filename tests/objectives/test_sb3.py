@@ -6,10 +6,10 @@ from __future__ import annotations
 import math
 import sys
 import types
-from collections.abc import Mapping
 from typing import Any
 
 import pytest
+from _fakes import FakeTrial
 
 from hptune import presets
 from hptune._errors import InvalidArgumentError, TrialPruned
@@ -18,23 +18,6 @@ from hptune.objectives._sb3 import DEFAULT_TRAINING_EPISODES, exploration_fracti
 
 PPO = presets.defaults("ppo")
 DQN = presets.defaults("dqn")
-
-
-class FakeTrial:
-    def __init__(self, params: Mapping[str, Any], prune_after: int | None = None) -> None:
-        self._params = dict(params)
-        self.prune_after = prune_after
-        self.reports: list[tuple[float, int]] = []
-
-    @property
-    def params(self) -> Mapping[str, Any]:
-        return self._params
-
-    def report(self, value: float, step: int) -> None:
-        self.reports.append((value, step))
-
-    def should_prune(self) -> bool:
-        return self.prune_after is not None and len(self.reports) >= self.prune_after
 
 
 def test_ppo_mapping() -> None:
