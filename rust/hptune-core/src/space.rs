@@ -106,6 +106,12 @@ impl Dim {
             if n_choices == 0 {
                 return invalid("a categorical dimension needs at least one choice");
             }
+            if n_choices >= u64::from(u32::MAX) {
+                return invalid(format!(
+                    "a categorical dimension has fewer than {} choices, got {n_choices}",
+                    u32::MAX
+                ));
+            }
             dim.low = 0.0;
             dim.high = (n_choices - 1) as f64;
             dim.levels = n_choices;
