@@ -52,7 +52,11 @@ fn rows_of(array: &PyReadonlyArray2<'_, f64>, d: usize, what: &str) -> PyResult<
             "{what} must have {d} columns (one per dimension), got {cols}"
         )));
     }
-    let data: Vec<f64> = view.iter().copied().collect();
+    // A C-contiguous array (what the history keeps) copies as one block.
+    let data: Vec<f64> = match view.as_slice() {
+        Some(flat) => flat.to_vec(),
+        None => view.iter().copied().collect(),
+    };
     if data.iter().any(|x| !x.is_finite()) {
         return Err(value_error(format!(
             "{what} must contain only finite numbers"
@@ -349,7 +353,8 @@ fn history_of(
 ) -> PyResult<History> {
     let d = space.inner.len();
     let (_, x) = rows_of(x, d, "x")?;
-    let y = y.as_array().to_vec();
+    let y = y.as_array();
+    let y = y.as_slice().map_or_else(|| y.to_vec(), <[f64]>::to_vec);
     let (_, pending) = rows_of(pending, d, "pending")?;
     Ok((x, y, pending))
 }

@@ -20,7 +20,8 @@
 
 use super::sort::argsort;
 use super::truncnorm::{
-    HALF_LN_TAU, LOG_FLOOR, UnitMass, exp_nonpositive, log_mass_fast, log_unit_mass, sample_unit,
+    HALF_LN_TAU, LOG_FLOOR, Q_TABLE_END, UnitMass, exp_nonpositive, ln_positive, log_mass_fast,
+    log_unit_mass, sample_unit,
 };
 use super::{Bandwidth, TpeOptions};
 use crate::rng::Rng;
@@ -411,10 +412,24 @@ fn fit_impl(
             continue;
         }
         cont_dims.push((j, jn * stride));
+        for (p, s) in prod.iter_mut().zip(sigma_j) {
+            *p *= s;
+        }
+        // Kernels well inside the cube keep all their mass: only those near a bound (few, at
+        // many observations) need their tails, so the loop above stays branch-free.
         let inv_j = &inv_sigma[r];
-        for k in 0..n_comp {
-            let inv = inv_j[k] * std::f64::consts::SQRT_2;
-            prod[k] *= sigma_j[k] * unit_mass.of(mu_j[k], inv);
+        for c in (0..n_comp).step_by(CHUNK) {
+            let end = (c + CHUNK).min(n_comp);
+            let near = (c..end).any(|k| {
+                let inv = inv_j[k] * std::f64::consts::SQRT_2;
+                mu_j[k].min(1.0 - mu_j[k]) * inv < Q_TABLE_END
+            });
+            if near {
+                for k in c..end {
+                    let inv = inv_j[k] * std::f64::consts::SQRT_2;
+                    prod[k] *= unit_mass.of(mu_j[k], inv);
+                }
+            }
         }
         if cont_dims.len() % FOLD_DIMS == 0 {
             for (f, p) in folded.iter_mut().zip(&mut prod) {
@@ -424,10 +439,19 @@ fn fit_impl(
         }
     }
     let norm = cont_dims.len() as f64 * HALF_LN_TAU;
-    let w_all = weights.iter().chain(std::iter::once(&pw));
-    for (((lw, w), p), f) in log_w.iter_mut().zip(w_all).zip(&prod).zip(&folded) {
-        *lw = (w * inv_total / p).ln().max(LOG_FLOOR) + f - norm;
+    // w / (total p) is a normal number (w, total and p are; see FOLD_DIMS), so the vectorised
+    // logarithm applies.
+    let log_weight =
+        |w: f64, p: f64, f: f64| ln_positive(w * inv_total / p).max(LOG_FLOOR) + f - norm;
+    let obs_terms = log_w[..m]
+        .iter_mut()
+        .zip(weights)
+        .zip(&prod[..m])
+        .zip(&folded[..m]);
+    for (((lw, &w), &p), &f) in obs_terms {
+        *lw = log_weight(w, p, f);
     }
+    log_w[m] = log_weight(pw, prod[m], folded[m]);
     log_w[n_comp..].fill(LOG_FLOOR);
 
     let mut cat_kernels = Vec::with_capacity(cat_dims.len());
@@ -887,7 +911,9 @@ mod tests {
                 if r % 2 == 0 {
                     p.sample(&mut rng, row);
                 } else {
-                    row.iter_mut().for_each(|v| *v = rng.uniform());
+                    for v in row.iter_mut() {
+                        *v = rng.uniform();
+                    }
                 }
                 space.snap_row(row);
             }
@@ -903,7 +929,11 @@ mod tests {
                     fast[r]
                 );
                 // The AVX2 build and the baseline build give the same bits.
-                assert_eq!(fast[r].to_bits(), baseline[r].to_bits(), "m = {m}, candidate {r}");
+                assert_eq!(
+                    fast[r].to_bits(),
+                    baseline[r].to_bits(),
+                    "m = {m}, candidate {r}"
+                );
             }
         }
     }
