@@ -6,6 +6,7 @@
 pub mod acquisition;
 pub mod bo;
 pub mod error;
+pub mod fastmath;
 pub mod gp;
 pub mod grid;
 pub mod importance;

@@ -20,10 +20,11 @@
 
 use super::sort::argsort;
 use super::truncnorm::{
-    HALF_LN_TAU, LOG_FLOOR, Q_TABLE_END, UnitMass, exp_nonpositive, ln_positive, log_mass_fast,
-    log_unit_mass, sample_unit,
+    HALF_LN_TAU, LOG_FLOOR, Q_TABLE_END, UnitMass, exp_nonpositive, log_mass_fast, log_unit_mass,
+    sample_unit,
 };
 use super::{Bandwidth, TpeOptions};
+use crate::fastmath::ln_positive;
 use crate::rng::Rng;
 use crate::space::{Dim, Kind, Space};
 
