@@ -4,6 +4,7 @@
 //! `m(s) = (1 + q + q^2 / 3) exp(-q)` and `dm/ds = -(5 / 6) (1 + q) exp(-q)`, which is smooth at
 //! `s = 0` (so gradients never divide by a zero distance).
 
+use crate::fastmath::exp_nonpositive;
 use crate::space::{Kind, Space};
 
 /// Hyperparameters of the GP, all in log space (see the module notation).
@@ -87,12 +88,51 @@ pub fn lengthscale_prior_centre(d: usize) -> f64 {
 }
 
 /// Matern-5/2 correlation and its derivative with respect to `s = r^2`.
+///
+/// The exponential is [`exp_nonpositive`], so loops over many pairs vectorise.
 #[inline]
 #[must_use]
 pub fn matern52(s: f64) -> (f64, f64) {
     let q = (5.0 * s).sqrt();
-    let e = (-q).exp();
+    let e = exp_nonpositive(-q);
     ((1.0 + q + q * q / 3.0) * e, -(5.0 / 6.0) * (1.0 + q) * e)
+}
+
+/// The correlation alone (see [`matern52`]).
+#[inline]
+#[must_use]
+pub fn matern52_value(s: f64) -> f64 {
+    let q = (5.0 * s).sqrt();
+    (1.0 + q + q * q / 3.0) * exp_nonpositive(-q)
+}
+
+/// Add `inv_l2_j` times the squared difference (or, on a categorical dim, the mismatch) between
+/// `x_j` and each of `col` (one coordinate of many points) to `acc`.
+#[inline]
+pub fn add_scaled_sq_dist(acc: &mut [f64], col: &[f64], x_j: f64, inv_l2_j: f64, cat: bool) {
+    if cat {
+        for (a, &v) in acc.iter_mut().zip(col) {
+            *a += if v == x_j { 0.0 } else { inv_l2_j };
+        }
+    } else {
+        for (a, &v) in acc.iter_mut().zip(col) {
+            let t = v - x_j;
+            *a += t * t * inv_l2_j;
+        }
+    }
+}
+
+/// Transpose `n x d` row-major points to `d x n` (one row per coordinate).
+#[must_use]
+pub fn transpose(x: &[f64], d: usize) -> Vec<f64> {
+    let n = x.len().checked_div(d).unwrap_or(0);
+    let mut out = vec![0.0; x.len()];
+    for (i, row) in x.chunks_exact(d.max(1)).enumerate() {
+        for (j, &v) in row.iter().enumerate() {
+            out[j * n + i] = v;
+        }
+    }
+    out
 }
 
 /// Scaled squared distance between two points in kernel coordinates.
