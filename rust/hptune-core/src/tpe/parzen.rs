@@ -419,17 +419,10 @@ fn fit_impl(
         // Kernels well inside the cube keep all their mass: only those near a bound (few, at
         // many observations) need their tails, so the loop above stays branch-free.
         let inv_j = &inv_sigma[r];
-        for c in (0..n_comp).step_by(CHUNK) {
-            let end = (c + CHUNK).min(n_comp);
-            let near = (c..end).any(|k| {
-                let inv = inv_j[k] * std::f64::consts::SQRT_2;
-                mu_j[k].min(1.0 - mu_j[k]) * inv < Q_TABLE_END
-            });
-            if near {
-                for k in c..end {
-                    let inv = inv_j[k] * std::f64::consts::SQRT_2;
-                    prod[k] *= unit_mass.of(mu_j[k], inv);
-                }
+        for ((p, &m), &inv) in prod.iter_mut().zip(mu_j).zip(inv_j) {
+            let inv = inv * std::f64::consts::SQRT_2;
+            if m.min(1.0 - m) * inv < Q_TABLE_END {
+                *p *= unit_mass.of(m, inv);
             }
         }
         if cont_dims.len() % FOLD_DIMS == 0 {
