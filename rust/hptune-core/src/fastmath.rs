@@ -5,7 +5,7 @@
 //! adds, multiplies, one division and bit operations, in a fixed order, so the scalar and the
 //! AVX2 builds of a loop give the same bits.
 
-/// `exp(t)` for `t <= 0`, inputs below -700 treated as -700 (a value under 1e-304).
+/// `exp(t)` for `t <= 0`, and exactly 0 below -700 (where `exp` is under 1e-304) and at -inf.
 ///
 /// Branch-free so that the loop summing a mixture's terms vectorises; Taylor to degree 12 on
 /// `|r| <= ln(2)/2` after taking out a power of two, relative error about 3e-16.
@@ -19,6 +19,7 @@ pub fn exp_nonpositive(t: f64) -> f64 {
     // LN2_HI is ln 2 with its low 32 mantissa bits cleared.
     const LN2_HI: f64 = f64::from_bits(0x3FE6_2E42_FEE0_0000);
     const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+    let t_in = t;
     let t = t.max(-700.0);
     let shifted = t * std::f64::consts::LOG2_E + MAGIC;
     let k = shifted - MAGIC;
@@ -44,7 +45,8 @@ pub fn exp_nonpositive(t: f64) -> f64 {
     // bits of `shifted` already hold k in two's complement, so no float-to-int conversion (which
     // would not vectorise) is needed.
     let scale = f64::from_bits(shifted.to_bits().wrapping_add(1023) << 52);
-    p * scale
+    // Below -700 (and for -inf) exactly 0, so masked terms add nothing; a select, not a branch.
+    if t_in < -700.0 { 0.0 } else { p * scale }
 }
 
 /// `ln x` for positive normal `x` (`2^-1022 <= x < inf`); other inputs give unspecified values.

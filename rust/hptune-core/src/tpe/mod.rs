@@ -248,6 +248,8 @@ pub struct TpeState {
     /// Buffers of the last call, reused to spare the allocator (see `Parzen::new_reusing`).
     bad_x: Vec<f64>,
     bad_fit: Option<Parzen>,
+    /// The bad mixture over all trials, updated call by call (see `Parzen::update_masked`).
+    masked: Option<Parzen>,
 }
 
 impl TpeState {
@@ -268,6 +270,10 @@ impl TpeState {
             && same_row(&self.y, &y[..n_old])
             && same_row(&self.x, &x[..n_old * d]);
         let kept = if extends { n_old } else { 0 };
+        if kept < n_old {
+            // The masked mixture holds kernels of rows that changed.
+            self.masked = None;
+        }
         self.x.truncate(kept * d);
         self.x.extend_from_slice(&x[kept * d..]);
         self.y.truncate(kept);
@@ -433,7 +439,6 @@ pub fn suggest_with_state(
     let coords: Vec<Coord> = space.dims().iter().map(Coord::of).collect();
     let neighbours = options.bandwidth == Bandwidth::Neighbours;
     state.update(space, x, y, neighbours);
-    let snapped = &state.snapped;
 
     let n_good = options.gamma.n_good(n);
     let mut is_good = vec![false; n];
@@ -447,20 +452,15 @@ pub fn suggest_with_state(
     let mut weights = Vec::new();
     let mut good_x = Vec::with_capacity(good.len() * d);
     for &i in &good {
-        good_x.extend_from_slice(&snapped[i * d..(i + 1) * d]);
+        good_x.extend_from_slice(&state.snapped[i * d..(i + 1) * d]);
     }
     recency_weights(good.len(), options.recency_weights, &mut weights);
     let l = Parzen::new(space, &coords, &good_x, &weights, None, options);
 
-    let mut bad_x = std::mem::take(&mut state.bad_x);
-    bad_x.clear();
-    // Row of each completed trial inside the bad group (usize::MAX when good).
-    let mut local = vec![usize::MAX; n];
-    for (r, &i) in bad.iter().enumerate() {
-        bad_x.extend_from_slice(&snapped[i * d..(i + 1) * d]);
-        local[i] = r;
-    }
     let n_bad_done = bad.len();
+    // The bad group as its own rows, and the row of each completed trial inside it (usize::MAX
+    // when good): built only for a compact fit.
+    let mut compact: Option<(Vec<f64>, Vec<usize>)> = None;
 
     let nc = options.n_candidates;
     let mut cands = vec![0.0; nc * d];
@@ -468,20 +468,48 @@ pub fn suggest_with_state(
     let mut log_g = vec![0.0; nc];
     let mut rank: Vec<usize> = Vec::with_capacity(nc);
     for _ in 0..n_suggest {
-        bad_x.truncate(n_bad_done * d);
-        bad_x.extend_from_slice(&taken);
-        recency_weights(bad_x.len() / d, options.recency_weights, &mut weights);
-        let orders = neighbours.then(|| group_orders(space, state, &local, &bad_x, n_bad_done, d));
-        let old = state.bad_fit.take();
-        let g = Parzen::new_reusing(
-            old,
-            space,
-            &coords,
-            &bad_x,
-            &weights,
-            orders.as_deref(),
-            options,
-        );
+        // With the neighbour rule and nothing pending, the study's bad mixture is updated where
+        // the new trials changed it (see `parzen::masked`); otherwise it is fitted afresh.
+        let masked = neighbours && taken.is_empty();
+        let g = if masked {
+            recency_weights(n_bad_done, options.recency_weights, &mut weights);
+            let is_bad: Vec<bool> = is_good.iter().map(|&g| !g).collect();
+            Parzen::update_masked(
+                state.masked.take(),
+                space,
+                &coords,
+                &state.snapped,
+                &state.dim_order,
+                &is_bad,
+                &weights,
+                options,
+            )
+        } else {
+            let (bad_x, local) = compact.get_or_insert_with(|| {
+                let mut bad_x = std::mem::take(&mut state.bad_x);
+                bad_x.clear();
+                let mut local = vec![usize::MAX; n];
+                for (r, &i) in bad.iter().enumerate() {
+                    bad_x.extend_from_slice(&state.snapped[i * d..(i + 1) * d]);
+                    local[i] = r;
+                }
+                (bad_x, local)
+            });
+            bad_x.truncate(n_bad_done * d);
+            bad_x.extend_from_slice(&taken);
+            recency_weights(bad_x.len() / d, options.recency_weights, &mut weights);
+            let orders =
+                neighbours.then(|| group_orders(space, state, local, bad_x, n_bad_done, d));
+            Parzen::new_reusing(
+                state.bad_fit.take(),
+                space,
+                &coords,
+                bad_x,
+                &weights,
+                orders.as_deref(),
+                options,
+            )
+        };
 
         let mut chosen = None;
         for _ in 0..RETRY_ROUNDS {
@@ -507,15 +535,144 @@ pub fn suggest_with_state(
         let pick = chosen.unwrap_or_else(|| random_untaken(space, &mut rng, &taken));
         out.extend_from_slice(&pick);
         taken.extend_from_slice(&pick);
-        state.bad_fit = Some(g);
+        if masked {
+            state.masked = Some(g);
+        } else {
+            state.bad_fit = Some(g);
+        }
     }
-    state.bad_x = bad_x;
+    if let Some((bad_x, _)) = compact {
+        state.bad_x = bad_x;
+    }
     Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn spaces() -> Vec<Space> {
+        use crate::space::Dim;
+        let float = |lo, hi, log| Dim::float(lo, hi, log).unwrap();
+        vec![
+            Space::new(vec![
+                float(-5.0, 5.0, false),
+                float(1e-5, 1.0, true),
+                float(0.0, 1.0, false),
+            ])
+            .unwrap(),
+            Space::new(vec![
+                float(-5.0, 5.0, false),
+                Dim::int(1, 64, false, 1).unwrap(),
+                Dim::int(1, 4096, true, 1).unwrap(),
+                Dim::float_step(0.0, 1.0, 0.05).unwrap(),
+                Dim::categorical(4).unwrap(),
+            ])
+            .unwrap(),
+            Space::new(vec![
+                Dim::categorical(3).unwrap(),
+                Dim::int(0, 5, false, 1).unwrap(),
+            ])
+            .unwrap(),
+        ]
+    }
+
+    /// A history whose values keep reshuffling the good group, with ties in values and points.
+    fn churning_history(space: &Space, n: usize, seed: u64) -> (Vec<f64>, Vec<f64>) {
+        let d = space.len();
+        let mut rng = Rng::new(seed);
+        let mut x = vec![0.0; n * d];
+        for (i, row) in x.chunks_exact_mut(d).enumerate() {
+            for u in row.iter_mut() {
+                *u = if i % 9 == 4 { 0.5 } else { rng.uniform() };
+            }
+            space.snap_row(row);
+        }
+        let y = (0..n)
+            .map(|i| {
+                if i % 11 == 3 {
+                    0.25
+                } else {
+                    rng.uniform() - 1e-3 * i as f64
+                }
+            })
+            .collect();
+        (x, y)
+    }
+
+    #[test]
+    fn updated_bad_mixture_equals_a_fresh_one() {
+        let options = TpeOptions {
+            n_startup_trials: 2,
+            ..TpeOptions::default()
+        };
+        for space in spaces() {
+            let d = space.len();
+            let (x, y) = churning_history(&space, 260, 7);
+            let mut state = TpeState::new();
+            for n in (2..260).chain([260, 260]) {
+                let (xs, ys) = (&x[..n * d], &y[..n]);
+                let kept =
+                    suggest_with_state(&mut state, &space, xs, ys, &[], 1, n as u64, &options);
+                let mut fresh_state = TpeState::new();
+                let fresh = suggest_with_state(
+                    &mut fresh_state,
+                    &space,
+                    xs,
+                    ys,
+                    &[],
+                    1,
+                    n as u64,
+                    &options,
+                );
+                assert_eq!(kept.unwrap(), fresh.unwrap(), "n = {n}");
+                let (a, b) = (state.masked.as_ref(), fresh_state.masked.as_ref());
+                assert!(a.is_some() && b.is_some(), "n = {n}");
+                assert!(
+                    a.map(Parzen::contents) == b.map(Parzen::contents),
+                    "n = {n}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn masked_and_compact_bad_mixtures_agree() {
+        // The same model laid out two ways: scores agree to rounding.
+        let options = TpeOptions::default();
+        for space in spaces() {
+            let d = space.len();
+            let coords: Vec<Coord> = space.dims().iter().map(Coord::of).collect();
+            let (x, y) = churning_history(&space, 300, 3);
+            let mut state = TpeState::new();
+            suggest_with_state(&mut state, &space, &x, &y, &[], 1, 1, &options).unwrap();
+            let masked = state.masked.clone().unwrap();
+            let n_good = options.gamma.n_good(300);
+            let good: Vec<usize> = state.y_order[..n_good].to_vec();
+            let bad: Vec<usize> = (0..300).filter(|i| !good.contains(i)).collect();
+            let bad_x: Vec<f64> = bad
+                .iter()
+                .flat_map(|&i| state.snapped[i * d..(i + 1) * d].to_vec())
+                .collect();
+            let mut w = Vec::new();
+            recency_weights(bad.len(), true, &mut w);
+            let compact = Parzen::new(&space, &coords, &bad_x, &w, None, &options);
+            let mut rng = Rng::new(5);
+            let mut cands: Vec<f64> = (0..40 * d).map(|_| rng.uniform()).collect();
+            for row in cands.chunks_exact_mut(d) {
+                canonical_row(&space, row);
+            }
+            let (mut a, mut b) = (vec![0.0; 40], vec![0.0; 40]);
+            masked.log_density(&space, &coords, &cands, &mut a);
+            compact.log_density(&space, &coords, &cands, &mut b);
+            for (r, (u, v)) in a.iter().zip(&b).enumerate() {
+                assert!(
+                    (u - v).abs() < 1e-9 * v.abs().max(1.0),
+                    "candidate {r}: {u} vs {v}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn gamma_matches_optuna() {

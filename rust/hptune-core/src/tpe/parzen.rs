@@ -18,6 +18,8 @@
 // wrappers to be compiled for AVX2 there; `#[inline]` is only a hint.
 #![allow(clippy::inline_always)]
 
+mod masked;
+
 use super::sort::argsort;
 use super::truncnorm::{
     HALF_LN_TAU, LOG_FLOOR, Q_TABLE_END, UnitMass, exp_nonpositive, log_mass_fast, log_unit_mass,
@@ -76,7 +78,7 @@ fn choice_of(u: f64, k: u64) -> u64 {
 const NARROW_CELL: f64 = 0.1;
 
 /// Log-probabilities of one categorical dimension's kernels.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct CatKernel {
     k: u64,
     log_own: f64,
@@ -86,11 +88,14 @@ struct CatKernel {
 }
 
 /// A fitted mixture, ready to be sampled and evaluated.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Parzen {
     n_comp: usize,
-    /// Row length of the per-dimension arrays: `n_comp` rounded up to a multiple of [`CHUNK`].
-    /// Padding entries are never read as components (their scores are computed and dropped).
+    /// `n_comp` rounded up to a multiple of [`CHUNK`]: the components scored, padding included
+    /// (padding scores are computed and dropped).
+    n_pad: usize,
+    /// Row length of the per-dimension arrays, at least `n_pad` (more when a masked mixture
+    /// keeps room to grow, see [`masked`]).
     stride: usize,
     /// Cumulative mixture weights, for picking a component.
     cum_w: Vec<f64>,
@@ -111,10 +116,12 @@ pub(crate) struct Parzen {
     cat_kernels: Vec<CatKernel>,
     /// Observed choice per categorical dim and component, `K` for the prior (rows of `stride`).
     choice: Vec<u32>,
+    /// For a masked mixture (see [`masked`]), what it was fitted for.
+    masked: Option<masked::Masked>,
 }
 
 /// The distinct kernels of one dimension, and which one each component uses.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 struct KernelGroups {
     /// `(mu, sigma, ln Z, ln sigma)`.
     params: Vec<(f64, f64, f64, f64)>,
@@ -187,20 +194,93 @@ fn neighbour_sigmas_sorted(
 ) {
     let m = mus.len();
     debug_assert_eq!(order.len(), m);
-    // The sorted values with 0 and 1 as sentinels on either side.
-    let at = |rank: usize| match rank {
-        0 => 0.0,
-        r if r > m => 1.0,
-        r => mus[order[r - 1]],
-    };
     for (rank, &i) in order.iter().enumerate() {
-        let (lo, v, hi) = (at(rank), at(rank + 1), at(rank + 2));
-        out[i] = (v - lo).max(hi - v);
+        let prev = rank.checked_sub(1).map(|r| mus[order[r]]);
+        let next = order.get(rank + 1).map(|&k| mus[k]);
+        out[i] = neighbour_width(mus[i], prev, next, consider_endpoints, m);
     }
-    if !consider_endpoints && m >= 2 {
-        out[order[0]] = at(2) - at(1);
-        out[order[m - 1]] = at(m) - at(m - 1);
+}
+
+/// The neighbour rule for one kernel at `v` with sorted neighbours `prev` and `next` (none at
+/// either end) among `m` observations: the farther gap, counting the bounds 0 and 1 as
+/// neighbours; without `consider_endpoints` (and `m >= 2`) the outermost kernels take their
+/// inner gap only.
+fn neighbour_width(
+    v: f64,
+    prev: Option<f64>,
+    next: Option<f64>,
+    consider_endpoints: bool,
+    m: usize,
+) -> f64 {
+    match (prev, next) {
+        (None, Some(hi)) if !consider_endpoints && m >= 2 => hi - v,
+        (Some(lo), None) if !consider_endpoints && m >= 2 => v - lo,
+        _ => (v - prev.unwrap_or(0.0)).max(next.unwrap_or(1.0) - v),
     }
+}
+
+/// The floor on every bandwidth for a mixture of `n_comp` components.
+fn min_sigma_for(options: &TpeOptions, n_comp: usize) -> f64 {
+    let mut min_sigma = options.min_bandwidth;
+    if options.magic_clip {
+        min_sigma = min_sigma.max(1.0 / (1.0 + n_comp as f64).min(100.0));
+    }
+    min_sigma.min(1.0)
+}
+
+/// Numeric dims (index, discrete) and categorical dims of a space.
+fn layout(coords: &[Coord]) -> (Vec<(usize, bool)>, Vec<usize>) {
+    let mut num_dims = Vec::new();
+    let mut cat_dims = Vec::new();
+    for (j, c) in coords.iter().enumerate() {
+        match c {
+            Coord::Continuous => num_dims.push((j, false)),
+            Coord::Lattice(_) | Coord::LogInt => num_dims.push((j, true)),
+            Coord::Categorical(_) => cat_dims.push(j),
+        }
+    }
+    (num_dims, cat_dims)
+}
+
+/// The categorical kernels of a mixture of `n_comp` components over `k` choices.
+fn cat_kernel(k: u64, prior_weight: f64, n_comp: usize) -> CatKernel {
+    let spread = prior_weight / n_comp as f64;
+    let norm = 1.0 + k as f64 * spread;
+    let own = (1.0 + spread) / norm;
+    let other = spread / norm;
+    CatKernel {
+        k,
+        log_own: own.ln(),
+        log_other: other.ln(),
+        own_extra: own - other,
+    }
+}
+
+/// For one component, `prod_j sigma_j Z_j` over its continuous dims (`(mu, sigma, inv_sigma)`
+/// each, in order) as a product and the logarithms folded out of it every [`FOLD_DIMS`]: the
+/// same operations, in the same order, as the loop of [`fit_impl`] over all components.
+fn kernel_mass(unit_mass: UnitMass, dims: impl Iterator<Item = (f64, f64, f64)>) -> (f64, f64) {
+    let (mut p, mut f) = (1.0, 0.0);
+    for (i, (m, s, inv)) in dims.enumerate() {
+        p *= s;
+        let inv = inv * std::f64::consts::SQRT_2;
+        if m.min(1.0 - m) * inv < Q_TABLE_END {
+            p *= unit_mass.of(m, inv);
+        }
+        if (i + 1) % FOLD_DIMS == 0 {
+            f -= p.ln();
+            p = 1.0;
+        }
+    }
+    (p, f)
+}
+
+/// `ln pi_k` plus the continuous dims' normalisation (see `Parzen::log_w`), from the raw weight
+/// `w`, `1 / total weight`, the component's [`kernel_mass`] and `n_cont ln(2 pi) / 2`.
+fn log_weight(w: f64, inv_total: f64, (p, f): (f64, f64), norm: f64) -> f64 {
+    // w / (total p) is a normal number (w, total and p are; see FOLD_DIMS), so the vectorised
+    // logarithm applies.
+    ln_positive(w * inv_total / p).max(LOG_FLOOR) + f - norm
 }
 
 /// Continuous dims between two foldings of the running product of `sigma Z` into its log:
@@ -340,21 +420,8 @@ fn fit_impl(
         cum_w.push(acc);
     }
 
-    let mut min_sigma = options.min_bandwidth;
-    if options.magic_clip {
-        min_sigma = min_sigma.max(1.0 / (1.0 + n_comp as f64).min(100.0));
-    }
-    let min_sigma = min_sigma.min(1.0);
-
-    let mut num_dims = Vec::new();
-    let mut cat_dims = Vec::new();
-    for (j, c) in coords.iter().enumerate() {
-        match c {
-            Coord::Continuous => num_dims.push((j, false)),
-            Coord::Lattice(_) | Coord::LogInt => num_dims.push((j, true)),
-            Coord::Categorical(_) => cat_dims.push(j),
-        }
-    }
+    let min_sigma = min_sigma_for(options, n_comp);
+    let (num_dims, cat_dims) = layout(coords);
     let nn = num_dims.len();
     // Padding: a centred, unit-width kernel, harmless wherever it is evaluated.
     mu.clear();
@@ -433,19 +500,15 @@ fn fit_impl(
         }
     }
     let norm = cont_dims.len() as f64 * HALF_LN_TAU;
-    // w / (total p) is a normal number (w, total and p are; see FOLD_DIMS), so the vectorised
-    // logarithm applies.
-    let log_weight =
-        |w: f64, p: f64, f: f64| ln_positive(w * inv_total / p).max(LOG_FLOOR) + f - norm;
     let obs_terms = log_w[..m]
         .iter_mut()
         .zip(weights)
         .zip(&prod[..m])
         .zip(&folded[..m]);
     for (((lw, &w), &p), &f) in obs_terms {
-        *lw = log_weight(w, p, f);
+        *lw = log_weight(w, inv_total, (p, f), norm);
     }
-    log_w[m] = log_weight(pw, prod[m], folded[m]);
+    log_w[m] = log_weight(pw, inv_total, (prod[m], folded[m]), norm);
     log_w[n_comp..].fill(LOG_FLOOR);
 
     let mut cat_kernels = Vec::with_capacity(cat_dims.len());
@@ -454,16 +517,7 @@ fn fit_impl(
         let Coord::Categorical(k) = coords[j] else {
             continue;
         };
-        let spread = pw / n_comp as f64;
-        let norm = 1.0 + k as f64 * spread;
-        let own = (1.0 + spread) / norm;
-        let other = spread / norm;
-        cat_kernels.push(CatKernel {
-            k,
-            log_own: own.ln(),
-            log_other: other.ln(),
-            own_extra: own - other,
-        });
+        cat_kernels.push(cat_kernel(k, pw, n_comp));
         let row = &mut choice[jc * stride..(jc + 1) * stride];
         for kk in 0..m {
             row[kk] = choice_of(obs[kk * d + j], k) as u32;
@@ -473,6 +527,7 @@ fn fit_impl(
 
     Parzen {
         n_comp,
+        n_pad: stride,
         stride,
         cum_w,
         log_w,
@@ -485,6 +540,7 @@ fn fit_impl(
         cat_dims,
         cat_kernels,
         choice,
+        masked: None,
     }
 }
 
@@ -687,8 +743,8 @@ fn log_density_blocks(p: &Parzen, d: usize, cands: &[f64], tables: &[Table<'_>],
     let mut run_max = vec![f64::NEG_INFINITY; n];
     let mut run_sum = vec![0.0; n];
     let mut s = vec![0.0; GROUP * BLOCK];
-    for k0 in (0..p.stride).step_by(BLOCK) {
-        let k1 = (k0 + BLOCK).min(p.stride);
+    for k0 in (0..p.n_pad).step_by(BLOCK) {
+        let k1 = (k0 + BLOCK).min(p.n_pad);
         let real = nc.min(k1) - k0;
         for r0 in (0..n).step_by(GROUP) {
             let rows = r0..(r0 + GROUP).min(n);
@@ -824,6 +880,45 @@ fn max_and_sum_exp(s: &[f64]) -> (f64, f64) {
         }
     }
     (max, (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail)
+}
+
+#[cfg(test)]
+impl Parzen {
+    /// Everything that defines the mixture, without its memory layout (the row stride), as
+    /// bit patterns: two fits are the same mixture exactly when these are equal.
+    pub(crate) fn contents(&self) -> Vec<Vec<u64>> {
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
+        let rows = |v: &[f64], count: usize| -> Vec<Vec<u64>> {
+            (0..count)
+                .map(|r| bits(&v[r * self.stride..r * self.stride + self.n_pad]))
+                .collect()
+        };
+        let nn = self.num_dims.len();
+        let mut out = vec![
+            vec![self.n_comp as u64, self.n_pad as u64],
+            bits(&self.cum_w),
+            bits(&self.log_w[..self.n_pad]),
+        ];
+        out.extend(rows(&self.mu, nn));
+        out.extend(rows(&self.sigma, nn));
+        out.extend(rows(&self.inv_sigma, nn));
+        for g in &self.disc_groups {
+            let params = g.params.iter().flat_map(|&(a, b, c, e)| [a, b, c, e]);
+            out.push(params.map(f64::to_bits).collect());
+            out.push(
+                g.of_comp[..self.n_pad]
+                    .iter()
+                    .map(|&k| u64::from(k))
+                    .collect(),
+            );
+        }
+        for (jc, ck) in self.cat_kernels.iter().enumerate() {
+            out.push(vec![ck.k, ck.log_own.to_bits(), ck.log_other.to_bits()]);
+            let row = &self.choice[jc * self.stride..jc * self.stride + self.n_pad];
+            out.push(row.iter().map(|&c| u64::from(c)).collect());
+        }
+        out
+    }
 }
 
 #[cfg(test)]

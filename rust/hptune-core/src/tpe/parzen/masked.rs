@@ -1,0 +1,319 @@
+//! The bad mixture of a study, kept from one suggestion to the next ("masked").
+//!
+//! It has one component per completed trial, in trial order, with the good trials at weight
+//! zero, then the prior. When the history grows by a trial, a kernel's width changes only if
+//! one of its neighbours along some dimension (among the bad trials) changed, that is next to
+//! the new trial or to a trial that moved between the good and the bad group. So an update
+//! refits those few kernels and recomputes only the weights, which change for every trial (the
+//! recency ramp). Compacting the bad trials would copy every array on every call; the zero
+//! weights cost the `gamma` good trials' worth of extra components instead.
+//!
+//! Component for component (bad trials, then the prior) the result is the mixture that
+//! [`Parzen::new`] fits on the bad trials with the neighbour rule; the good trials' components
+//! have weight zero and canonical kernels (centre, width 1), so a mixture updated over many calls
+//! equals one fitted afresh on the same trials, bit for bit.
+
+use super::{
+    CHUNK, Coord, KernelGroups, LOG_FLOOR, Parzen, UnitMass, cat_kernel, choice_of, kernel_mass,
+    layout, log_weight, min_sigma_for, neighbour_width,
+};
+use crate::space::Space;
+use crate::tpe::TpeOptions;
+use crate::tpe::truncnorm::HALF_LN_TAU;
+
+/// What a masked mixture was fitted for, to recognise when it can be updated.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Masked {
+    /// Which of the trials covered were bad.
+    is_bad: Vec<bool>,
+    /// Everything the kernels' widths depend on besides the trials: the dims, the bandwidth
+    /// floor, the endpoint rule and whether the outermost kernels take their inner gap.
+    key: (Vec<(usize, bool)>, Vec<usize>, u64, bool, bool),
+    /// Per component, its [`kernel_mass`].
+    mass: Vec<(f64, f64)>,
+}
+
+/// Kernel width of a canonical (unused) component, and its scaled inverse.
+const IDLE_SIGMA: f64 = 1.0;
+const IDLE_INV: f64 = std::f64::consts::FRAC_1_SQRT_2 / IDLE_SIGMA;
+
+impl Parzen {
+    /// The masked bad mixture for the completed trials `snapped` (`n x d`, snapped), of which
+    /// `is_bad` marks the bad ones and `weights` gives their raw weights in trial order;
+    /// `dim_order[j]` lists all `n` trials ascending by (coordinate `j`, index) (numeric dims).
+    /// `prev`, the mixture of an earlier call, is updated when it was fitted the same way on a
+    /// prefix of these trials (the caller guarantees that their rows did not change), and
+    /// otherwise its buffers are dropped and everything is fitted afresh.
+    pub(crate) fn update_masked(
+        prev: Option<Self>,
+        space: &Space,
+        coords: &[Coord],
+        snapped: &[f64],
+        dim_order: &[Vec<usize>],
+        is_bad: &[bool],
+        weights: &[f64],
+        options: &TpeOptions,
+    ) -> Self {
+        let d = space.len();
+        let n = is_bad.len();
+        let n_bad = weights.len();
+        debug_assert_eq!(is_bad.iter().filter(|&&b| b).count(), n_bad);
+        let (num_dims, cat_dims) = layout(coords);
+        // The floor and the categorical spread count components as a compact fit does.
+        let min_sigma = min_sigma_for(options, n_bad + 1);
+        let key = (
+            num_dims.clone(),
+            cat_dims.clone(),
+            min_sigma.to_bits(),
+            options.consider_endpoints,
+            n_bad >= 2,
+        );
+        let n_comp = n + 1;
+        let n_pad = n_comp.next_multiple_of(CHUNK);
+        let (nn, ncat) = (num_dims.len(), cat_dims.len());
+
+        let reusable = |p: &Self| {
+            p.masked
+                .as_ref()
+                .is_some_and(|m| m.key == key && m.is_bad.len() <= n)
+        };
+        let mut p = match prev {
+            Some(p) if reusable(&p) => p,
+            _ => Self::empty_masked(num_dims.clone(), cat_dims.clone(), key.clone()),
+        };
+        let mut masked = p.masked.take().unwrap_or_else(|| Masked {
+            is_bad: Vec::new(),
+            key: key.clone(),
+            mass: Vec::new(),
+        });
+        let n_old = masked.is_bad.len();
+        p.grow(n_pad, nn, ncat, n_old);
+        let stride = p.stride;
+        p.cont_dims = num_dims
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, discrete))| !discrete)
+            .map(|(jn, &(j, _))| (j, jn * stride))
+            .collect();
+
+        // New trials: their means and choices; kernels stay idle until a trial is bad.
+        for (jn, &(j, _)) in num_dims.iter().enumerate() {
+            let row = jn * stride;
+            for i in n_old..n {
+                p.mu[row + i] = snapped[i * d + j];
+                p.sigma[row + i] = IDLE_SIGMA;
+                p.inv_sigma[row + i] = IDLE_INV;
+            }
+        }
+        for (jc, &j) in cat_dims.iter().enumerate() {
+            let Coord::Categorical(k) = coords[j] else {
+                continue;
+            };
+            for i in n_old..n {
+                p.choice[jc * stride + i] = choice_of(snapped[i * d + j], k) as u32;
+            }
+        }
+        masked.mass.resize(n, (1.0, 0.0));
+
+        // Trials that joined or left the bad group; trials that left it go idle.
+        let changed: Vec<usize> = (0..n)
+            .filter(|&i| is_bad[i] != (i < n_old && masked.is_bad[i]))
+            .collect();
+        for &i in changed.iter().filter(|&&i| !is_bad[i]) {
+            for jn in 0..nn {
+                p.sigma[jn * stride + i] = IDLE_SIGMA;
+                p.inv_sigma[jn * stride + i] = IDLE_INV;
+            }
+            masked.mass[i] = (1.0, 0.0);
+        }
+        // Refit the kernels next to them, dimension by dimension.
+        let mut refit: Vec<usize> = Vec::new();
+        for (jn, &(j, discrete)) in num_dims.iter().enumerate() {
+            let order = &dim_order[j];
+            let value = |i: usize| snapped[i * d + j];
+            let mut set_width =
+                |p: &mut Self, i: usize, prev: Option<usize>, next: Option<usize>| {
+                    let w = neighbour_width(
+                        value(i),
+                        prev.map(value),
+                        next.map(value),
+                        options.consider_endpoints,
+                        n_bad,
+                    );
+                    let s = w.clamp(min_sigma, 1.0);
+                    p.sigma[jn * stride + i] = s;
+                    p.inv_sigma[jn * stride + i] = std::f64::consts::FRAC_1_SQRT_2 / s;
+                    if !discrete {
+                        refit.push(i);
+                    }
+                };
+            if n_old == 0 {
+                // Afresh: one pass over the bad trials in order.
+                let bad: Vec<usize> = order.iter().copied().filter(|&i| is_bad[i]).collect();
+                for (r, &i) in bad.iter().enumerate() {
+                    let prev = r.checked_sub(1).map(|r| bad[r]);
+                    set_width(&mut p, i, prev, bad.get(r + 1).copied());
+                }
+                continue;
+            }
+            // The position of trial i in the order, and its nearest bad trials on either side.
+            let position = |i: usize| {
+                order.partition_point(|&k| value(k).total_cmp(&value(i)).then(k.cmp(&i)).is_lt())
+            };
+            let neighbours = |at: usize| {
+                let prev = order[..at].iter().rev().copied().find(|&k| is_bad[k]);
+                let next = order[at + 1..].iter().copied().find(|&k| is_bad[k]);
+                (prev, next)
+            };
+            let mut affected: Vec<usize> = Vec::new();
+            for &c in &changed {
+                let (prev, next) = neighbours(position(c));
+                affected.extend(prev);
+                affected.extend(next);
+                if is_bad[c] {
+                    affected.push(c);
+                }
+            }
+            affected.sort_unstable();
+            affected.dedup();
+            for &a in &affected {
+                let (prev, next) = neighbours(position(a));
+                set_width(&mut p, a, prev, next);
+            }
+        }
+        refit.sort_unstable();
+        refit.dedup();
+        let unit_mass = UnitMass::new();
+        let mass_of = |p: &Self, i: usize| {
+            let dims = p
+                .cont_dims
+                .iter()
+                .map(|&(_, off)| (p.mu[off + i], p.sigma[off + i], p.inv_sigma[off + i]));
+            kernel_mass(unit_mass, dims)
+        };
+        for &i in &refit {
+            masked.mass[i] = mass_of(&p, i);
+        }
+
+        // The prior, then padding: centred unit-width kernels.
+        for jn in 0..nn {
+            for k in n..n_pad {
+                p.mu[jn * stride + k] = 0.5;
+                p.sigma[jn * stride + k] = 1.0;
+                p.inv_sigma[jn * stride + k] = std::f64::consts::FRAC_1_SQRT_2;
+            }
+        }
+        let prior_mass = mass_of(&p, n);
+        for (jc, &j) in cat_dims.iter().enumerate() {
+            let Coord::Categorical(k) = coords[j] else {
+                continue;
+            };
+            p.choice[jc * stride + n] = k as u32;
+            for c in n + 1..n_pad {
+                p.choice[jc * stride + c] = 0;
+            }
+        }
+
+        // Weights: the bad trials' in trial order, zero for the good ones.
+        let pw = options.prior_weight;
+        let total = weights.iter().sum::<f64>() + pw;
+        let inv_total = 1.0 / total;
+        let norm = p.cont_dims.len() as f64 * HALF_LN_TAU;
+        p.log_w.clear();
+        p.log_w.resize(stride, LOG_FLOOR);
+        p.cum_w.clear();
+        let mut bad_weights = weights.iter();
+        let mut acc = 0.0;
+        for i in 0..n {
+            if is_bad[i] {
+                let w = bad_weights.next().copied().unwrap_or(0.0);
+                p.log_w[i] = log_weight(w, inv_total, masked.mass[i], norm);
+                acc += w * inv_total;
+            } else {
+                p.log_w[i] = f64::NEG_INFINITY;
+            }
+            p.cum_w.push(acc);
+        }
+        p.log_w[n] = log_weight(pw, inv_total, prior_mass, norm);
+        p.cum_w.push(acc + pw * inv_total);
+
+        p.disc_groups = num_dims
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, discrete))| *discrete)
+            .map(|(jn, &(j, _))| {
+                let r = jn * stride..jn * stride + n_comp;
+                KernelGroups::new(&p.mu[r.clone()], &p.sigma[r], Some(&dim_order[j]), stride)
+            })
+            .collect();
+        p.cat_kernels = cat_dims
+            .iter()
+            .filter_map(|&j| match coords[j] {
+                Coord::Categorical(k) => Some(cat_kernel(k, pw, n_bad + 1)),
+                _ => None,
+            })
+            .collect();
+        p.n_comp = n_comp;
+        p.n_pad = n_pad;
+        masked.is_bad.clear();
+        masked.is_bad.extend_from_slice(is_bad);
+        p.masked = Some(masked);
+        p
+    }
+
+    fn empty_masked(
+        num_dims: Vec<(usize, bool)>,
+        cat_dims: Vec<usize>,
+        key: (Vec<(usize, bool)>, Vec<usize>, u64, bool, bool),
+    ) -> Self {
+        Self {
+            n_comp: 0,
+            n_pad: 0,
+            stride: 0,
+            cum_w: Vec::new(),
+            log_w: Vec::new(),
+            num_dims,
+            cont_dims: Vec::new(),
+            mu: Vec::new(),
+            sigma: Vec::new(),
+            inv_sigma: Vec::new(),
+            disc_groups: Vec::new(),
+            cat_dims,
+            cat_kernels: Vec::new(),
+            choice: Vec::new(),
+            masked: Some(Masked {
+                is_bad: Vec::new(),
+                key,
+                mass: Vec::new(),
+            }),
+        }
+    }
+
+    /// Make room for `n_pad` components per row, keeping the first `keep` of each row; rows
+    /// grow by half again, so a study re-lays its arrays out only a logarithmic number of times.
+    fn grow(&mut self, n_pad: usize, nn: usize, ncat: usize, keep: usize) {
+        if self.stride >= n_pad {
+            return;
+        }
+        let stride = (n_pad + n_pad / 2).next_multiple_of(CHUNK);
+        let relayout = |old: &[f64], old_stride: usize, fill: f64| {
+            let mut out = vec![fill; nn * stride];
+            for jn in 0..nn {
+                let src = &old[jn * old_stride..jn * old_stride + keep];
+                out[jn * stride..jn * stride + keep].copy_from_slice(src);
+            }
+            out
+        };
+        let old_stride = self.stride;
+        self.mu = relayout(&self.mu, old_stride, 0.5);
+        self.sigma = relayout(&self.sigma, old_stride, IDLE_SIGMA);
+        self.inv_sigma = relayout(&self.inv_sigma, old_stride, IDLE_INV);
+        let mut choice = vec![0u32; ncat * stride];
+        for jc in 0..ncat {
+            let src = &self.choice[jc * old_stride..jc * old_stride + keep];
+            choice[jc * stride..jc * stride + keep].copy_from_slice(src);
+        }
+        self.choice = choice;
+        self.stride = stride;
+    }
+}
