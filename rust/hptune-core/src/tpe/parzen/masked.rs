@@ -143,7 +143,7 @@ impl Parzen {
                     let s = w.clamp(min_sigma, 1.0);
                     p.sigma[jn * stride + i] = s;
                     p.inv_sigma[jn * stride + i] = std::f64::consts::FRAC_1_SQRT_2 / s;
-                    if !discrete {
+                    if !discrete && n_old > 0 {
                         refit.push(i);
                     }
                 };
@@ -181,8 +181,13 @@ impl Parzen {
                 set_width(&mut p, a, prev, next);
             }
         }
-        refit.sort_unstable();
-        refit.dedup();
+        if n_old == 0 {
+            // Afresh: every bad trial.
+            refit.extend((0..n).filter(|&i| is_bad[i]));
+        } else {
+            refit.sort_unstable();
+            refit.dedup();
+        }
         let unit_mass = UnitMass::new();
         let mass_of = |p: &Self, i: usize| {
             let dims = p
