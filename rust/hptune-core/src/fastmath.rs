@@ -5,6 +5,27 @@
 //! adds, multiplies, one division and bit operations, in a fixed order, so the scalar and the
 //! AVX2 builds of a loop give the same bits.
 
+// `with_avx2` must be inlined into its caller for the closure to be compiled there.
+#![allow(clippy::inline_always)]
+
+/// `f()` compiled for AVX2 when the CPU has it, else for the baseline. `f` is a closure called
+/// once (so inlined into the wrapper) whose callees are `#[inline(always)]`.
+#[inline(always)]
+pub(crate) fn with_avx2<R>(f: impl FnOnce() -> R) -> R {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx2")]
+        unsafe fn run<R>(f: impl FnOnce() -> R) -> R {
+            f()
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked just above).
+            return unsafe { run(f) };
+        }
+    }
+    f()
+}
+
 /// `exp(t)` for `t <= 0`, and exactly 0 below -700 (where `exp` is under 1e-304) and at -inf.
 ///
 /// Branch-free so that the loop summing a mixture's terms vectorises; Taylor to degree 12 on

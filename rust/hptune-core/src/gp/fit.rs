@@ -22,6 +22,7 @@
 #![allow(clippy::inline_always)]
 
 use super::kernel::{Hyper, MIN_NOISE, lengthscale_prior_centre, matern52};
+use crate::fastmath::with_avx2;
 use crate::linalg::{Cholesky, dot};
 use crate::optim::{LbfgsOptions, minimize_bounded};
 
@@ -96,25 +97,12 @@ pub fn neg_log_posterior_with(
     theta: &[f64],
     grad: &mut [f64],
 ) -> f64 {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2 (checked just above).
-        return unsafe { neg_log_posterior_avx2(data, work, theta, grad) };
-    }
-    neg_log_posterior_impl(data, work, theta, grad)
-}
-
-// The pair loops vectorise; compiled for AVX2 where the CPU has it (no fused multiply-add, so
-// both builds give the same bits).
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn neg_log_posterior_avx2(
-    data: &FitData,
-    work: &mut FitWork,
-    theta: &[f64],
-    grad: &mut [f64],
-) -> f64 {
-    neg_log_posterior_impl(data, work, theta, grad)
+    // The pair loops vectorise; compiled for AVX2 where the CPU has it (no fused multiply-add,
+    // so both builds give the same bits).
+    with_avx2(
+        #[inline(always)]
+        || neg_log_posterior_impl(data, work, theta, grad),
+    )
 }
 
 #[inline(always)]

@@ -16,6 +16,7 @@
 
 use super::kernel::{Hyper, add_scaled_sq_dist, matern52, matern52_value, transpose};
 use crate::error::Result;
+use crate::fastmath::with_avx2;
 use crate::linalg::{Cholesky, dot};
 
 /// Posterior variances are floored here (standardised units) so `sqrt` and `ln` stay finite.
@@ -36,24 +37,6 @@ pub struct Gp {
     noise: f64,
     chol: Cholesky,
     alpha: Vec<f64>,
-}
-
-/// `f()` compiled for AVX2 when the CPU has it, else for the baseline. `f` is a closure called
-/// once (so inlined into the wrapper) whose callees are `#[inline(always)]`.
-#[inline(always)]
-fn with_avx2<R>(f: impl FnOnce() -> R) -> R {
-    #[cfg(target_arch = "x86_64")]
-    {
-        #[target_feature(enable = "avx2")]
-        unsafe fn run<R>(f: impl FnOnce() -> R) -> R {
-            f()
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2 (checked just above).
-            return unsafe { run(f) };
-        }
-    }
-    f()
 }
 
 /// `out[c] = s_f^2 m(s(p, X_c))` for the `m` points of `cols` (coordinate-major, `d x m`).

@@ -26,7 +26,7 @@ use super::truncnorm::{
     sample_unit,
 };
 use super::{Bandwidth, TpeOptions};
-use crate::fastmath::ln_positive;
+use crate::fastmath::{ln_positive, with_avx2};
 use crate::rng::Rng;
 use crate::space::{Dim, Kind, Space};
 
@@ -317,12 +317,11 @@ impl Parzen {
         options: &TpeOptions,
     ) -> Self {
         let old = old.map(|p| (p.mu, p.sigma, p.inv_sigma, p.log_w, p.cum_w));
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2 (checked just above).
-            return unsafe { fit_avx2(old, space, coords, obs, weights, sorted, options) };
-        }
-        fit_impl(old, space, coords, obs, weights, sorted, options)
+        // No fused multiply-add in the body, so the AVX2 and baseline builds give the same bits.
+        with_avx2(
+            #[inline(always)]
+            || fit_impl(old, space, coords, obs, weights, sorted, options),
+        )
     }
 
     /// Draw one point (not yet snapped) into `out` (length `d`).
@@ -353,46 +352,15 @@ impl Parzen {
         cands: &[f64],
         out: &mut [f64],
     ) {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2 (checked just above).
-            unsafe { log_density_avx2(self, space, coords, cands, out) };
-            return;
-        }
-        log_density_impl(self, space, coords, cands, out);
+        with_avx2(
+            #[inline(always)]
+            || log_density_impl(self, space, coords, cands, out),
+        );
     }
 }
 
 /// The buffers [`Parzen::new_reusing`] takes over from an old fit.
 type Buffers = (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>);
-
-// The bodies below are compiled twice, once for AVX2 (chosen at run time) and once for the
-// baseline; they use no fused multiply-add, so both give the same bits.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn fit_avx2(
-    old: Option<Buffers>,
-    space: &Space,
-    coords: &[Coord],
-    obs: &[f64],
-    weights: &[f64],
-    sorted: Option<&[Vec<usize>]>,
-    options: &TpeOptions,
-) -> Parzen {
-    fit_impl(old, space, coords, obs, weights, sorted, options)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn log_density_avx2(
-    p: &Parzen,
-    space: &Space,
-    coords: &[Coord],
-    cands: &[f64],
-    out: &mut [f64],
-) {
-    log_density_impl(p, space, coords, cands, out);
-}
 
 #[inline(always)]
 fn fit_impl(
