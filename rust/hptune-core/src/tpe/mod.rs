@@ -10,9 +10,11 @@
 //!
 //! Cost of one suggestion: sorting by `y` and (neighbour bandwidths) by each coordinate,
 //! `O(n log n)` per order, or `O(n)` per new trial when a [`TpeState`] carries the orders from the
-//! previous call; `O(n d)` table look-ups to fit `g`; `O(n_candidates n d)` multiply-adds and at
-//! most `n_candidates n` `exp` calls to score. Discrete dims cost one tail evaluation per distinct
-//! (cell among the candidates, kernel) pair, categorical ones a comparison.
+//! previous call; `O(n d)` to fit `g` afresh, or, with a state and nothing pending, `O(d log n)`
+//! per trial that joined or left the bad group plus `O(n)` for the weights; `O(n_candidates n d)`
+//! multiply-adds and at most `n_candidates n` `exp` calls to score. Discrete dims cost one tail
+//! evaluation per distinct (cell among the candidates, kernel) pair, categorical ones a
+//! comparison.
 
 mod parzen;
 mod sort;
@@ -232,8 +234,10 @@ fn random_untaken(space: &Space, rng: &mut Rng, taken: &[f64]) -> Vec<f64> {
 /// Each suggestion needs the completed trials ordered by `y` and, for the neighbour bandwidths,
 /// by every coordinate. When the history only grows (each call's `x` and `y` extend the previous
 /// call's), the state inserts the new trials into the orders it has (`O(n)` per trial) instead
-/// of sorting from scratch (`O(n log n)` per dimension). Any other change of the inputs or of
-/// the space simply rebuilds it, so a state can never give a different answer than a fresh one.
+/// of sorting from scratch (`O(n log n)` per dimension). It also keeps the bad mixture, whose
+/// kernels only change next to trials that joined or left the bad group (see
+/// `parzen::masked`). Any other change of the inputs or of the space simply rebuilds it, so a
+/// state can never give a different answer than a fresh one.
 #[derive(Debug, Clone, Default)]
 pub struct TpeState {
     space: Option<Space>,

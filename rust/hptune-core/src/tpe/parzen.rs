@@ -750,9 +750,9 @@ fn log_of(max: f64, sum: f64) -> f64 {
 }
 
 /// For `R` candidates (`rows`, each of length `d`) and components `k0..k1` (multiples of
-/// [`CHUNK`]), `ln pi_k` plus the log-kernels of the continuous and categorical dims into
-/// `s[r * ld + k - k0]` (`tables`: per categorical dim, each candidate's row of values per
-/// kernel and the kernel of each component).
+/// [`CHUNK`]), `ln pi_k` plus the log-kernels of every dim into `s[r * ld + k - k0]`: continuous
+/// dims from the means and widths, the others from `tables` (per discrete, then categorical dim,
+/// each candidate's row of values per kernel and the kernel of each component).
 #[inline(always)]
 fn block_scores<const R: usize>(
     p: &Parzen,
