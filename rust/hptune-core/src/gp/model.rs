@@ -59,6 +59,35 @@ fn kernel_row(
     }
 }
 
+/// `K = s_f^2 M(X, X) + s_n^2 I` into `k` (`n x n`, lower triangle and diagonal), from `x`
+/// (`n x d`) and its coordinate-major copy `x_t`.
+#[inline(always)]
+fn kernel_matrix(
+    x: &[f64],
+    x_t: &[f64],
+    inv_l2: &[f64],
+    cat: &[bool],
+    (signal, noise): (f64, f64),
+    k: &mut [f64],
+) {
+    let d = cat.len();
+    let n = x.len() / d.max(1);
+    // Row a holds the pairs (a, b < a): the first a entries of each coordinate's row.
+    let mut row = vec![0.0; n];
+    for a in 0..n {
+        let xa = &x[a * d..(a + 1) * d];
+        let r = &mut row[..a];
+        r.fill(0.0);
+        for (j, &v) in xa.iter().enumerate() {
+            add_scaled_sq_dist(r, &x_t[j * n..j * n + a], v, inv_l2[j], cat[j]);
+        }
+        for (kv, &s) in k[a * n..a * n + a].iter_mut().zip(r.iter()) {
+            *kv = signal * matern52_value(s);
+        }
+        k[a * n + a] = signal + noise;
+    }
+}
+
 impl Gp {
     /// Condition on `x` (`n x d` kernel coordinates) and standardised `y`.
     pub fn new(x: &[f64], y: &[f64], cat: &[bool], hyper: Hyper) -> Result<Self> {
@@ -69,25 +98,9 @@ impl Gp {
         let noise = hyper.log_noise.exp();
         let x_t = transpose(x, d);
         let mut k = vec![0.0; n * n];
-        let build = |k: &mut [f64]| {
-            // Row a holds the pairs (a, b < a): the first a entries of each coordinate's row.
-            let mut row = vec![0.0; n];
-            for a in 0..n {
-                let xa = &x[a * d..(a + 1) * d];
-                let r = &mut row[..a];
-                r.fill(0.0);
-                for (j, &v) in xa.iter().enumerate() {
-                    add_scaled_sq_dist(r, &x_t[j * n..j * n + a], v, inv_l2[j], cat[j]);
-                }
-                for (kv, &s) in k[a * n..a * n + a].iter_mut().zip(r.iter()) {
-                    *kv = signal * matern52_value(s);
-                }
-                k[a * n + a] = signal + noise;
-            }
-        };
         with_avx2(
             #[inline(always)]
-            || build(&mut k),
+            || kernel_matrix(x, &x_t, &inv_l2, cat, (signal, noise), &mut k),
         );
         let chol = Cholesky::factor(&k, n)?;
         let mut alpha = y.to_vec();
