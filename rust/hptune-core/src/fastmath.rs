@@ -8,8 +8,10 @@
 // `with_avx2` must be inlined into its caller for the closure to be compiled there.
 #![allow(clippy::inline_always)]
 
-/// `f()` compiled for AVX2 when the CPU has it, else for the baseline. `f` is a closure called
-/// once (so inlined into the wrapper) whose callees are `#[inline(always)]`.
+/// `f()` compiled for AVX2 when the CPU has it, else for the baseline. For the work to be
+/// compiled inside the AVX2 wrapper, `f` must be an `#[inline(always)]` closure that calls
+/// `#[inline(always)]` functions: a closure nested inside it may stay a separate, baseline
+/// function (check with `objdump` that `with_avx2::run` holds `ymm` instructions).
 #[inline(always)]
 pub(crate) fn with_avx2<R>(f: impl FnOnce() -> R) -> R {
     #[cfg(target_arch = "x86_64")]
