@@ -4,8 +4,9 @@
 //! points of a 6-d space (all floats, or floats, ints, a log int, a stepped float and a
 //! categorical) with a smooth objective; each size is timed in seven batches of about 0.1 s and
 //! the fastest batch is printed. The "with state" column carries one `TpeState` while the
-//! history grows by a trial per call (a study's steady state); the others fit afresh. The
-//! "batch of 8" column is the cost per point of one call that asks for eight.
+//! history grows by a trial per call (a study's steady state), "4 pending" the same with four
+//! trials running; the others fit afresh. The "batch of 8" column is the cost per point of one
+//! call that asks for eight.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -46,11 +47,19 @@ fn time_per_call(space: &Space, n: usize, n_suggest: usize, options: &TpeOptions
 }
 
 /// Like [`time_per_call`], for the steady state of a study: one [`TpeState`] carried across
-/// calls while the history grows by one trial per call, from `n` trials to `n + 100`.
-fn time_per_call_with_state(space: &Space, n: usize, options: &TpeOptions) -> f64 {
+/// calls while the history grows by one trial per call, from `n` trials to `n + 100`, with
+/// `n_pending` trials running.
+fn time_per_call_with_state(
+    space: &Space,
+    n: usize,
+    n_pending: usize,
+    options: &TpeOptions,
+) -> f64 {
     const GROW: usize = 100;
     let d = space.len();
     let (x, y) = history(space, n + GROW, 1);
+    // Running trials elsewhere: points that are not in the history.
+    let (pending, _) = history(space, n_pending, 2);
     let run = || {
         let mut state = TpeState::new();
         let _ = suggest_with_state(&mut state, space, &x[..n * d], &y[..n], &[], 1, 0, options);
@@ -62,7 +71,7 @@ fn time_per_call_with_state(space: &Space, n: usize, options: &TpeOptions) -> f6
                 space,
                 &x[..m * d],
                 &y[..m],
-                &[],
+                &pending,
                 1,
                 mix(9, r as u64),
                 options,
@@ -93,8 +102,8 @@ fn main() -> hptune_core::Result<()> {
         Dim::categorical(4)?,
     ])?;
     let options = TpeOptions::default();
-    // `tpe_timing float|mixed|float-state|mixed-state [n]` times one case (n = 1000 by
-    // default), for a profiler.
+    // `tpe_timing float|mixed|float-state|mixed-state|float-pending|mixed-pending [n]` times
+    // one case (n = 1000 by default), for a profiler.
     if let Some(which) = std::env::args().nth(1) {
         let space = if which.starts_with("mixed") {
             &mixed
@@ -106,7 +115,9 @@ fn main() -> hptune_core::Result<()> {
             .and_then(|s| s.parse().ok())
             .unwrap_or(1000);
         let t = if which.ends_with("state") {
-            time_per_call_with_state(space, n, &options)
+            time_per_call_with_state(space, n, 0, &options)
+        } else if which.ends_with("pending") {
+            time_per_call_with_state(space, n, 4, &options)
         } else {
             time_per_call(space, n, 1, &options)
         };
@@ -122,19 +133,27 @@ fn main() -> hptune_core::Result<()> {
         options.n_candidates
     );
     println!(
-        "{:>6} {:>10} {:>18} {:>10} {:>18} {:>14}",
-        "n", "float", "float, with state", "mixed", "float, batch of 8", "float, scott"
+        "{:>6} {:>10} {:>18} {:>18} {:>10} {:>18} {:>14}",
+        "n",
+        "float",
+        "float, with state",
+        "state, 4 pending",
+        "mixed",
+        "float, batch of 8",
+        "float, scott"
     );
     for n in [50, 100, 200, 500, 1000] {
         let a = time_per_call(&continuous, n, 1, &options);
         let b = time_per_call(&mixed, n, 1, &options);
         let c = time_per_call(&continuous, n, 8, &options) / 8.0;
         let e = time_per_call(&continuous, n, 1, &scott);
-        let f = time_per_call_with_state(&continuous, n, &options);
+        let f = time_per_call_with_state(&continuous, n, 0, &options);
+        let g = time_per_call_with_state(&continuous, n, 4, &options);
         println!(
-            "{n:>6} {:>10.1} {:>18.1} {:>10.1} {:>18.1} {:>14.1}",
+            "{n:>6} {:>10.1} {:>18.1} {:>18.1} {:>10.1} {:>18.1} {:>14.1}",
             a * 1e6,
             f * 1e6,
+            g * 1e6,
             b * 1e6,
             c * 1e6,
             e * 1e6

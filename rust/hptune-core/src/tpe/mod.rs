@@ -254,6 +254,8 @@ pub struct TpeState {
     bad_fit: Option<Parzen>,
     /// The bad mixture over all trials, updated call by call (see `Parzen::update_masked`).
     masked: Option<Parzen>,
+    /// Buffers of the last copy of it extended by pending rows (`Parzen::with_extras`).
+    extended: Option<Parzen>,
 }
 
 impl TpeState {
@@ -462,6 +464,24 @@ pub fn suggest_with_state(
     let l = Parzen::new(space, &coords, &good_x, &weights, None, options);
 
     let n_bad_done = bad.len();
+    // With the neighbour rule, the study's bad mixture over the completed trials is updated
+    // where the new trials changed it (see `parzen::masked`), and pending rows (and the points
+    // already chosen in a batch) are added to a copy of it; otherwise, or when they change the
+    // bandwidth floor, the bad group is fitted afresh.
+    let base = neighbours.then(|| {
+        recency_weights(n_bad_done, options.recency_weights, &mut weights);
+        let is_bad: Vec<bool> = is_good.iter().map(|&g| !g).collect();
+        Parzen::update_masked(
+            state.masked.take(),
+            space,
+            &coords,
+            &state.snapped,
+            &state.dim_order,
+            &is_bad,
+            &weights,
+            options,
+        )
+    });
     // The bad group as its own rows, and the row of each completed trial inside it (usize::MAX
     // when good): built only for a compact fit.
     let mut compact: Option<(Vec<f64>, Vec<usize>)> = None;
@@ -472,23 +492,25 @@ pub fn suggest_with_state(
     let mut log_g = vec![0.0; nc];
     let mut rank: Vec<usize> = Vec::with_capacity(nc);
     for _ in 0..n_suggest {
-        // With the neighbour rule and nothing pending, the study's bad mixture is updated where
-        // the new trials changed it (see `parzen::masked`); otherwise it is fitted afresh.
-        let masked = neighbours && taken.is_empty();
-        let g = if masked {
-            recency_weights(n_bad_done, options.recency_weights, &mut weights);
-            let is_bad: Vec<bool> = is_good.iter().map(|&g| !g).collect();
-            Parzen::update_masked(
-                state.masked.take(),
+        let n_extra = taken.len() / d;
+        recency_weights(n_bad_done + n_extra, options.recency_weights, &mut weights);
+        // This suggestion's own fit of the bad group, unless the base mixture serves as it is.
+        let mut own: Option<(Parzen, bool)> = None;
+        if let Some(b) = base.as_ref().filter(|_| n_extra > 0) {
+            let scratch = state.extended.take();
+            let extended = b.with_extras(
+                scratch,
                 space,
                 &coords,
                 &state.snapped,
                 &state.dim_order,
-                &is_bad,
+                &taken,
                 &weights,
                 options,
-            )
-        } else {
+            );
+            own = extended.map(|g| (g, true));
+        }
+        if own.is_none() && (base.is_none() || n_extra > 0) {
             let (bad_x, local) = compact.get_or_insert_with(|| {
                 let mut bad_x = std::mem::take(&mut state.bad_x);
                 bad_x.clear();
@@ -501,10 +523,9 @@ pub fn suggest_with_state(
             });
             bad_x.truncate(n_bad_done * d);
             bad_x.extend_from_slice(&taken);
-            recency_weights(bad_x.len() / d, options.recency_weights, &mut weights);
             let orders =
                 neighbours.then(|| group_orders(space, state, local, bad_x, n_bad_done, d));
-            Parzen::new_reusing(
+            let fit = Parzen::new_reusing(
                 state.bad_fit.take(),
                 space,
                 &coords,
@@ -512,7 +533,11 @@ pub fn suggest_with_state(
                 &weights,
                 orders.as_deref(),
                 options,
-            )
+            );
+            own = Some((fit, false));
+        }
+        let Some(g) = own.as_ref().map(|(g, _)| g).or(base.as_ref()) else {
+            unreachable!("the bad group is fitted above when there is no base")
         };
 
         let mut chosen = None;
@@ -539,12 +564,13 @@ pub fn suggest_with_state(
         let pick = chosen.unwrap_or_else(|| random_untaken(space, &mut rng, &taken));
         out.extend_from_slice(&pick);
         taken.extend_from_slice(&pick);
-        if masked {
-            state.masked = Some(g);
-        } else {
-            state.bad_fit = Some(g);
+        match own {
+            Some((g, true)) => state.extended = Some(g),
+            Some((g, false)) => state.bad_fit = Some(g),
+            None => {}
         }
     }
+    state.masked = base;
     if let Some((bad_x, _)) = compact {
         state.bad_x = bad_x;
     }
@@ -675,6 +701,70 @@ mod tests {
                     "candidate {r}: {u} vs {v}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn pending_rows_extend_the_mixture_like_a_compact_fit() {
+        let options = TpeOptions::default();
+        for space in spaces() {
+            let d = space.len();
+            let coords: Vec<Coord> = space.dims().iter().map(Coord::of).collect();
+            let (x, y) = churning_history(&space, 300, 11);
+            let mut state = TpeState::new();
+            suggest_with_state(&mut state, &space, &x, &y, &[], 1, 1, &options).unwrap();
+            let base = state.masked.clone().unwrap();
+            let n_good = options.gamma.n_good(300);
+            let good: Vec<usize> = state.y_order[..n_good].to_vec();
+            let bad: Vec<usize> = (0..300).filter(|i| !good.contains(i)).collect();
+            // Extras: fresh points, a copy of a trial (a tie in every coordinate), a repeated
+            // extra, and one at a bound.
+            let mut rng = Rng::new(2);
+            let mut extras: Vec<f64> = (0..4 * d).map(|_| rng.uniform()).collect();
+            extras.extend_from_slice(&x[bad[7] * d..(bad[7] + 1) * d]);
+            extras.extend_from_within(..d);
+            extras.extend(std::iter::repeat_n(0.0, d));
+            for row in extras.chunks_exact_mut(d) {
+                canonical_row(&space, row);
+            }
+            let e = extras.len() / d;
+            let mut w = Vec::new();
+            recency_weights(bad.len() + e, true, &mut w);
+            let extended = base
+                .with_extras(
+                    None,
+                    &space,
+                    &coords,
+                    &state.snapped,
+                    &state.dim_order,
+                    &extras,
+                    &w,
+                    &options,
+                )
+                .unwrap();
+            let mut rows: Vec<f64> = bad
+                .iter()
+                .flat_map(|&i| state.snapped[i * d..(i + 1) * d].to_vec())
+                .collect();
+            rows.extend_from_slice(&extras);
+            let compact = Parzen::new(&space, &coords, &rows, &w, None, &options);
+            let mut cands: Vec<f64> = (0..40 * d).map(|_| rng.uniform()).collect();
+            cands.extend_from_slice(&extras);
+            for row in cands.chunks_exact_mut(d) {
+                canonical_row(&space, row);
+            }
+            let m = cands.len() / d;
+            let (mut a, mut b) = (vec![0.0; m], vec![0.0; m]);
+            extended.log_density(&space, &coords, &cands, &mut a);
+            compact.log_density(&space, &coords, &cands, &mut b);
+            for (r, (u, v)) in a.iter().zip(&b).enumerate() {
+                assert!(
+                    (u - v).abs() < 1e-9 * v.abs().max(1.0),
+                    "candidate {r}: {u} vs {v}"
+                );
+            }
+            // The base mixture is untouched.
+            assert!(state.masked.as_ref().map(Parzen::contents) == Some(base.contents()));
         }
     }
 

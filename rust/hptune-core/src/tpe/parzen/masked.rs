@@ -12,6 +12,10 @@
 //! [`Parzen::new`] fits on the bad trials with the neighbour rule; the good trials' components
 //! have weight zero and canonical kernels (centre, width 1), so a mixture updated over many calls
 //! equals one fitted afresh on the same trials, bit for bit.
+//!
+//! Rows that are bad for one call only (running or failed trials, the points already chosen in
+//! a batch) go into a copy ([`Parzen::with_extras`]): their kernels and those of the trials next
+//! to them are fitted there, and the study's mixture is left as it is.
 
 use super::{
     CHUNK, Coord, KernelGroups, LOG_FLOOR, Parzen, UnitMass, cat_kernel, choice_of, kernel_mass,
@@ -320,5 +324,266 @@ impl Parzen {
         }
         self.choice = choice;
         self.stride = stride;
+    }
+}
+
+/// A component in the order of one dimension: a trial, or an extra row after the trials.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Member {
+    Trial(usize),
+    Extra(usize),
+}
+
+impl Parzen {
+    /// This masked mixture with `extras` (`e x d` snapped rows: pending or failed trials, or the
+    /// points already chosen in a batch) as further bad components after the trials, for one
+    /// call; `self` is left as it is. Component for component (bad trials, extras, prior) it is
+    /// the compact fit on the bad trials followed by the extras: the extras' kernels and those
+    /// of the trials next to them along some dimension are fitted, the rest copied. `weights`
+    /// are the raw weights in that compact order. `None` when the extras would change the
+    /// bandwidth floor or the endpoint rule (few trials): the caller then fits afresh.
+    pub(crate) fn with_extras(
+        &self,
+        scratch: Option<Self>,
+        space: &Space,
+        coords: &[Coord],
+        snapped: &[f64],
+        dim_order: &[Vec<usize>],
+        extras: &[f64],
+        weights: &[f64],
+        options: &TpeOptions,
+    ) -> Option<Self> {
+        let masked = self.masked.as_ref()?;
+        let is_bad = &masked.is_bad;
+        let d = space.len();
+        let n = is_bad.len();
+        let e = extras.len() / d;
+        let m_total = weights.len();
+        let n_bad = m_total.checked_sub(e)?;
+        let min_sigma = min_sigma_for(options, m_total + 1);
+        if min_sigma.to_bits() != masked.key.2 || (m_total >= 2) != masked.key.4 {
+            return None;
+        }
+        let (num_dims, cat_dims) = (&self.num_dims, &self.cat_dims);
+        let (nn, ncat) = (num_dims.len(), cat_dims.len());
+        let n_comp = n + e + 1;
+        let n_pad = n_comp.next_multiple_of(CHUNK);
+        let stride = n_pad;
+
+        // Copy the trials' kernels into a compact layout with room for the extras.
+        let mut p = scratch.unwrap_or_else(|| {
+            Self::empty_masked(num_dims.clone(), cat_dims.clone(), masked.key.clone())
+        });
+        let copy = |dst: &mut Vec<f64>, src: &[f64], fill: f64| {
+            dst.clear();
+            dst.resize(nn * stride, fill);
+            for jn in 0..nn {
+                let from = &src[jn * self.stride..jn * self.stride + n];
+                dst[jn * stride..jn * stride + n].copy_from_slice(from);
+            }
+        };
+        copy(&mut p.mu, &self.mu, 0.5);
+        copy(&mut p.sigma, &self.sigma, 1.0);
+        copy(
+            &mut p.inv_sigma,
+            &self.inv_sigma,
+            std::f64::consts::FRAC_1_SQRT_2,
+        );
+        p.choice.clear();
+        p.choice.resize(ncat * stride, 0);
+        for jc in 0..ncat {
+            let from = &self.choice[jc * self.stride..jc * self.stride + n];
+            p.choice[jc * stride..jc * stride + n].copy_from_slice(from);
+        }
+        p.stride = stride;
+        p.num_dims.clone_from(num_dims);
+        p.cat_dims.clone_from(cat_dims);
+        p.cont_dims = num_dims
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, discrete))| !discrete)
+            .map(|(jn, &(j, _))| (j, jn * stride))
+            .collect();
+        for (jc, &j) in cat_dims.iter().enumerate() {
+            let Coord::Categorical(k) = coords[j] else {
+                continue;
+            };
+            for r in 0..e {
+                p.choice[jc * stride + n + r] = choice_of(extras[r * d + j], k) as u32;
+            }
+            p.choice[jc * stride + n + e] = k as u32;
+        }
+        let mut mass = masked.mass.clone();
+        mass.resize(n + e, (1.0, 0.0));
+
+        // Widths along each dimension, in the order of (value, trials before extras, index).
+        let mut refit: Vec<usize> = (n..n + e).collect();
+        let mut merged_orders: Vec<Vec<usize>> = Vec::new();
+        for (jn, &(j, discrete)) in num_dims.iter().enumerate() {
+            let order = &dim_order[j];
+            let value = |m: Member| match m {
+                Member::Trial(i) => snapped[i * d + j],
+                Member::Extra(r) => extras[r * d + j],
+            };
+            let key = |m: Member| match m {
+                Member::Trial(i) => (value(m), 0u8, i),
+                Member::Extra(r) => (value(m), 1u8, r),
+            };
+            let less = |a: Member, b: Member| {
+                let (ka, kb) = (key(a), key(b));
+                ka.0.total_cmp(&kb.0)
+                    .then(ka.1.cmp(&kb.1))
+                    .then(ka.2.cmp(&kb.2))
+                    .is_lt()
+            };
+            let mut xs: Vec<usize> = (0..e).collect();
+            xs.sort_by(|&a, &b| {
+                let (a, b) = (Member::Extra(a), Member::Extra(b));
+                if less(a, b) {
+                    std::cmp::Ordering::Less
+                } else if less(b, a) {
+                    std::cmp::Ordering::Greater
+                } else {
+                    std::cmp::Ordering::Equal
+                }
+            });
+            // The nearest bad members before and after `m` in the merged order.
+            let neighbours = |m: Member| {
+                let at = order.partition_point(|&k| less(Member::Trial(k), m));
+                let prev_t = order[..at]
+                    .iter()
+                    .rev()
+                    .copied()
+                    .find(|&k| is_bad[k])
+                    .map(Member::Trial);
+                let next_t = order[at..]
+                    .iter()
+                    .copied()
+                    .find(|&k| is_bad[k] && less(m, Member::Trial(k)))
+                    .map(Member::Trial);
+                let q = xs.partition_point(|&r| less(Member::Extra(r), m));
+                let prev_x = q.checked_sub(1).map(|q| Member::Extra(xs[q]));
+                let next_x = xs[q..]
+                    .iter()
+                    .copied()
+                    .map(Member::Extra)
+                    .find(|&x| less(m, x));
+                let prev = match (prev_t, prev_x) {
+                    (Some(t), Some(x)) => Some(if less(t, x) { x } else { t }),
+                    (t, x) => t.or(x),
+                };
+                let next = match (next_t, next_x) {
+                    (Some(t), Some(x)) => Some(if less(t, x) { t } else { x }),
+                    (t, x) => t.or(x),
+                };
+                (prev, next)
+            };
+            let slot = |m: Member| match m {
+                Member::Trial(i) => i,
+                Member::Extra(r) => n + r,
+            };
+            let set_width = |p: &mut Self, m: Member| {
+                let (prev, next) = neighbours(m);
+                let w = neighbour_width(
+                    value(m),
+                    prev.map(value),
+                    next.map(value),
+                    options.consider_endpoints,
+                    m_total,
+                );
+                let s = w.clamp(min_sigma, 1.0);
+                let c = jn * stride + slot(m);
+                p.mu[c] = value(m);
+                p.sigma[c] = s;
+                p.inv_sigma[c] = std::f64::consts::FRAC_1_SQRT_2 / s;
+            };
+            for r in 0..e {
+                let x = Member::Extra(r);
+                set_width(&mut p, x);
+                let (prev, next) = neighbours(x);
+                for t in [prev, next].into_iter().flatten() {
+                    if let Member::Trial(i) = t {
+                        set_width(&mut p, t);
+                        if !discrete {
+                            refit.push(i);
+                        }
+                    }
+                }
+            }
+            if discrete {
+                // The full merged order (every trial, then extras where they fall), for grouping.
+                let mut merged = Vec::with_capacity(n + e);
+                let mut q = 0;
+                for &k in order {
+                    while q < e && less(Member::Extra(xs[q]), Member::Trial(k)) {
+                        merged.push(n + xs[q]);
+                        q += 1;
+                    }
+                    merged.push(k);
+                }
+                merged.extend(xs[q..].iter().map(|&r| n + r));
+                merged_orders.push(merged);
+            }
+        }
+        refit.sort_unstable();
+        refit.dedup();
+        let unit_mass = UnitMass::new();
+        let mass_of = |p: &Self, i: usize| {
+            let dims = p
+                .cont_dims
+                .iter()
+                .map(|&(_, off)| (p.mu[off + i], p.sigma[off + i], p.inv_sigma[off + i]));
+            kernel_mass(unit_mass, dims)
+        };
+        for &i in &refit {
+            mass[i] = mass_of(&p, i);
+        }
+        let prior_mass = mass_of(&p, n + e);
+
+        // Weights in the compact order: bad trials by index, then the extras.
+        let pw = options.prior_weight;
+        let total = weights.iter().sum::<f64>() + pw;
+        let inv_total = 1.0 / total;
+        let norm = p.cont_dims.len() as f64 * HALF_LN_TAU;
+        p.log_w.clear();
+        p.log_w.resize(stride, LOG_FLOOR);
+        p.cum_w.clear();
+        let mut acc = 0.0;
+        let mut w_iter = weights.iter().copied();
+        for i in 0..n + e {
+            let bad = i >= n || is_bad[i];
+            if bad {
+                let w = w_iter.next().unwrap_or(0.0);
+                p.log_w[i] = log_weight(w, inv_total, mass[i], norm);
+                acc += w * inv_total;
+            } else {
+                p.log_w[i] = f64::NEG_INFINITY;
+            }
+            p.cum_w.push(acc);
+        }
+        debug_assert_eq!(w_iter.next(), None);
+        debug_assert_eq!(is_bad.iter().filter(|&&b| b).count(), n_bad);
+        p.log_w[n + e] = log_weight(pw, inv_total, prior_mass, norm);
+        p.cum_w.push(acc + pw * inv_total);
+
+        let disc = num_dims.iter().enumerate().filter(|(_, (_, dd))| *dd);
+        p.disc_groups = disc
+            .zip(&merged_orders)
+            .map(|((jn, _), merged)| {
+                let r = jn * stride..jn * stride + n_comp;
+                KernelGroups::new(&p.mu[r.clone()], &p.sigma[r], Some(merged), stride)
+            })
+            .collect();
+        p.cat_kernels = cat_dims
+            .iter()
+            .filter_map(|&j| match coords[j] {
+                Coord::Categorical(k) => Some(cat_kernel(k, pw, m_total + 1)),
+                _ => None,
+            })
+            .collect();
+        p.n_comp = n_comp;
+        p.n_pad = n_pad;
+        p.masked = None;
+        Some(p)
     }
 }
