@@ -667,8 +667,10 @@ mod tests {
     }
 
     #[test]
-    fn masked_and_compact_bad_mixtures_agree() {
-        // The same model laid out two ways: scores agree to rounding.
+    fn masked_mixtures_score_like_compact_fits() {
+        // The same model laid out two ways: scores agree to rounding. Once for the study's bad
+        // mixture, once for a copy extended by rows for this call only (fresh points, a copy of
+        // a trial, a repeated extra, a point at a bound: ties with trials and among extras).
         let options = TpeOptions::default();
         for space in spaces() {
             let d = space.len();
@@ -676,49 +678,9 @@ mod tests {
             let (x, y) = churning_history(&space, 300, 3);
             let mut state = TpeState::new();
             suggest_with_state(&mut state, &space, &x, &y, &[], 1, 1, &options).unwrap();
-            let masked = state.masked.clone().unwrap();
-            let n_good = options.gamma.n_good(300);
-            let good: Vec<usize> = state.y_order[..n_good].to_vec();
-            let bad: Vec<usize> = (0..300).filter(|i| !good.contains(i)).collect();
-            let bad_x: Vec<f64> = bad
-                .iter()
-                .flat_map(|&i| state.snapped[i * d..(i + 1) * d].to_vec())
-                .collect();
-            let mut w = Vec::new();
-            recency_weights(bad.len(), true, &mut w);
-            let compact = Parzen::new(&space, &coords, &bad_x, &w, None, &options);
-            let mut rng = Rng::new(5);
-            let mut cands: Vec<f64> = (0..40 * d).map(|_| rng.uniform()).collect();
-            for row in cands.chunks_exact_mut(d) {
-                canonical_row(&space, row);
-            }
-            let (mut a, mut b) = (vec![0.0; 40], vec![0.0; 40]);
-            masked.log_density(&space, &coords, &cands, &mut a);
-            compact.log_density(&space, &coords, &cands, &mut b);
-            for (r, (u, v)) in a.iter().zip(&b).enumerate() {
-                assert!(
-                    (u - v).abs() < 1e-9 * v.abs().max(1.0),
-                    "candidate {r}: {u} vs {v}"
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn pending_rows_extend_the_mixture_like_a_compact_fit() {
-        let options = TpeOptions::default();
-        for space in spaces() {
-            let d = space.len();
-            let coords: Vec<Coord> = space.dims().iter().map(Coord::of).collect();
-            let (x, y) = churning_history(&space, 300, 11);
-            let mut state = TpeState::new();
-            suggest_with_state(&mut state, &space, &x, &y, &[], 1, 1, &options).unwrap();
             let base = state.masked.clone().unwrap();
-            let n_good = options.gamma.n_good(300);
-            let good: Vec<usize> = state.y_order[..n_good].to_vec();
+            let good = state.y_order[..options.gamma.n_good(300)].to_vec();
             let bad: Vec<usize> = (0..300).filter(|i| !good.contains(i)).collect();
-            // Extras: fresh points, a copy of a trial (a tie in every coordinate), a repeated
-            // extra, and one at a bound.
             let mut rng = Rng::new(2);
             let mut extras: Vec<f64> = (0..4 * d).map(|_| rng.uniform()).collect();
             extras.extend_from_slice(&x[bad[7] * d..(bad[7] + 1) * d]);
@@ -727,43 +689,40 @@ mod tests {
             for row in extras.chunks_exact_mut(d) {
                 canonical_row(&space, row);
             }
-            let e = extras.len() / d;
-            let mut w = Vec::new();
-            recency_weights(bad.len() + e, true, &mut w);
-            let extended = base
-                .with_extras(
-                    None,
-                    &space,
-                    &coords,
-                    &state.snapped,
-                    &state.dim_order,
-                    &extras,
-                    &w,
-                    &options,
-                )
-                .unwrap();
-            let mut rows: Vec<f64> = bad
-                .iter()
-                .flat_map(|&i| state.snapped[i * d..(i + 1) * d].to_vec())
-                .collect();
-            rows.extend_from_slice(&extras);
-            let compact = Parzen::new(&space, &coords, &rows, &w, None, &options);
             let mut cands: Vec<f64> = (0..40 * d).map(|_| rng.uniform()).collect();
             cands.extend_from_slice(&extras);
             for row in cands.chunks_exact_mut(d) {
                 canonical_row(&space, row);
             }
-            let m = cands.len() / d;
-            let (mut a, mut b) = (vec![0.0; m], vec![0.0; m]);
-            extended.log_density(&space, &coords, &cands, &mut a);
-            compact.log_density(&space, &coords, &cands, &mut b);
-            for (r, (u, v)) in a.iter().zip(&b).enumerate() {
-                assert!(
-                    (u - v).abs() < 1e-9 * v.abs().max(1.0),
-                    "candidate {r}: {u} vs {v}"
-                );
+            for extra in [&[][..], &extras[..]] {
+                let mut w = Vec::new();
+                recency_weights(bad.len() + extra.len() / d, true, &mut w);
+                let mut rows: Vec<f64> = bad
+                    .iter()
+                    .flat_map(|&i| state.snapped[i * d..(i + 1) * d].to_vec())
+                    .collect();
+                rows.extend_from_slice(extra);
+                let compact = Parzen::new(&space, &coords, &rows, &w, None, &options);
+                let masked = if extra.is_empty() {
+                    base.clone()
+                } else {
+                    let (snapped, orders) = (&state.snapped, &state.dim_order);
+                    base.with_extras(None, &space, &coords, snapped, orders, extra, &w, &options)
+                        .unwrap()
+                };
+                let m = cands.len() / d;
+                let (mut a, mut b) = (vec![0.0; m], vec![0.0; m]);
+                masked.log_density(&space, &coords, &cands, &mut a);
+                compact.log_density(&space, &coords, &cands, &mut b);
+                for (r, (u, v)) in a.iter().zip(&b).enumerate() {
+                    assert!(
+                        (u - v).abs() < 1e-9 * v.abs().max(1.0),
+                        "{} extras, candidate {r}: {u} vs {v}",
+                        extra.len() / d
+                    );
+                }
             }
-            // The base mixture is untouched.
+            // Extending a copy leaves the study's mixture as it was.
             assert!(state.masked.as_ref().map(Parzen::contents) == Some(base.contents()));
         }
     }

@@ -37,6 +37,16 @@ pub(crate) struct Masked {
     mass: Vec<(f64, f64)>,
 }
 
+/// The continuous dims of `num_dims` with the offsets of their rows, for rows of `stride`.
+fn cont_offsets(num_dims: &[(usize, bool)], stride: usize) -> Vec<(usize, usize)> {
+    num_dims
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, discrete))| !discrete)
+        .map(|(jn, &(j, _))| (j, jn * stride))
+        .collect()
+}
+
 /// Kernel width of a canonical (unused) component, and its scaled inverse.
 const IDLE_SIGMA: f64 = 1.0;
 const IDLE_INV: f64 = std::f64::consts::FRAC_1_SQRT_2 / IDLE_SIGMA;
@@ -93,12 +103,7 @@ impl Parzen {
         let n_old = masked.is_bad.len();
         p.grow(n_pad, nn, ncat, n_old);
         let stride = p.stride;
-        p.cont_dims = num_dims
-            .iter()
-            .enumerate()
-            .filter(|(_, (_, discrete))| !discrete)
-            .map(|(jn, &(j, _))| (j, jn * stride))
-            .collect();
+        p.cont_dims = cont_offsets(&num_dims, stride);
 
         // New trials: their means and choices; kernels stay idle until a trial is bad.
         for (jn, &(j, _)) in num_dims.iter().enumerate() {
@@ -193,15 +198,8 @@ impl Parzen {
             refit.dedup();
         }
         let unit_mass = UnitMass::new();
-        let mass_of = |p: &Self, i: usize| {
-            let dims = p
-                .cont_dims
-                .iter()
-                .map(|&(_, off)| (p.mu[off + i], p.sigma[off + i], p.inv_sigma[off + i]));
-            kernel_mass(unit_mass, dims)
-        };
         for &i in &refit {
-            masked.mass[i] = mass_of(&p, i);
+            masked.mass[i] = p.component_mass(unit_mass, i);
         }
 
         // The prior, then padding: centred unit-width kernels.
@@ -212,7 +210,6 @@ impl Parzen {
                 p.inv_sigma[jn * stride + k] = std::f64::consts::FRAC_1_SQRT_2;
             }
         }
-        let prior_mass = mass_of(&p, n);
         for (jc, &j) in cat_dims.iter().enumerate() {
             let Coord::Categorical(k) = coords[j] else {
                 continue;
@@ -222,29 +219,7 @@ impl Parzen {
                 p.choice[jc * stride + c] = 0;
             }
         }
-
-        // Weights: the bad trials' in trial order, zero for the good ones.
-        let pw = options.prior_weight;
-        let total = weights.iter().sum::<f64>() + pw;
-        let inv_total = 1.0 / total;
-        let norm = p.cont_dims.len() as f64 * HALF_LN_TAU;
-        p.log_w.clear();
-        p.log_w.resize(stride, LOG_FLOOR);
-        p.cum_w.clear();
-        let mut bad_weights = weights.iter();
-        let mut acc = 0.0;
-        for i in 0..n {
-            if is_bad[i] {
-                let w = bad_weights.next().copied().unwrap_or(0.0);
-                p.log_w[i] = log_weight(w, inv_total, masked.mass[i], norm);
-                acc += w * inv_total;
-            } else {
-                p.log_w[i] = f64::NEG_INFINITY;
-            }
-            p.cum_w.push(acc);
-        }
-        p.log_w[n] = log_weight(pw, inv_total, prior_mass, norm);
-        p.cum_w.push(acc + pw * inv_total);
+        p.set_weights(n, |i| is_bad[i], &masked.mass, weights, coords, options);
 
         p.disc_groups = num_dims
             .iter()
@@ -255,19 +230,70 @@ impl Parzen {
                 KernelGroups::new(&p.mu[r.clone()], &p.sigma[r], Some(&dim_order[j]), stride)
             })
             .collect();
-        p.cat_kernels = cat_dims
-            .iter()
-            .filter_map(|&j| match coords[j] {
-                Coord::Categorical(k) => Some(cat_kernel(k, pw, n_bad + 1)),
-                _ => None,
-            })
-            .collect();
         p.n_comp = n_comp;
         p.n_pad = n_pad;
         masked.is_bad.clear();
         masked.is_bad.extend_from_slice(is_bad);
         p.masked = Some(masked);
         p
+    }
+
+    /// A component's [`kernel_mass`] from its kernels in the continuous dims.
+    fn component_mass(&self, unit_mass: UnitMass, i: usize) -> (f64, f64) {
+        let dims = self.cont_dims.iter().map(|&(_, off)| {
+            (
+                self.mu[off + i],
+                self.sigma[off + i],
+                self.inv_sigma[off + i],
+            )
+        });
+        kernel_mass(unit_mass, dims)
+    }
+
+    /// Weights of a masked mixture whose components `0..count` count when `member(i)` (the
+    /// others weigh zero) and whose prior sits at `count`: `weights` are the members' raw
+    /// weights in component order, `mass` their [`kernel_mass`]es. Also the categorical
+    /// kernels, which depend on the number of members.
+    fn set_weights(
+        &mut self,
+        count: usize,
+        member: impl Fn(usize) -> bool,
+        mass: &[(f64, f64)],
+        weights: &[f64],
+        coords: &[Coord],
+        options: &TpeOptions,
+    ) {
+        let pw = options.prior_weight;
+        let total = weights.iter().sum::<f64>() + pw;
+        let inv_total = 1.0 / total;
+        let norm = self.cont_dims.len() as f64 * HALF_LN_TAU;
+        self.log_w.clear();
+        self.log_w.resize(self.stride, LOG_FLOOR);
+        self.cum_w.clear();
+        let mut acc = 0.0;
+        let mut next_weight = weights.iter().copied();
+        for i in 0..count {
+            if member(i) {
+                let w = next_weight.next().unwrap_or(0.0);
+                self.log_w[i] = log_weight(w, inv_total, mass[i], norm);
+                acc += w * inv_total;
+            } else {
+                self.log_w[i] = f64::NEG_INFINITY;
+            }
+            self.cum_w.push(acc);
+        }
+        debug_assert_eq!(next_weight.next(), None);
+        let prior_mass = self.component_mass(UnitMass::new(), count);
+        self.log_w[count] = log_weight(pw, inv_total, prior_mass, norm);
+        self.cum_w.push(acc + pw * inv_total);
+        self.cat_kernels = self
+            .cat_dims
+            .iter()
+            .filter_map(|&j| match coords[j] {
+                Coord::Categorical(k) => Some(cat_kernel(k, pw, weights.len() + 1)),
+                _ => None,
+            })
+            .collect();
     }
 
     fn empty_masked(
@@ -398,12 +424,7 @@ impl Parzen {
         p.stride = stride;
         p.num_dims.clone_from(num_dims);
         p.cat_dims.clone_from(cat_dims);
-        p.cont_dims = num_dims
-            .iter()
-            .enumerate()
-            .filter(|(_, (_, discrete))| !discrete)
-            .map(|(jn, &(j, _))| (j, jn * stride))
-            .collect();
+        p.cont_dims = cont_offsets(num_dims, stride);
         for (jc, &j) in cat_dims.iter().enumerate() {
             let Coord::Categorical(k) = coords[j] else {
                 continue;
@@ -528,43 +549,19 @@ impl Parzen {
         refit.sort_unstable();
         refit.dedup();
         let unit_mass = UnitMass::new();
-        let mass_of = |p: &Self, i: usize| {
-            let dims = p
-                .cont_dims
-                .iter()
-                .map(|&(_, off)| (p.mu[off + i], p.sigma[off + i], p.inv_sigma[off + i]));
-            kernel_mass(unit_mass, dims)
-        };
         for &i in &refit {
-            mass[i] = mass_of(&p, i);
+            mass[i] = p.component_mass(unit_mass, i);
         }
-        let prior_mass = mass_of(&p, n + e);
-
-        // Weights in the compact order: bad trials by index, then the extras.
-        let pw = options.prior_weight;
-        let total = weights.iter().sum::<f64>() + pw;
-        let inv_total = 1.0 / total;
-        let norm = p.cont_dims.len() as f64 * HALF_LN_TAU;
-        p.log_w.clear();
-        p.log_w.resize(stride, LOG_FLOOR);
-        p.cum_w.clear();
-        let mut acc = 0.0;
-        let mut w_iter = weights.iter().copied();
-        for i in 0..n + e {
-            let bad = i >= n || is_bad[i];
-            if bad {
-                let w = w_iter.next().unwrap_or(0.0);
-                p.log_w[i] = log_weight(w, inv_total, mass[i], norm);
-                acc += w * inv_total;
-            } else {
-                p.log_w[i] = f64::NEG_INFINITY;
-            }
-            p.cum_w.push(acc);
-        }
-        debug_assert_eq!(w_iter.next(), None);
         debug_assert_eq!(is_bad.iter().filter(|&&b| b).count(), n_bad);
-        p.log_w[n + e] = log_weight(pw, inv_total, prior_mass, norm);
-        p.cum_w.push(acc + pw * inv_total);
+        // Weights in the compact order: bad trials by index, then the extras.
+        p.set_weights(
+            n + e,
+            |i| i >= n || is_bad[i],
+            &mass,
+            weights,
+            coords,
+            options,
+        );
 
         let disc = num_dims.iter().enumerate().filter(|(_, (_, dd))| *dd);
         p.disc_groups = disc
@@ -572,13 +569,6 @@ impl Parzen {
             .map(|((jn, _), merged)| {
                 let r = jn * stride..jn * stride + n_comp;
                 KernelGroups::new(&p.mu[r.clone()], &p.sigma[r], Some(merged), stride)
-            })
-            .collect();
-        p.cat_kernels = cat_dims
-            .iter()
-            .filter_map(|&j| match coords[j] {
-                Coord::Categorical(k) => Some(cat_kernel(k, pw, m_total + 1)),
-                _ => None,
             })
             .collect();
         p.n_comp = n_comp;
