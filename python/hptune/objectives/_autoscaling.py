@@ -55,7 +55,7 @@ from typing import Any
 import numpy as np
 
 from hptune._errors import InvalidArgumentError
-from hptune.objectives._checks import as_int, as_number, as_seed
+from hptune.objectives._checks import as_int, as_number, as_seed, check_param_names
 
 __all__ = ["AutoscalingObjective", "SimulationResult", "autoscaling", "workload_trace"]
 
@@ -139,16 +139,7 @@ def validate_params(params: Mapping[str, Any]) -> tuple[float, ...]:
     Weights and penalties must be finite and non-negative, thresholds in (0, 1), and the scale-
     down threshold below the scale-up one. The preset's ranges are search ranges, not limits.
     """
-    if not isinstance(params, Mapping):
-        raise InvalidArgumentError(f"params must be a mapping, got {type(params).__name__}")
-    unknown = sorted(set(params) - set(PARAM_NAMES))
-    if unknown:
-        raise InvalidArgumentError(
-            f"unknown optimization_agent parameter(s) {unknown}; expected {list(PARAM_NAMES)}"
-        )
-    missing = [name for name in PARAM_NAMES if name not in params]
-    if missing:
-        raise InvalidArgumentError(f"missing optimization_agent parameter(s) {missing}")
+    check_param_names(params, PARAM_NAMES, "optimization_agent")
     values = []
     for name in PARAM_NAMES:
         raw = params[name]

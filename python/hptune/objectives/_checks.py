@@ -8,10 +8,26 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Mapping, Sequence
 
 from hptune._errors import InvalidArgumentError
 
-__all__ = ["as_int", "as_number", "as_seed"]
+__all__ = ["as_int", "as_number", "as_seed", "check_param_names"]
+
+
+def check_param_names(
+    params: object, names: Sequence[str], what: str, *, kind: str = "a mapping"
+) -> None:
+    """That ``params`` is a mapping with exactly the keys ``names`` (``what`` names the set in
+    errors, ``kind`` what ``params`` may be)."""
+    if not isinstance(params, Mapping):
+        raise InvalidArgumentError(f"params must be {kind}, got {type(params).__name__}")
+    unknown = sorted(set(params) - set(names))
+    if unknown:
+        raise InvalidArgumentError(f"unknown {what} parameter(s) {unknown}; expected {list(names)}")
+    missing = [name for name in names if name not in params]
+    if missing:
+        raise InvalidArgumentError(f"missing {what} parameter(s) {missing}")
 
 
 def as_number(name: str, value: object) -> float:

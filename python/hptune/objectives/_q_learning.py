@@ -25,7 +25,7 @@ from functools import lru_cache
 from typing import Any, cast
 
 from hptune._errors import InvalidArgumentError, TrialPruned
-from hptune.objectives._checks import as_int, as_number, as_seed
+from hptune.objectives._checks import as_int, as_number, as_seed, check_param_names
 from hptune.objectives._protocol import ReportingTrial
 
 __all__ = ["QLearningObjective", "TabularModel", "load_model", "q_learning"]
@@ -164,18 +164,7 @@ def validate_params(params: Mapping[str, Any]) -> tuple[float, float, float, flo
     The bounds are those under which the algorithm is well defined (a learning rate in (0, 1],
     probabilities in [0, 1], a decay in (0, 1]), not the narrower search ranges of the preset.
     """
-    if not isinstance(params, Mapping):
-        raise InvalidArgumentError(
-            f"params must be a mapping or a trial, got {type(params).__name__}"
-        )
-    unknown = sorted(set(params) - set(PARAM_NAMES))
-    if unknown:
-        raise InvalidArgumentError(
-            f"unknown Q-learning parameter(s) {unknown}; expected {list(PARAM_NAMES)}"
-        )
-    missing = [name for name in PARAM_NAMES if name not in params]
-    if missing:
-        raise InvalidArgumentError(f"missing Q-learning parameter(s) {missing}")
+    check_param_names(params, PARAM_NAMES, "Q-learning", kind="a mapping or a trial")
     bounds = {
         "learning_rate": (0.0, 1.0, False),
         "discount_factor": (0.0, 1.0, True),

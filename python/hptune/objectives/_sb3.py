@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from typing import Any, Literal, cast
 
 from hptune._errors import InvalidArgumentError, TrialPruned
-from hptune.objectives._checks import as_int, as_number, as_seed
+from hptune.objectives._checks import as_int, as_number, as_seed, check_param_names
 from hptune.objectives._protocol import ReportingTrial
 
 __all__ = ["DEFAULT_TRAINING_EPISODES", "SB3Objective", "sb3_objective", "sb3_params"]
@@ -60,16 +60,7 @@ def _algorithm(algorithm: str) -> Algorithm:
 
 
 def _numbers(params: Mapping[str, Any], expected: tuple[str, ...], preset: str) -> dict[str, float]:
-    if not isinstance(params, Mapping):
-        raise InvalidArgumentError(f"params must be a mapping, got {type(params).__name__}")
-    unknown = sorted(set(params) - set(expected))
-    if unknown:
-        raise InvalidArgumentError(
-            f"unknown {preset} parameter(s) {unknown}; expected {list(expected)}"
-        )
-    missing = [name for name in expected if name not in params]
-    if missing:
-        raise InvalidArgumentError(f"missing {preset} parameter(s) {missing}")
+    check_param_names(params, expected, preset)
     values = {}
     for name in expected:
         values[name] = as_number(name, params[name])
