@@ -25,6 +25,18 @@ def trivial(params: dict[str, Any]) -> float:
     return 0.0
 
 
+def optuna_objective(trial: Any) -> float:
+    """MIXED7 suggested through an Optuna trial, with the same trivial value."""
+    trial.suggest_float("lr", 1e-5, 1e-1, log=True)
+    trial.suggest_float("wd", 1e-6, 1e-2, log=True)
+    trial.suggest_float("momentum", 0.0, 0.99)
+    trial.suggest_float("dropout", 0.0, 0.5)
+    trial.suggest_int("layers", 1, 8)
+    trial.suggest_int("units", 16, 512)
+    trial.suggest_categorical("optimizer", ["adam", "sgd", "rmsprop"])
+    return 0.0
+
+
 def timed(fn: Callable[[], object], repeat: int = 1) -> float:
     """Best wall-clock seconds of ``repeat`` runs of ``fn``."""
     best = float("inf")

@@ -17,7 +17,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 import hptune
-from _common import MIXED7, table, timed, trivial
+from _common import MIXED7, optuna_objective, table, timed, trivial
 from hptune import HyperparameterSpace as H
 
 SPACE = MIXED7
@@ -25,17 +25,6 @@ SPACE = MIXED7
 
 def hptune_random(n: int) -> None:
     hptune.RandomSearchTuner(SPACE, trivial, n_trials=n, seed=0, show_progress=False).tune()
-
-
-def optuna_objective(trial: Any) -> float:
-    trial.suggest_float("lr", 1e-5, 1e-1, log=True)
-    trial.suggest_float("wd", 1e-6, 1e-2, log=True)
-    trial.suggest_float("momentum", 0.0, 0.99)
-    trial.suggest_float("dropout", 0.0, 0.5)
-    trial.suggest_int("layers", 1, 8)
-    trial.suggest_int("units", 16, 512)
-    trial.suggest_categorical("optimizer", ["adam", "sgd", "rmsprop"])
-    return 0.0
 
 
 def optuna_random(n: int) -> None:

@@ -22,24 +22,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 import hptune
-from _common import MIXED7, table, trivial
+from _common import MIXED7, optuna_objective, table, trivial
 
 SPACE = MIXED7
-
-
-def optuna_objective(trial: Any) -> float:
-    trial.suggest_float("lr", 1e-5, 1e-1, log=True)
-    trial.suggest_float("wd", 1e-6, 1e-2, log=True)
-    trial.suggest_float("momentum", 0.0, 0.99)
-    trial.suggest_float("dropout", 0.0, 0.5)
-    trial.suggest_int("layers", 1, 8)
-    trial.suggest_int("units", 16, 512)
-    trial.suggest_categorical("optimizer", ["adam", "sgd", "rmsprop"])
-    return 0.0
 
 
 def _peak_bytes() -> int:

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import multiprocessing
 import os
 import pickle
@@ -50,7 +49,7 @@ from typing import TYPE_CHECKING, Any
 
 from hptune._errors import HptuneError, InvalidArgumentError, TrialPruned
 from hptune.storage import Storage, get_storage
-from hptune.trial import Trial, TrialRecord, TrialState
+from hptune.trial import Trial, TrialRecord, TrialState, checked_report
 
 if TYPE_CHECKING:
     from hptune.study import Callback, Objective, Study, _StopRules
@@ -129,18 +128,6 @@ def _open_storage(url: str) -> Storage:
     return storage
 
 
-def _checked_report(value: Any, step: Any) -> float:
-    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
-        raise InvalidArgumentError(f"step must be a non-negative int, got {step!r}")
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InvalidArgumentError(f"reported value must be a number, got {value!r}") from None
-    if not math.isfinite(v):
-        raise InvalidArgumentError(f"reported value must be finite, got {value!r}")
-    return v
-
-
 class WorkerTrial:
     """The trial an objective gets in a remote worker: ``number``, ``params``, ``report`` ..."""
 
@@ -175,7 +162,7 @@ class WorkerTrial:
 
     def report(self, value: float, step: int) -> None:
         """Record an intermediate value (in the study's storage, when the worker reaches it)."""
-        v = _checked_report(value, step)
+        v = checked_report(value, step)
         self.intermediate_values[step] = v
         if self._study is not None:
             try:

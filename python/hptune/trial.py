@@ -16,6 +16,19 @@ if TYPE_CHECKING:
 __all__ = ["HyperparameterConfig", "Trial", "TrialRecord", "TrialState"]
 
 
+def checked_report(value: Any, step: Any) -> float:
+    """A reported intermediate value as a finite float, once ``step`` is a non-negative int."""
+    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+        raise InvalidArgumentError(f"step must be a non-negative int, got {step!r}")
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise InvalidArgumentError(f"reported value must be a number, got {value!r}") from None
+    if not math.isfinite(v):
+        raise InvalidArgumentError(f"reported value must be finite, got {value!r}")
+    return v
+
+
 class TrialState(str, enum.Enum):
     """Life cycle of a trial: RUNNING, then COMPLETE, FAILED or PRUNED."""
 
@@ -114,14 +127,7 @@ class Trial:
 
     def report(self, value: float, step: int) -> None:
         """Record an intermediate value (e.g. the return after ``step`` episodes)."""
-        if isinstance(step, bool) or not isinstance(step, int) or step < 0:
-            raise InvalidArgumentError(f"step must be a non-negative int, got {step!r}")
-        try:
-            v = float(value)
-        except (TypeError, ValueError):
-            raise InvalidArgumentError(f"reported value must be a number, got {value!r}") from None
-        if not math.isfinite(v):
-            raise InvalidArgumentError(f"reported value must be finite, got {value!r}")
+        v = checked_report(value, step)
         self.intermediate_values[step] = v
         self._study._on_report(self, step, v)
 
