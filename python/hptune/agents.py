@@ -14,7 +14,7 @@ from typing import Any
 
 from hptune import presets
 from hptune._errors import InvalidArgumentError
-from hptune.samplers import METHODS
+from hptune.samplers import method_name
 from hptune.space import HyperparameterSpace, LessThan, SearchSpace
 from hptune.tuners import MethodTuner, TuningResult
 
@@ -27,15 +27,6 @@ __all__ = [
 
 RL_ALGORITHMS = ("q_learning", "ppo", "dqn")
 _ALGORITHM_ALIASES = {"q-learning": "q_learning", "qlearning": "q_learning"}
-
-
-def _check_method(method: str) -> str:
-    m = str(method).lower()
-    if m not in METHODS:
-        raise InvalidArgumentError(
-            f"unknown method {method!r}; allowed: {', '.join(repr(k) for k in METHODS)}"
-        )
-    return m
 
 
 def preset_space(
@@ -138,7 +129,7 @@ class RLHyperparameterTuner:
     ) -> TuningResult:
         """Tune ``objective_function`` (params -> score) over the algorithm's preset."""
         key = self.algorithm_key(algorithm)
-        m = _check_method(method)
+        m = method_name(method)
         tuner = MethodTuner(
             self.search_space(key, search_space),
             objective_function,
@@ -217,7 +208,7 @@ class OptimizationAgentHyperparameterTuner:
         **tuner_kwargs: Any,
     ) -> TuningResult:
         """Tune ``objective_function`` (params -> cost, minimised by default) over the preset."""
-        m = _check_method(method)
+        m = method_name(method)
         space = self.search_space(search_space)
         tuner = MethodTuner(
             space,

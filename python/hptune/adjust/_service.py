@@ -30,7 +30,7 @@ from hptune.adjust._detectors import ChangeDetector, Cusum, PageHinkley
 from hptune.adjust._retrainer import ModelRetrainerProtocol, _canonical_algorithm
 from hptune.adjust._stats import proportion_worse_p, welch_greater
 from hptune.agents import RL_ALGORITHMS, OptimizationAgentHyperparameterTuner, RLHyperparameterTuner
-from hptune.samplers import METHODS
+from hptune.samplers import method_name
 from hptune.space import HyperparameterSpace, SearchSpace
 from hptune.storage import Storage
 from hptune.study import Study
@@ -421,7 +421,7 @@ class AutomaticHyperparameterAdjustment:
             raise InvalidArgumentError(f"agent_name must be a non-empty string, got {agent_name!r}")
         key = _canonical_algorithm(algorithm)
         assert key is not None
-        m = self._check_method(method if method is not None else self.method)
+        m = method_name(method if method is not None else self.method)
         trials = n_trials if n_trials is not None else self.n_trials
         _check_count("n_trials", trials)
         _check_count("validation_repeats", kwargs.get("validation_repeats", 2), 2)
@@ -460,15 +460,6 @@ class AutomaticHyperparameterAdjustment:
         return self.audit.entries(agent_name)
 
     # ----------------------------------------------------------------- monitoring
-    @staticmethod
-    def _check_method(method: str) -> str:
-        m = str(method).lower()
-        if m not in METHODS:
-            raise InvalidArgumentError(
-                f"unknown method {method!r}; allowed: {', '.join(repr(k) for k in METHODS)}"
-            )
-        return m
-
     def monitored_agents(self) -> dict[str, str | None]:
         """``name -> algorithm`` of the agents a pass looks at (None: algorithm unknown)."""
         if self._agents is not None:

@@ -20,6 +20,7 @@ __all__ = [
     "SobolSampler",
     "TPESampler",
     "make_sampler",
+    "method_name",
 ]
 
 METHODS: dict[str, type[Sampler]] = {
@@ -31,6 +32,16 @@ METHODS: dict[str, type[Sampler]] = {
 }
 
 
+def method_name(method: object) -> str:
+    """The method a name stands for (any case), or an error listing the methods."""
+    name = method.lower() if isinstance(method, str) else None
+    if name is None or name not in METHODS:
+        raise InvalidArgumentError(
+            f"unknown method {method!r}; allowed: {', '.join(repr(m) for m in METHODS)}"
+        )
+    return name
+
+
 def make_sampler(method: str | Sampler, seed: int | None = None, **options: Any) -> Sampler:
     """A sampler for a method name (or the sampler itself, when one is given)."""
     if isinstance(method, Sampler):
@@ -39,11 +50,7 @@ def make_sampler(method: str | Sampler, seed: int | None = None, **options: Any)
                 f"options {sorted(options)} given with a sampler instance; set them on the sampler"
             )
         return method
-    cls = METHODS.get(str(method).lower()) if isinstance(method, str) else None
-    if cls is None:
-        raise InvalidArgumentError(
-            f"unknown method {method!r}; allowed: {', '.join(repr(m) for m in METHODS)}"
-        )
+    cls = METHODS[method_name(method)]
     try:
         return cls(seed=seed, **options)
     except TypeError as exc:
