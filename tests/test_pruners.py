@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import hptune
+from _study_helpers import reporting
 from hptune import InMemoryStorage, Storage, TrialRecord, TrialState
 from hptune.pruners import (
     HyperbandPruner,
@@ -230,13 +231,6 @@ def test_bad_arguments(make: object) -> None:
 
 
 # --------------------------------------------------------------------- in a study
-def reporting(trial: hptune.Trial) -> float:
-    x = trial.params["x"]
-    for step in range(6):
-        trial.report(x * step, step)
-        if trial.should_prune():
-            raise hptune.TrialPruned()
-    return float(x)
 
 
 @pytest.mark.parametrize("backend", ["memory", "sqlite"])
