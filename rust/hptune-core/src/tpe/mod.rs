@@ -493,7 +493,10 @@ pub fn suggest_with_state(
     let mut rank: Vec<usize> = Vec::with_capacity(nc);
     for _ in 0..n_suggest {
         let n_extra = taken.len() / d;
-        recency_weights(n_bad_done + n_extra, options.recency_weights, &mut weights);
+        if base.is_none() || n_extra > 0 {
+            // The base mixture carries its own weights; a fit with extra rows needs theirs too.
+            recency_weights(n_bad_done + n_extra, options.recency_weights, &mut weights);
+        }
         // This suggestion's own fit of the bad group, unless the base mixture serves as it is.
         let mut own: Option<(Parzen, bool)> = None;
         if let Some(b) = base.as_ref().filter(|_| n_extra > 0) {
