@@ -135,23 +135,6 @@ pub fn transpose(x: &[f64], d: usize) -> Vec<f64> {
     out
 }
 
-/// Scaled squared distance between two points in kernel coordinates.
-#[inline]
-#[must_use]
-pub fn scaled_sq_dist(a: &[f64], b: &[f64], inv_l2: &[f64], cat: &[bool]) -> f64 {
-    let mut s = 0.0;
-    for j in 0..a.len() {
-        let t = if cat[j] {
-            f64::from(u8::from(a[j] != b[j]))
-        } else {
-            let t = a[j] - b[j];
-            t * t
-        };
-        s += t * inv_l2[j];
-    }
-    s
-}
-
 /// Which dimensions are categorical.
 #[must_use]
 pub fn categorical_mask(space: &Space) -> Vec<bool> {
