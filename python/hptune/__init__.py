@@ -31,7 +31,7 @@ if TYPE_CHECKING:
         SobolSampler,
         TPESampler,
     )
-    from hptune.space import HyperparameterSpace, LessThan, SearchSpace
+    from hptune.space import AtMost, HyperparameterSpace, LessThan, SearchSpace
     from hptune.storage import InMemoryStorage, SQLiteStorage, Storage
     from hptune.study import Study, create_study, load_study
     from hptune.trial import HyperparameterConfig, Trial, TrialRecord, TrialState
@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 # Public name -> the module that defines it.
 _EXPORTS = {
     "AllTrialsFailedError": "hptune._errors",
+    "AtMost": "hptune.space",
     "AutomaticHyperparameterAdjustment": "hptune.adjust",
     "BayesianOptimizationTuner": "hptune.tuners",
     "BayesianSampler": "hptune.samplers",
@@ -96,6 +97,7 @@ _EXPORTS = {
 
 __all__ = [
     "AllTrialsFailedError",
+    "AtMost",
     "AutomaticHyperparameterAdjustment",
     "BayesianOptimizationTuner",
     "BayesianSampler",

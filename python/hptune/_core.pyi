@@ -68,6 +68,7 @@ def bo_suggest(
     n_restarts: int = 4,
     fit_max_points: int = 64,
     warm: list[float] | None = None,
+    noisy: bool = False,
 ) -> tuple[NDArray[np.float64], list[float]]: ...
 def tpe_suggest(
     space: Space,

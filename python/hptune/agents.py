@@ -15,17 +15,21 @@ from typing import Any
 from hptune import presets
 from hptune._errors import InvalidArgumentError
 from hptune.samplers import method_name
-from hptune.space import HyperparameterSpace, LessThan, SearchSpace
+from hptune.space import AtMost, HyperparameterSpace, LessThan, SearchSpace
+from hptune.trial import HyperparameterConfig
 from hptune.tuners import MethodTuner, TuningResult
+from hptune.validation import race
 
 __all__ = [
     "RL_ALGORITHMS",
+    "SELECTIONS",
     "OptimizationAgentHyperparameterTuner",
     "RLHyperparameterTuner",
     "preset_space",
 ]
 
 RL_ALGORITHMS = ("q_learning", "ppo", "dqn")
+SELECTIONS = ("auto", "race", "best")
 _ALGORITHM_ALIASES = {"q-learning": "q_learning", "qlearning": "q_learning"}
 
 
@@ -42,14 +46,8 @@ def preset_space(
     """
     params: dict[str, HyperparameterSpace] = {}
     for p in presets.get(preset).values():
-        d = p.as_dict()
         params[p.name] = HyperparameterSpace(
-            name=str(d["name"]),
-            param_type=d["param_type"],  # type: ignore[arg-type]
-            min_value=d["min_value"],  # type: ignore[arg-type]
-            max_value=d["max_value"],  # type: ignore[arg-type]
-            log_scale=bool(d["log_scale"]),
-            default=p.default if with_defaults else None,
+            **p.as_dict(), default=p.default if with_defaults else None
         )
     if overrides is not None:
         items = overrides.values() if isinstance(overrides, Mapping) else overrides
@@ -85,6 +83,13 @@ class RLHyperparameterTuner:
 
     ``agent_name`` is kept with every result. Extra keyword arguments of
     :meth:`tune_rl_model` reach the tuner (``seed``, ``storage``, ``n_jobs``, ``pruner``, ...).
+
+    With a Stable-Baselines3 objective (:func:`hptune.objectives.sb3_objective`) the space is
+    the SB3-faithful preset (``ppo_sb3`` / ``dqn_sb3``: SB3's own parameters, SB3's defaults,
+    ``batch_size <= n_steps * n_envs`` kept by every sampler), SB3's defaults are the first
+    trial, the GP treats the objective as noisy, and the final config is chosen by a race on
+    fresh seeds (:func:`hptune.validation.race`) among the best trials and the defaults, not by
+    the luckiest single observation.
     """
 
     def __init__(self, agent_name: str = "agent") -> None:
@@ -109,9 +114,23 @@ class RLHyperparameterTuner:
         search_space: Mapping[str, HyperparameterSpace]
         | Iterable[HyperparameterSpace]
         | None = None,
+        *,
+        preset: str | None = None,
+        n_envs: int = 1,
     ) -> SearchSpace:
-        """The algorithm's preset space with ``search_space`` overriding or extending it."""
-        return SearchSpace(preset_space(self.algorithm_key(algorithm), search_space))
+        """The preset's space (default: the algorithm's) with ``search_space`` overriding or
+        extending it, and the preset's constraints (``n_envs`` scales PPO's rollout)."""
+        key = self.algorithm_key(algorithm)
+        name = presets.canonical(preset) if preset is not None else key
+        params = preset_space(name, search_space)
+        constraints = []
+        names = {p.name for p in params}
+        for lower, upper, factor in presets.SB3_CONSTRAINTS.get(name, ()):
+            if lower in names and upper in names:
+                constraints.append(
+                    AtMost(lower, upper, float(n_envs if factor is None else factor))
+                )
+        return SearchSpace(params, constraints)
 
     def tune_rl_model(
         self,
@@ -125,21 +144,70 @@ class RLHyperparameterTuner:
         | Iterable[HyperparameterSpace]
         | None = None,
         method_options: dict[str, Any] | None = None,
+        preset: str | None = None,
+        selection: str = "auto",
+        selection_top_k: int = 4,
+        selection_seeds: int = 6,
         **tuner_kwargs: Any,
     ) -> TuningResult:
-        """Tune ``objective_function`` (params -> score) over the algorithm's preset."""
+        """Tune ``objective_function`` (params -> score) over the algorithm's preset.
+
+        ``preset`` defaults to the objective's own (``objective.preset``, e.g. ``ppo_sb3``) or
+        else the algorithm's. ``selection``: ``"race"`` re-evaluates the ``selection_top_k``
+        best configs and the preset defaults on up to ``selection_seeds`` fresh seeds and
+        returns the best mean as ``best_config`` (its ``score`` is that mean; the search's best
+        observation stays in ``metadata["best_observed"]``, the race in
+        ``metadata["selection"]``); ``"best"`` keeps the best observation; ``"auto"`` races
+        when the objective says it is noisy (``objective.noisy``).
+        """
         key = self.algorithm_key(algorithm)
         m = method_name(method)
+        if selection not in SELECTIONS:
+            raise InvalidArgumentError(
+                f"selection must be one of {', '.join(SELECTIONS)}, got {selection!r}"
+            )
+        noisy = bool(getattr(objective_function, "noisy", False))
+        if preset is None:
+            preset = getattr(objective_function, "preset", None)
+        space = self.search_space(
+            key,
+            search_space,
+            preset=preset,
+            n_envs=int(getattr(objective_function, "n_envs", 1)),
+        )
+        options = dict(method_options or {})
+        if noisy and m == "bayesian":
+            options.setdefault("noisy", True)
+        defaults = space.defaults()
+        if noisy and defaults is not None and "initial_configs" not in tuner_kwargs:
+            tuner_kwargs["initial_configs"] = [defaults]
         tuner = MethodTuner(
-            self.search_space(key, search_space),
+            space,
             objective_function,
             maximize,
             n_trials,
             method=m,
-            method_options=method_options,
+            method_options=options,
             **tuner_kwargs,
         )
         result = _result_with(tuner.tune(), agent_name=self.agent_name, algorithm=key, method=m)
+        if selection == "race" or (selection == "auto" and noisy):
+            report = race(
+                result,
+                objective_function,
+                top_k=selection_top_k,
+                n_seeds=selection_seeds,
+                seed=int(tuner_kwargs.get("seed") or 0),
+                baseline=defaults,
+            )
+            if report.robust is not None:
+                chosen = report.robust
+                number = next(
+                    (t.number for t in result.completed_trials if t.params == chosen.params), None
+                )
+                result.metadata["best_observed"] = result.best_config
+                result.metadata["selection"] = report
+                result.best_config = HyperparameterConfig(dict(chosen.params), chosen.mean, number)
         self.results.append(result)
         return result
 

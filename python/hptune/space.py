@@ -18,7 +18,15 @@ from numpy.typing import NDArray
 from hptune import _core
 from hptune._errors import InvalidArgumentError
 
-__all__ = ["HyperparameterSpace", "LessThan", "ParamValue", "SearchSpace", "SearchSpaceLike"]
+__all__ = [
+    "AtMost",
+    "Constraint",
+    "HyperparameterSpace",
+    "LessThan",
+    "ParamValue",
+    "SearchSpace",
+    "SearchSpaceLike",
+]
 
 ParamValue: TypeAlias = Any
 """A parameter value: ``float``, ``int`` or one of a categorical's choices."""
@@ -196,6 +204,80 @@ class LessThan:
     margin: float = 1e-6
 
 
+@dataclass(frozen=True)
+class AtMost:
+    """Constraint ``params[lower] <= factor * params[upper]``, respected by every sampler.
+
+    Made for ratios such as SB3's ``batch_size <= n_steps * n_envs``. As with
+    :class:`LessThan`, the sampler draws ``lower`` over its whole range and the space maps the
+    draw monotonically onto the feasible part (in the parameter's own scale, so a log-scale int
+    stays log-uniform over what is allowed): nothing is rejected or retried. ``lower`` must be an
+    int or float parameter without a step; ``upper`` numeric, with ``factor * min(upper)`` at
+    least ``min(lower)`` so that some value is always feasible.
+
+    >>> AtMost("batch_size", "n_steps", factor=4).factor
+    4.0
+    """
+
+    lower: str
+    upper: str
+    factor: float = 1.0
+
+    def __post_init__(self) -> None:
+        f = self.factor
+        if not _is_number(f) or not math.isfinite(f) or f <= 0:
+            raise InvalidArgumentError(
+                f"constraint {self.lower!r} <= factor * {self.upper!r}: factor must be a "
+                f"positive number, got {f!r}"
+            )
+        object.__setattr__(self, "factor", float(f))
+
+
+Constraint: TypeAlias = "LessThan | AtMost"
+
+
+def constraint_from_dict(d: Mapping[str, Any]) -> LessThan | AtMost:
+    """A constraint from its stored form (``dataclasses.asdict`` of it)."""
+    return AtMost(**d) if "factor" in d else LessThan(**d)
+
+
+class _Scale:
+    """The scale a numeric parameter is drawn on: its transform ``t`` and the edges of the
+    range in ``t`` (ints own ``[v - 0.5, v + 0.5]``, as in the core's encoding)."""
+
+    def __init__(self, p: HyperparameterSpace) -> None:
+        assert p.min_value is not None and p.max_value is not None
+        self.is_int = p.param_type == "int"
+        self.log = bool(p.log_scale)
+        self.lo, self.hi = p.min_value, p.max_value
+        half = 0.5 if self.is_int else 0.0
+        self.t0 = self.t(self.lo - half)
+        self.t1 = self.t(self.hi + half)
+
+    def t(self, v: float) -> float:
+        return math.log(v) if self.log else float(v)
+
+    def edge(self, top: float) -> float:
+        """The upper edge in ``t`` of the feasible part ``[lo, top]``."""
+        return self.t(top + 0.5) if self.is_int else self.t(top)
+
+    def centre(self, v: float) -> float:
+        if self.is_int:
+            return 0.5 * (self.t(v - 0.5) + self.t(v + 0.5))
+        return self.t(v)
+
+    def value(self, t: float, top: float) -> float:
+        v = math.exp(t) if self.log else t
+        if self.is_int:
+            return float(min(max(round(v), self.lo), top))
+        return min(max(v, float(self.lo)), top)
+
+    def shrink(self, v: float, top: float) -> float:
+        """Map a draw ``v`` over the whole range onto ``[lo, top]``, monotonically."""
+        ratio = (self.edge(top) - self.t0) / (self.t1 - self.t0)
+        return self.value(self.t0 + (self.centre(v) - self.t0) * ratio, top)
+
+
 SearchSpaceLike: TypeAlias = (
     "SearchSpace | Mapping[str, HyperparameterSpace] | Iterable[HyperparameterSpace]"
 )
@@ -211,7 +293,7 @@ class SearchSpace:
 
     __slots__ = ("_choices", "_core", "_index", "constraints", "names", "params")
 
-    def __init__(self, params: SearchSpaceLike, constraints: Iterable[LessThan] = ()) -> None:
+    def __init__(self, params: SearchSpaceLike, constraints: Iterable[Constraint] = ()) -> None:
         constraints = tuple(constraints)
         if isinstance(params, SearchSpace):
             items: list[HyperparameterSpace] = list(params.params)
@@ -252,7 +334,7 @@ class SearchSpace:
         self._index = {n: i for i, n in enumerate(names)}
         for c in constraints:
             self._check_constraint(c)
-        self.constraints: tuple[LessThan, ...] = constraints
+        self.constraints: tuple[Constraint, ...] = constraints
         self._choices: tuple[tuple[Any, ...] | None, ...] = tuple(
             tuple(p.choices) if p.choices is not None else None for p in items
         )
@@ -273,9 +355,14 @@ class SearchSpace:
             [list(c) if c is not None else None for c in self._choices],
         )
 
-    def _check_constraint(self, c: LessThan) -> None:
+    def _check_constraint(self, c: Constraint) -> None:
+        if isinstance(c, AtMost):
+            self._check_at_most(c)
+            return
         if not isinstance(c, LessThan):
-            raise InvalidArgumentError(f"constraints must be LessThan, got {type(c).__name__}")
+            raise InvalidArgumentError(
+                f"constraints must be LessThan or AtMost, got {type(c).__name__}"
+            )
         for n in (c.lower, c.upper):
             if n not in self._index:
                 raise InvalidArgumentError(
@@ -300,6 +387,30 @@ class SearchSpace:
                 f"({lo.min_value!r})"
             )
 
+    def _check_at_most(self, c: AtMost) -> None:
+        where = f"constraint {c.lower!r} <= {c.factor:g} * {c.upper!r}"
+        for n in (c.lower, c.upper):
+            if n not in self._index:
+                raise InvalidArgumentError(f"{where}: no parameter named {n!r}")
+        lo, up = self[c.lower], self[c.upper]
+        if lo.param_type == "categorical" or lo.step is not None:
+            raise InvalidArgumentError(
+                f"{where}: {c.lower!r} must be an int or float parameter without step"
+            )
+        if up.param_type == "categorical":
+            raise InvalidArgumentError(f"{where}: {c.upper!r} must be numeric")
+        assert lo.min_value is not None and up.min_value is not None
+        if c.factor * up.min_value < lo.min_value:
+            raise InvalidArgumentError(
+                f"{where} cannot always hold: {c.factor:g} * min_value of {c.upper!r} "
+                f"({up.min_value!r}) is below min_value of {c.lower!r} ({lo.min_value!r})"
+            )
+
+    def _at_most_top(self, c: AtMost, upper_value: float) -> tuple[_Scale, float]:
+        scale = _Scale(self[c.lower])
+        top = min(float(scale.hi), c.factor * float(upper_value))
+        return scale, float(math.floor(top + 1e-9)) if scale.is_int else top
+
     def _feasible_high(self, c: LessThan, upper_value: float) -> tuple[float, float, float]:
         lo = self[c.lower]
         assert lo.min_value is not None
@@ -310,11 +421,44 @@ class SearchSpace:
     def constrain(self, dicts: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Map sampler draws onto the feasible region of the constraints (in place)."""
         for c in self.constraints:
+            if isinstance(c, AtMost):
+                for d in dicts:
+                    scale, top = self._at_most_top(c, d[c.upper])
+                    v = scale.shrink(d[c.lower], top)
+                    d[c.lower] = int(v) if scale.is_int else v
+                continue
             for d in dicts:
                 low, high, top = self._feasible_high(c, d[c.upper])
                 x = low + (d[c.lower] - low) * (top - low) / (high - low)
                 d[c.lower] = min(top, max(low, x))
         return dicts
+
+    def _unshrink(self, c: AtMost, out: dict[str, Any]) -> None:
+        """Replace ``out[c.lower]`` by a draw that :meth:`constrain` maps back to it."""
+        v, up = out[c.lower], out[c.upper]
+        if not (_is_number(v) and _is_number(up) and v <= c.factor * up):
+            raise InvalidArgumentError(
+                f"params violate the constraint {c.lower!r} <= {c.factor:g} * {c.upper!r}: "
+                f"{c.lower}={v!r}, {c.upper}={up!r}"
+            )
+        scale, top = self._at_most_top(c, up)
+        if not scale.lo <= v <= top:
+            return  # out of range: params_to_row names the parameter and its range
+        if not scale.is_int:
+            ratio = (scale.edge(top) - scale.t0) / (scale.t1 - scale.t0)
+            t = scale.t0 + (scale.t(v) - scale.t0) / ratio
+            x = math.exp(t) if scale.log else t
+            out[c.lower] = min(float(scale.hi), max(float(scale.lo), x))
+            return
+        # The map is monotone in the draw: the smallest draw that reaches v maps onto it.
+        a, b = int(scale.lo), int(scale.hi)
+        while a < b:
+            mid = (a + b) // 2
+            if scale.shrink(mid, top) < v:
+                a = mid + 1
+            else:
+                b = mid
+        out[c.lower] = a
 
     def _unconstrain(self, params: Mapping[str, Any]) -> Mapping[str, Any]:
         """The draw that :meth:`constrain` maps to ``params`` (checking the constraints)."""
@@ -323,6 +467,9 @@ class SearchSpace:
         out = dict(params)
         for c in self.constraints:
             if c.lower not in out or c.upper not in out:
+                continue
+            if isinstance(c, AtMost):
+                self._unshrink(c, out)
                 continue
             x, up = out[c.lower], out[c.upper]
             if not (_is_number(x) and _is_number(up) and x < up):

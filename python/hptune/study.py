@@ -22,7 +22,12 @@ from hptune._errors import InvalidArgumentError, StorageError, TrialPruned
 from hptune._heartbeat import start_liveness
 from hptune._history import History
 from hptune.samplers import Sampler, make_sampler
-from hptune.space import HyperparameterSpace, LessThan, SearchSpace, SearchSpaceLike
+from hptune.space import (
+    HyperparameterSpace,
+    SearchSpace,
+    SearchSpaceLike,
+    constraint_from_dict,
+)
 from hptune.storage import InMemoryStorage, Storage, StudyMeta, get_storage
 from hptune.trial import Trial, TrialRecord, TrialState
 
@@ -612,7 +617,7 @@ def _space_to_dicts(space: SearchSpace) -> list[dict[str, Any]]:
 
 
 def _space_from_meta(meta: StudyMeta) -> SearchSpace:
-    constraints = [LessThan(**c) for c in meta.user_attrs.get("constraints", [])]
+    constraints = [constraint_from_dict(c) for c in meta.user_attrs.get("constraints", [])]
     return SearchSpace([HyperparameterSpace(**dict(d)) for d in meta.space], constraints)
 
 

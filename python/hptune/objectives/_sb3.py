@@ -1,31 +1,54 @@
-"""Stable-Baselines3 adapter: the ``ppo`` and ``dqn`` presets as SB3 arguments and objectives.
+"""Stable-Baselines3 adapter: train SB3's PPO or DQN with a configuration, score it honestly.
 
-:func:`sb3_params` is pure Python and needs nothing installed; :func:`sb3_objective` trains with
-SB3 (``pip install "hptune[sb3]"``), imported only when the objective is called.
+:func:`sb3_objective` trains with SB3 (``pip install "hptune[sb3]"``, imported only when the
+objective is called). It takes SB3's own constructor parameters, as the ``ppo_sb3`` and
+``dqn_sb3`` presets name them, plus the preset conveniences ``one_minus_gamma``,
+``one_minus_gae_lambda``, ``net_arch`` (a size name) and ``activation_fn`` (``"tanh"`` /
+``"relu"``); any other SB3 constructor parameter passes through, and an unknown name is refused
+with the list of valid ones. RL returns are noisy, so a trial can train several seeds
+(``n_seeds``) in lock-step: every ``eval_freq`` timesteps each seed's policy is evaluated, the
+mean over seeds is reported (so pruners compare like with like, with a budget in timesteps),
+and the trial's value is the final mean; its standard error and per-seed returns are kept in
+the trial's ``user_attrs``.
 
-**From epsilon_decay to exploration_fraction.** The preset describes exploration as in tabular
-Q-learning: epsilon starts at ``epsilon`` and is multiplied by ``epsilon_decay`` after every
-episode. SB3's DQN instead decays it linearly from ``exploration_initial_eps`` to
-``exploration_final_eps`` over the first ``exploration_fraction`` of the training timesteps. The
-adapter keeps the moment exploration bottoms out: the multiplicative schedule reaches the final
-epsilon after ``k = ln(final / epsilon) / ln(epsilon_decay)`` episodes, that is ``k *
-episode_steps`` timesteps, so ``exploration_fraction = k * episode_steps / total_timesteps``,
-clipped to [1 / total_timesteps, 1]. Without a training length it assumes
+The legacy ``ppo`` preset maps onto SB3 by renaming (``clip_epsilon`` is ``clip_range``, ...).
+The legacy ``dqn`` preset describes tabular Q-learning's per-episode multiplicative epsilon
+decay, which SB3's DQN does not have; :func:`sb3_params` still converts it as below for those
+who ask, but the objective refuses it and points to ``dqn_sb3`` (over half of the legacy region
+maps onto ``exploration_fraction = 1``).
+
+**From epsilon_decay to exploration_fraction** (:func:`sb3_params` only). The preset describes
+exploration as in tabular Q-learning: epsilon starts at ``epsilon`` and is multiplied by
+``epsilon_decay`` after every episode. SB3's DQN instead decays it linearly from
+``exploration_initial_eps`` to ``exploration_final_eps`` over the first ``exploration_fraction`` of
+the training timesteps. The adapter keeps the moment exploration bottoms out: the multiplicative
+schedule reaches the final epsilon after ``k = ln(final / epsilon) / ln(epsilon_decay)`` episodes,
+that is ``k * episode_steps`` timesteps, so ``exploration_fraction = k * episode_steps /
+total_timesteps``, clipped to [1 / total_timesteps, 1]. Without a training length it assumes
 :data:`DEFAULT_TRAINING_EPISODES` episodes, i.e. ``fraction = k / 1000``.
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 import math
-from collections.abc import Mapping
+import warnings
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal, cast
 
 from hptune._errors import InvalidArgumentError, TrialPruned
 from hptune.objectives._checks import as_int, as_number, as_seed, check_param_names
 from hptune.objectives._protocol import ReportingTrial
+from hptune.rng import derive_seed
 
-__all__ = ["DEFAULT_TRAINING_EPISODES", "SB3Objective", "sb3_objective", "sb3_params"]
+__all__ = [
+    "DEFAULT_TRAINING_EPISODES",
+    "SB3Objective",
+    "sb3_kwargs",
+    "sb3_objective",
+    "sb3_params",
+]
 
 Algorithm = Literal["ppo", "dqn"]
 
@@ -159,6 +182,24 @@ def sb3_params(
     }
 
 
+# Network sizes of the presets' ``net_arch`` (rl-baselines3-zoo's names and sizes).
+PPO_NET_ARCH: dict[str, dict[str, list[int]]] = {
+    "tiny": {"pi": [64], "vf": [64]},
+    "small": {"pi": [64, 64], "vf": [64, 64]},
+    "medium": {"pi": [256, 256], "vf": [256, 256]},
+}
+DQN_NET_ARCH: dict[str, list[int]] = {
+    "small": [64, 64],
+    "medium": [256, 256],
+    "big": [400, 300],
+}
+ACTIVATIONS = ("tanh", "relu", "elu", "leaky_relu")
+# Preset names that are not SB3 constructor parameters, and what they become.
+_CONVENIENCE = ("one_minus_gamma", "one_minus_gae_lambda", "net_arch", "activation_fn")
+# Set by the objective itself.
+_RESERVED = ("policy", "env", "seed", "verbose", "_init_setup_model")
+
+
 def _import(module: str) -> Any:
     try:
         return importlib.import_module(module)
@@ -168,16 +209,113 @@ def _import(module: str) -> Any:
         ) from exc
 
 
-class SB3Objective:
-    """Train an SB3 agent with a preset configuration and score its mean evaluation return.
+def constructor_parameters(model_class: Any) -> list[str]:
+    """The names an SB3 algorithm's constructor takes, less those the objective sets."""
+    names = inspect.signature(model_class.__init__).parameters
+    return sorted(n for n in names if n not in ("self", *_RESERVED) and not n.startswith("_"))
 
-    With a live trial it evaluates every ``eval_freq`` callback calls (timesteps, with one env),
-    reports the mean return at the timestep count, and stops training and raises
-    :class:`~hptune.TrialPruned` when the trial says so. Larger is better.
+
+def sb3_kwargs(
+    algorithm: str, params: Mapping[str, Any], valid: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """SB3 constructor arguments for ``params`` (SB3 names plus the preset conveniences).
+
+    ``valid`` is the list of SB3 constructor parameters (from :func:`constructor_parameters`);
+    names outside it and the conveniences are refused with that list. ``net_arch`` and
+    ``activation_fn`` go into ``policy_kwargs`` (the activation by name, resolved to a torch
+    module when the model is built). Legacy ``ppo`` names are renamed; legacy ``dqn`` names
+    are refused.
+
+    >>> sb3_kwargs("ppo", {"one_minus_gamma": 0.01, "net_arch": "tiny", "n_steps": 256})
+    ... # doctest: +NORMALIZE_WHITESPACE
+    {'gamma': 0.99, 'n_steps': 256, 'policy_kwargs': {'net_arch': {'pi': [64], 'vf': [64]}}}
+    """
+    kind = _algorithm(algorithm)
+    if not isinstance(params, Mapping):
+        raise InvalidArgumentError(f"params must be a mapping, got {type(params).__name__}")
+    legacy_dqn = sorted(set(params) & {"epsilon", "epsilon_decay", "target_update_frequency"})
+    if kind == "dqn" and legacy_dqn:
+        raise InvalidArgumentError(
+            f"{legacy_dqn} belong to the tabular 'dqn' preset (per-episode epsilon decay), "
+            "which SB3's DQN does not have; tune the 'dqn_sb3' preset (SB3's own parameters: "
+            "exploration_fraction, exploration_final_eps, target_update_interval, ...)"
+        )
+    if kind == "ppo" and set(_PPO_KEYS) <= set(params):
+        renamed = {sb3: params[ours] for ours, sb3 in _PPO_KEYS.items()}
+        params = {**{k: v for k, v in params.items() if k not in _PPO_KEYS}, **renamed}
+    out: dict[str, Any] = {}
+    policy_kwargs: dict[str, Any] = dict(params.get("policy_kwargs") or {})
+    for name, value in params.items():
+        if name == "one_minus_gamma":
+            out["gamma"] = 1.0 - as_number(name, value)
+        elif name == "one_minus_gae_lambda":
+            if kind != "ppo":
+                raise InvalidArgumentError("one_minus_gae_lambda applies to PPO only")
+            out["gae_lambda"] = 1.0 - as_number(name, value)
+        elif name == "net_arch":
+            sizes: Mapping[str, Any] = PPO_NET_ARCH if kind == "ppo" else DQN_NET_ARCH
+            if isinstance(value, str):
+                if value not in sizes:
+                    raise InvalidArgumentError(
+                        f"net_arch {value!r} is not one of {sorted(sizes)} for {kind}"
+                    )
+                policy_kwargs["net_arch"] = sizes[value]
+            else:
+                policy_kwargs["net_arch"] = value
+        elif name == "activation_fn":
+            if value not in ACTIVATIONS:
+                raise InvalidArgumentError(
+                    f"activation_fn {value!r} is not one of {list(ACTIVATIONS)}"
+                )
+            policy_kwargs["activation_fn"] = value
+        elif name == "policy_kwargs":
+            continue
+        elif name in _RESERVED:
+            raise InvalidArgumentError(f"{name!r} is set by the objective; drop it from params")
+        elif valid is not None and name not in valid:
+            raise InvalidArgumentError(
+                f"unknown {kind} parameter {name!r}; valid: {', '.join([*valid, *_CONVENIENCE])}"
+            )
+        else:
+            out[name] = value
+    if policy_kwargs:
+        out["policy_kwargs"] = policy_kwargs
+    for key in ("gamma", "gae_lambda"):
+        if key in out:
+            _check(key, as_number(key, out[key]), 0.0, 1.0)
+    return out
+
+
+def _resolve_activation(kwargs: dict[str, Any], nn: Any) -> dict[str, Any]:
+    pk = kwargs.get("policy_kwargs")
+    if pk and isinstance(pk.get("activation_fn"), str):
+        names = {"tanh": nn.Tanh, "relu": nn.ReLU, "elu": nn.ELU, "leaky_relu": nn.LeakyReLU}
+        kwargs = {**kwargs, "policy_kwargs": {**pk, "activation_fn": names[pk["activation_fn"]]}}
+    return kwargs
+
+
+def _stderr(values: Sequence[float]) -> float:
+    n = len(values)
+    if n < 2:
+        return 0.0
+    mean = sum(values) / n
+    return math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1) / n)
+
+
+class SB3Objective:
+    """Train SB3's PPO or DQN with a configuration on ``n_seeds`` seeds; score the mean return.
+
+    With a live trial, every ``eval_freq`` timesteps (per seed) all seeds' policies are
+    evaluated on ``n_eval_episodes`` episodes and the mean over seeds is reported at that
+    timestep; training stops with :class:`~hptune.TrialPruned` when the trial says so. The
+    trial's ``user_attrs`` get ``returns`` (per seed) and ``stderr``. Larger is better.
+    ``timesteps_used`` counts the environment steps this object has trained, for budgets.
     """
 
     accepts_trial = True
     direction = "maximize"
+    # Returns differ from seed to seed: tuners re-evaluate before they choose (see agents).
+    noisy = True
 
     def __init__(
         self,
@@ -188,129 +326,180 @@ class SB3Objective:
         seed: int = 0,
         eval_freq: int | None = None,
         *,
+        n_seeds: int = 1,
+        n_envs: int = 1,
         policy: str = "MlpPolicy",
-        episode_steps: float | None = None,
         model_kwargs: Mapping[str, Any] | None = None,
+        device: str = "cpu",
+        torch_threads: int | None = 1,
+        episode_steps: float | None = None,
     ) -> None:
         self.algorithm = _algorithm(algorithm)
-        total_timesteps = as_int("total_timesteps", total_timesteps)
-        n_eval_episodes = as_int("n_eval_episodes", n_eval_episodes)
-        if eval_freq is not None:
-            eval_freq = as_int("eval_freq", eval_freq)
-        seed = as_seed(seed)
-        if episode_steps is not None and not as_number("episode_steps", episode_steps) > 0:
-            raise InvalidArgumentError(f"episode_steps must be positive, got {episode_steps!r}")
+        self.total_timesteps = as_int("total_timesteps", total_timesteps)
+        self.n_eval_episodes = as_int("n_eval_episodes", n_eval_episodes)
+        self.eval_freq = (
+            as_int("eval_freq", eval_freq)
+            if eval_freq is not None
+            else max(1, self.total_timesteps // 10)
+        )
+        self.seed = as_seed(seed)
+        self.n_seeds = as_int("n_seeds", n_seeds)
+        self.n_envs = as_int("n_envs", n_envs)
+        if not isinstance(env_id, str) or not env_id:
+            raise InvalidArgumentError(f"env_id must be a Gymnasium id, got {env_id!r}")
+        if torch_threads is not None:
+            torch_threads = as_int("torch_threads", torch_threads)
+        if episode_steps is not None:
+            # Kept for the old signature; it only mattered for the legacy DQN conversion.
+            as_number("episode_steps", episode_steps)
         self.env_id = env_id
-        self.total_timesteps = total_timesteps
-        self.n_eval_episodes = n_eval_episodes
-        self.seed = seed
-        self.eval_freq = eval_freq if eval_freq is not None else max(1, total_timesteps // 10)
         self.policy = policy
-        self.episode_steps = episode_steps
+        self.device = device
+        self.torch_threads = torch_threads
         self.model_kwargs = dict(model_kwargs or {})
-        tuned = set(_PPO_KEYS.values()) if self.algorithm == "ppo" else set(_DQN_SB3_KEYS)
-        clash = sorted(set(self.model_kwargs) & (tuned | {"seed", "verbose", "policy", "env"}))
+        clash = sorted(set(self.model_kwargs) & set(_RESERVED))
         if clash:
-            raise InvalidArgumentError(
-                f"model_kwargs {clash} are set by the objective; tune them or drop them"
-            )
+            raise InvalidArgumentError(f"model_kwargs {clash} are set by the objective")
+        self.timesteps_used = 0
+
+    @property
+    def preset(self) -> str:
+        """The preset that describes this objective's parameters."""
+        return f"{self.algorithm}_sb3"
 
     def __repr__(self) -> str:
         return (
             f"SB3Objective({self.algorithm!r}, {self.env_id!r}, "
-            f"total_timesteps={self.total_timesteps}, seed={self.seed})"
+            f"total_timesteps={self.total_timesteps}, n_seeds={self.n_seeds}, seed={self.seed})"
         )
 
-    def _episode_steps(self, gym: Any) -> float | None:
-        if self.algorithm != "dqn":
-            return None
-        if self.episode_steps is not None:
-            return self.episode_steps
-        # The time limit overestimates early episodes; pass episode_steps to do better.
-        limit = gym.spec(self.env_id).max_episode_steps
-        return float(limit) if limit else None
+    def seeds(self, seed: int) -> list[int]:
+        """The training seeds of a call with base seed ``seed``."""
+        if self.n_seeds == 1:
+            return [seed]
+        return [derive_seed(seed, "sb3-seed", k) % (2**31) for k in range(self.n_seeds)]
+
+    def kwargs(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """The SB3 constructor arguments of ``params`` (and ``model_kwargs``), checked."""
+        sb3 = _import("stable_baselines3")
+        model_class = sb3.PPO if self.algorithm == "ppo" else sb3.DQN
+        valid = constructor_parameters(model_class)
+        fixed = sb3_kwargs(self.algorithm, self.model_kwargs, valid)
+        tuned = sb3_kwargs(self.algorithm, params, valid)
+        clash = sorted(set(fixed) & set(tuned) - {"policy_kwargs"})
+        if clash:
+            raise InvalidArgumentError(f"{clash} are both tuned and fixed in model_kwargs")
+        merged = {**fixed, **tuned}
+        if "policy_kwargs" in fixed and "policy_kwargs" in tuned:
+            merged["policy_kwargs"] = {**fixed["policy_kwargs"], **tuned["policy_kwargs"]}
+        merged.setdefault("device", self.device)
+        if self.algorithm == "ppo":
+            n_steps = int(merged.get("n_steps", 2048))
+            batch = int(merged.get("batch_size", 64))
+            if batch > n_steps * self.n_envs:
+                raise InvalidArgumentError(
+                    f"batch_size={batch} exceeds n_steps * n_envs = {n_steps * self.n_envs}"
+                )
+        return merged
 
     def __call__(
         self, params_or_trial: Mapping[str, Any] | ReportingTrial, seed: int | None = None
     ) -> float:
-        """Train with the configuration (or the trial's) and return the mean evaluation return."""
+        """Train with the configuration (or the trial's) and return the mean final return."""
         trial: ReportingTrial | None = None
-        if hasattr(params_or_trial, "params"):
+        if hasattr(params_or_trial, "params") and hasattr(params_or_trial, "report"):
             trial = cast(ReportingTrial, params_or_trial)
             params: Mapping[str, Any] = trial.params
         else:
             params = params_or_trial
+        kwargs = self.kwargs(params)
         sb3 = _import("stable_baselines3")
+        torch = _import("torch")
         callbacks = _import("stable_baselines3.common.callbacks")
         evaluation = _import("stable_baselines3.common.evaluation")
+        env_util = _import("stable_baselines3.common.env_util")
         monitor = _import("stable_baselines3.common.monitor")
         gym = _import("gymnasium")
-        run_seed = self.seed if seed is None else as_seed(seed)
-        steps = self._episode_steps(gym)
-        kwargs = sb3_params(
-            self.algorithm,
-            params,
-            total_timesteps=self.total_timesteps if steps is not None else None,
-            episode_steps=steps,
-        )
+        kwargs = _resolve_activation(kwargs, torch.nn)
+        if self.torch_threads is not None:
+            torch.set_num_threads(self.torch_threads)
         model_class = sb3.PPO if self.algorithm == "ppo" else sb3.DQN
-        eval_env = monitor.Monitor(gym.make(self.env_id))
-        model: Any = None
-        try:
-            # Seeding the evaluation env once fixes its whole episode stream for this run.
-            eval_env.reset(seed=run_seed + 1)
-            model = model_class(
-                self.policy,
-                self.env_id,
-                seed=run_seed,
-                verbose=0,
-                **kwargs,
-                **self.model_kwargs,
-            )
+        run_seeds = self.seeds(self.seed if seed is None else as_seed(seed))
+        runs: list[tuple[Any, Any]] = []
+        with warnings.catch_warnings():
+            # A batch_size that does not divide the rollout leaves one short mini-batch per
+            # epoch: expected across a tuned range, and SB3 would warn on every trial.
+            warnings.filterwarnings("ignore", message=".*mini-batch size", category=UserWarning)
+            try:
+                for s in run_seeds:
+                    env = env_util.make_vec_env(self.env_id, n_envs=self.n_envs, seed=s)
+                    eval_env = monitor.Monitor(gym.make(self.env_id))
+                    # Seeding the evaluation env once fixes its whole episode stream for this run.
+                    eval_env.reset(seed=s + 1)
+                    model = model_class(self.policy, env, seed=s, verbose=0, **kwargs)
+                    runs.append((model, eval_env))
+                return self._train(runs, trial, callbacks.BaseCallback, evaluation.evaluate_policy)
+            finally:
+                for model, eval_env in runs:
+                    eval_env.close()
+                    if model.env is not None:
+                        model.env.close()
 
-            def evaluate() -> float:
-                mean, _std = evaluation.evaluate_policy(
-                    model, eval_env, n_eval_episodes=self.n_eval_episodes, deterministic=True
+    def _train(
+        self,
+        runs: list[tuple[Any, Any]],
+        trial: ReportingTrial | None,
+        base_callback: Any,
+        evaluate_policy: Any,
+    ) -> float:
+        budget = self.total_timesteps
+        keep_schedule = _schedule_callback(base_callback, budget)
+        checkpoints = list(range(self.eval_freq, budget, self.eval_freq)) if trial else []
+        returns: list[float] = []
+        for target in [*checkpoints, budget]:
+            for model, _ in runs:
+                chunk = target - int(model.num_timesteps)
+                if chunk > 0:
+                    before = int(model.num_timesteps)
+                    model.learn(chunk, callback=keep_schedule, reset_num_timesteps=before == 0)
+                    self.timesteps_used += int(model.num_timesteps) - before
+            returns = [
+                float(
+                    evaluate_policy(
+                        model, eval_env, n_eval_episodes=self.n_eval_episodes, deterministic=True
+                    )[0]
                 )
-                return float(mean)
-
-            if trial is None:
-                model.learn(total_timesteps=self.total_timesteps)
-                return evaluate()
-            reporter = _reporting_callback(callbacks.BaseCallback, trial, evaluate, self.eval_freq)
-            model.learn(total_timesteps=self.total_timesteps, callback=reporter)
-            if reporter.pruned_at is not None:
-                raise TrialPruned(f"pruned at timestep {reporter.pruned_at}")
-            value = evaluate()
-            if reporter.last_step != model.num_timesteps:
-                trial.report(value, int(model.num_timesteps))
-            return value
-        finally:
-            eval_env.close()
-            if model is not None and model.env is not None:
-                model.env.close()
+                for model, eval_env in runs
+            ]
+            mean = sum(returns) / len(returns)
+            if trial is not None:
+                trial.report(mean, target)
+                if target < budget and trial.should_prune():
+                    raise TrialPruned(f"pruned at timestep {target}")
+        if trial is not None and hasattr(trial, "set_user_attr"):
+            trial.set_user_attr("returns", returns)
+            trial.set_user_attr("stderr", _stderr(returns))
+        return sum(returns) / len(returns)
 
 
-def _reporting_callback(base: Any, trial: ReportingTrial, evaluate: Any, eval_freq: int) -> Any:
-    """An SB3 callback (a subclass of ``base``, SB3's ``BaseCallback``) reporting to ``trial``."""
+def _schedule_callback(base: Any, budget: int) -> Any:
+    """An SB3 callback that keeps schedules on the whole budget when training is chunked.
 
-    def init(self: Any) -> None:
-        base.__init__(self, verbose=0)
-        self.pruned_at = None
-        self.last_step = None
+    SB3 measures progress (learning-rate schedules, DQN's exploration) against the end of the
+    current ``learn`` call; training in chunks would restart them at every chunk.
+    """
+
+    def _on_training_start(self: Any) -> None:
+        self.model._total_timesteps = budget
 
     def _on_step(self: Any) -> bool:
-        if self.n_calls % eval_freq:
-            return True
-        step = int(self.num_timesteps)
-        trial.report(evaluate(), step)
-        self.last_step = step
-        if trial.should_prune():
-            self.pruned_at = step
-            return False
         return True
 
-    cls = type("HptuneReportingCallback", (base,), {"__init__": init, "_on_step": _on_step})
+    cls = type(
+        "HptuneScheduleCallback",
+        (base,),
+        {"_on_training_start": _on_training_start, "_on_step": _on_step},
+    )
     return cls()
 
 
@@ -322,16 +511,23 @@ def sb3_objective(
     seed: int = 0,
     eval_freq: int | None = None,
     *,
+    n_seeds: int = 1,
+    n_envs: int = 1,
     policy: str = "MlpPolicy",
-    episode_steps: float | None = None,
     model_kwargs: Mapping[str, Any] | None = None,
+    device: str = "cpu",
+    torch_threads: int | None = 1,
+    episode_steps: float | None = None,
 ) -> SB3Objective:
-    """An objective training SB3's PPO or DQN on ``env_id`` with a preset configuration.
+    """An objective training SB3's PPO or DQN on ``env_id`` (see :class:`SB3Objective`).
 
-    ``eval_freq`` (default: a tenth of the run) is in timesteps; ``model_kwargs`` go to the SB3
-    constructor unchanged (``n_steps``, ``buffer_size``, ...). For DQN, ``episode_steps`` is the
-    typical episode length used to derive ``exploration_fraction`` (default: the env's time
-    limit).
+    ``eval_freq`` (default: a tenth of the run) is in timesteps per seed; ``model_kwargs`` are
+    fixed SB3 constructor arguments (``buffer_size``, ``policy_kwargs``, ...). Tune it over the
+    ``ppo_sb3`` / ``dqn_sb3`` presets (``RLHyperparameterTuner`` picks them for this objective).
+
+    >>> objective = sb3_objective("ppo", "CartPole-v1", 20_000, n_seeds=3)
+    >>> objective.preset
+    'ppo_sb3'
     """
     return SB3Objective(
         algorithm,
@@ -340,7 +536,11 @@ def sb3_objective(
         n_eval_episodes,
         seed,
         eval_freq,
+        n_seeds=n_seeds,
+        n_envs=n_envs,
         policy=policy,
-        episode_steps=episode_steps,
         model_kwargs=model_kwargs,
+        device=device,
+        torch_threads=torch_threads,
+        episode_steps=episode_steps,
     )

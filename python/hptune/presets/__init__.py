@@ -2,7 +2,7 @@
 
 >>> from hptune import presets
 >>> presets.names()
-['q_learning', 'ppo', 'dqn', 'optimization_agent']
+['q_learning', 'ppo', 'dqn', 'ppo_sb3', 'dqn_sb3', 'optimization_agent']
 >>> presets.get("q-learning")["learning_rate"].log_scale
 True
 >>> presets.defaults("dqn")["target_update_frequency"]
@@ -11,14 +11,24 @@ True
 
 from __future__ import annotations
 
+from typing import Any
+
 from hptune._errors import InvalidArgumentError
-from hptune.presets._data import PRESETS, PRESETS_VERSION, ParamType, PresetParam
+from hptune.presets._data import (
+    PRESETS,
+    PRESETS_VERSION,
+    SB3_CONSTRAINTS,
+    ParamType,
+    PresetParam,
+)
 
 __all__ = [
     "PRESETS_VERSION",
+    "SB3_CONSTRAINTS",
     "ParamType",
     "PresetParam",
     "as_dicts",
+    "canonical",
     "defaults",
     "get",
     "names",
@@ -32,7 +42,8 @@ def names() -> list[str]:
     return list(PRESETS)
 
 
-def _canonical(name: str) -> str:
+def canonical(name: str) -> str:
+    """The canonical name of preset ``name`` (aliases and ``-`` accepted)."""
     if not isinstance(name, str):
         raise InvalidArgumentError(f"preset name must be a string, got {type(name).__name__}")
     key = name.strip().lower().replace("-", "_").replace(" ", "_")
@@ -49,15 +60,15 @@ def get(name: str) -> dict[str, PresetParam]:
 
     Raises :class:`~hptune.InvalidArgumentError` listing the valid names if ``name`` is unknown.
     """
-    return {p.name: p for p in PRESETS[_canonical(name)]}
+    return {p.name: p for p in PRESETS[canonical(name)]}
 
 
-def as_dicts(name: str) -> list[dict[str, str | float | bool]]:
+def as_dicts(name: str) -> list[dict[str, Any]]:
     """The ranges of preset ``name`` as plain dicts with keys name, param_type, min_value,
     max_value and log_scale, in the preset's order."""
-    return [p.as_dict() for p in PRESETS[_canonical(name)]]
+    return [p.as_dict() for p in PRESETS[canonical(name)]]
 
 
-def defaults(name: str) -> dict[str, float | int]:
+def defaults(name: str) -> dict[str, float | int | str]:
     """The default configuration of preset ``name``: the values to start from or ship."""
-    return {p.name: p.default for p in PRESETS[_canonical(name)]}
+    return {p.name: p.default for p in PRESETS[canonical(name)]}

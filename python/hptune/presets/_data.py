@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-__all__ = ["PRESETS", "PRESETS_VERSION", "ParamType", "PresetParam"]
+__all__ = ["PRESETS", "PRESETS_VERSION", "SB3_CONSTRAINTS", "ParamType", "PresetParam"]
 
-PRESETS_VERSION = 1
+PRESETS_VERSION = 2
 
-ParamType = Literal["float", "int"]
+ParamType = Literal["float", "int", "categorical"]
 
 
 @dataclass(frozen=True)
@@ -30,12 +30,19 @@ class PresetParam:
     min_value: float
     max_value: float
     log_scale: bool = False
-    default: float | int = 0.0
+    default: float | int | str = 0.0
+    choices: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         # Presets are data we ship, so a bad entry is a bug here; fail at import, not in a study.
+        if self.param_type == "categorical":
+            if not self.choices or self.default not in self.choices:
+                raise ValueError(f"{self.name}: a categorical needs choices including the default")
+            return
         if self.param_type not in ("float", "int"):
-            raise ValueError(f"{self.name}: param_type must be 'float' or 'int'")
+            raise ValueError(f"{self.name}: param_type must be 'float', 'int' or 'categorical'")
+        if isinstance(self.default, str):
+            raise ValueError(f"{self.name}: a numeric parameter needs a numeric default")
         if not (math.isfinite(self.min_value) and math.isfinite(self.max_value)):
             raise ValueError(f"{self.name}: bounds must be finite")
         if not self.min_value < self.max_value:
@@ -49,8 +56,14 @@ class PresetParam:
         if not self.min_value <= self.default <= self.max_value:
             raise ValueError(f"{self.name}: default {self.default} is outside the range")
 
-    def as_dict(self) -> dict[str, str | float | bool]:
+    def as_dict(self) -> dict[str, Any]:
         """The range as a plain dict (no default), the shape ``HyperparameterSpace`` takes."""
+        if self.param_type == "categorical":
+            return {
+                "name": self.name,
+                "param_type": "categorical",
+                "choices": list(self.choices or ()),
+            }
         return {
             "name": self.name,
             "param_type": self.param_type,
@@ -62,6 +75,14 @@ class PresetParam:
 
 def _float(name: str, low: float, high: float, default: float, *, log: bool = False) -> PresetParam:
     return PresetParam(name, "float", low, high, log_scale=log, default=default)
+
+
+def _int(name: str, low: int, high: int, default: int, *, log: bool = False) -> PresetParam:
+    return PresetParam(name, "int", low, high, log_scale=log, default=default)
+
+
+def _choice(name: str, choices: tuple[str, ...], default: str) -> PresetParam:
+    return PresetParam(name, "categorical", 0.0, 1.0, default=default, choices=choices)
 
 
 PRESETS: dict[str, tuple[PresetParam, ...]] = {
@@ -89,6 +110,43 @@ PRESETS: dict[str, tuple[PresetParam, ...]] = {
         _float("epsilon_decay", 0.9, 0.999, 0.995),
         PresetParam("target_update_frequency", "int", 10, 1000, default=500),
     ),
+    # Stable-Baselines3's PPO in SB3's own parameters, over the region rl-baselines3-zoo tunes
+    # (its sample_ppo_params), widened where SB3's defaults fall outside it; every default is
+    # SB3's (ent_coef: SB3's 0 sits at the log range's floor, 1e-8). Discount and GAE lambda are
+    # tuned as 1 - value on a log scale, where their effect is even; net_arch names the policy
+    # and value networks (tiny 64, small 64-64, medium 256-256). batch_size <= n_steps * n_envs
+    # (SB3_CONSTRAINTS) is kept by every sampler.
+    "ppo_sb3": (
+        _float("learning_rate", 1e-5, 3e-3, 3e-4, log=True),
+        _int("n_steps", 16, 4096, 2048, log=True),
+        _int("batch_size", 8, 1024, 64, log=True),
+        _int("n_epochs", 1, 20, 10),
+        _float("one_minus_gamma", 1e-4, 0.1, 0.01, log=True),
+        _float("one_minus_gae_lambda", 1e-4, 0.2, 0.05, log=True),
+        _float("clip_range", 0.05, 0.4, 0.2),
+        _float("ent_coef", 1e-8, 0.1, 1e-8, log=True),
+        _float("vf_coef", 0.1, 1.0, 0.5),
+        _float("max_grad_norm", 0.3, 5.0, 0.5),
+        _choice("net_arch", ("tiny", "small", "medium"), "small"),
+        _choice("activation_fn", ("tanh", "relu"), "tanh"),
+    ),
+    # Stable-Baselines3's DQN in SB3's own parameters (rl-baselines3-zoo's sample_dqn_params
+    # region, widened to hold SB3's defaults, which are the defaults here: target_update_interval
+    # 10000, buffer_size 1e6, learning_starts 100). gradient_steps <= train_freq keeps at most
+    # one update per collected step, as the zoo does.
+    "dqn_sb3": (
+        _float("learning_rate", 1e-5, 3e-3, 1e-4, log=True),
+        _int("batch_size", 8, 1024, 32, log=True),
+        _int("buffer_size", 1_000, 1_000_000, 1_000_000, log=True),
+        _int("learning_starts", 1, 20_000, 100, log=True),
+        _float("exploration_fraction", 0.01, 0.5, 0.1),
+        _float("exploration_final_eps", 0.0, 0.2, 0.05),
+        _int("target_update_interval", 1, 20_000, 10_000, log=True),
+        _int("train_freq", 1, 16, 4),
+        _int("gradient_steps", 1, 8, 1),
+        _float("one_minus_gamma", 1e-4, 0.1, 0.01, log=True),
+        _choice("net_arch", ("small", "medium", "big"), "small"),
+    ),
     # The autoscaling agent of hptune.objectives.autoscaling: decision weights and thresholds.
     "optimization_agent": (
         _float("cpu_weight", 0.5, 2.0, 1.0),
@@ -99,4 +157,11 @@ PRESETS: dict[str, tuple[PresetParam, ...]] = {
         _float("scale_up_cpu_threshold", 0.6, 0.9, 0.75),
         _float("scale_down_cpu_threshold", 0.2, 0.4, 0.3),
     ),
+}
+
+# Constraints of the SB3 presets, as (lower, upper, factor) of ``lower <= factor * upper``; a
+# factor of None stands for the objective's n_envs (the rollout holds n_steps * n_envs steps).
+SB3_CONSTRAINTS: dict[str, tuple[tuple[str, str, float | None], ...]] = {
+    "ppo_sb3": (("batch_size", "n_steps", None),),
+    "dqn_sb3": (("gradient_steps", "train_freq", 1.0),),
 }

@@ -42,7 +42,10 @@ class BayesianSampler(Sampler):
 
     Options: ``acquisition`` (``"logei"`` default, ``"ei"``, ``"pi"``, ``"ucb"`` with ``beta``),
     ``n_initial`` (default 10), ``n_candidates`` (512), ``n_restarts`` (4), ``fit_max_points``
-    (hyperparameters are fitted on at most this many points, 64; the posterior uses all).
+    (hyperparameters are fitted on at most this many points, 64; the posterior uses all),
+    ``noisy`` (default False; true for objectives whose repeats differ, such as RL returns: the
+    GP's noise prior allows far more noise and the incumbent of EI is the best posterior mean,
+    not the luckiest observation).
     Batches (``study.ask(n)``, parallel trials) are spread by kriging-believer fantasies, and
     running or failed trials are avoided.
     """
@@ -60,6 +63,7 @@ class BayesianSampler(Sampler):
         n_candidates: int = 512,
         n_restarts: int = 4,
         fit_max_points: int = 64,
+        noisy: bool = False,
     ) -> None:
         super().__init__(seed=seed)
         acq = str(acquisition).lower().replace("_", "")
@@ -75,6 +79,9 @@ class BayesianSampler(Sampler):
         self.n_candidates = _positive_int("n_candidates", n_candidates)
         self.n_restarts = _positive_int("n_restarts", n_restarts)
         self.fit_max_points = _positive_int("fit_max_points", fit_max_points)
+        if not isinstance(noisy, (bool, np.bool_)):
+            raise InvalidArgumentError(f"noisy must be True or False, got {noisy!r}")
+        self.noisy = bool(noisy)
         self._sobol: _core.Sobol | None = None
         self._state: list[float] | None = None
 
@@ -102,6 +109,7 @@ class BayesianSampler(Sampler):
             self.n_restarts,
             self.fit_max_points,
             self._state,
+            self.noisy,
         )
         self._state = state
         return space.decode(unit)
@@ -133,4 +141,5 @@ class BayesianSampler(Sampler):
             "n_candidates": self.n_candidates,
             "n_restarts": self.n_restarts,
             "fit_max_points": self.fit_max_points,
+            "noisy": self.noisy,
         }

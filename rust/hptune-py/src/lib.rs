@@ -376,7 +376,7 @@ fn acquisition_of(name: &str, beta: f64) -> PyResult<bo::Acquisition> {
 /// GP Bayesian optimisation: `n` unit points to try next, and the fitted state (for warm
 /// starts). `y` is minimised; `pending` rows are running or failed trials to avoid.
 #[pyfunction]
-#[pyo3(signature = (space, x, y, pending, n, seed, acquisition="logei", beta=2.0, n_candidates=512, n_restarts=4, fit_max_points=64, warm=None))]
+#[pyo3(signature = (space, x, y, pending, n, seed, acquisition="logei", beta=2.0, n_candidates=512, n_restarts=4, fit_max_points=64, warm=None, noisy=false))]
 #[allow(clippy::too_many_arguments)] // mirrors BoOptions field by field
 fn bo_suggest<'py>(
     py: Python<'py>,
@@ -392,6 +392,7 @@ fn bo_suggest<'py>(
     n_restarts: usize,
     fit_max_points: usize,
     warm: Option<Vec<f64>>,
+    noisy: bool,
 ) -> PyResult<(Bound<'py, PyArray2<f64>>, Vec<f64>)> {
     let d = space.inner.len();
     let (x, y, pending) = history_of(space, &x, &y, &pending)?;
@@ -400,6 +401,7 @@ fn bo_suggest<'py>(
         n_candidates,
         n_restarts,
         fit_max_points,
+        noisy,
         ..bo::BoOptions::default()
     };
     let warm = match warm {

@@ -11,8 +11,9 @@
 //!   lengthscales, with `l0 = 1` in up to 8 dims and growing like `sqrt d` beyond, since typical
 //!   distances in the unit cube grow so; Hvarfner et al., 2024).
 //! - `s_f^2`: Gamma(2, 1) shape on the value (`ln s_f^2 - s_f^2`), mode 1 for standardised `y`.
-//! - `s_n^2`: Gamma(1.1, 30) shape on the value (`0.1 ln s_n^2 - 30 s_n^2`), favouring little
-//!   noise without forbidding it.
+//! - `s_n^2`: Gamma(1.1, r) shape on the value (`0.1 ln s_n^2 - r s_n^2`), favouring little
+//!   noise without forbidding it: `r = 30` by default, `r = 1` for objectives declared noisy
+//!   (RL returns), where a tenth of the variance or more is noise.
 //!
 //! Pairwise squared differences do not depend on `theta`, so they are computed once per fit and
 //! stored dimension-major (`d x P`, `P = n (n - 1) / 2` pairs `(a, b)` with `b < a` in row order):
@@ -41,6 +42,8 @@ pub struct FitData {
     d: usize,
     d2: Vec<f64>,
     y: Vec<f64>,
+    /// Rate `r` of the noise prior (see the module notes).
+    noise_rate: f64,
 }
 
 impl FitData {
@@ -72,9 +75,22 @@ impl FitData {
             d,
             d2,
             y: y.to_vec(),
+            noise_rate: DEFAULT_NOISE_RATE,
         }
     }
+
+    /// The same data with noise prior rate `rate`.
+    #[must_use]
+    pub fn with_noise_rate(mut self, rate: f64) -> Self {
+        self.noise_rate = rate;
+        self
+    }
 }
+
+/// Rate of the noise prior for objectives not declared noisy.
+pub const DEFAULT_NOISE_RATE: f64 = 30.0;
+/// Rate of the noise prior for objectives declared noisy.
+pub const NOISY_NOISE_RATE: f64 = 1.0;
 
 /// Buffers reused across evaluations: `n x n` allocations in a loop cost page faults.
 #[derive(Debug, Default)]
@@ -185,8 +201,9 @@ fn neg_log_posterior_impl(
     }
     neg_prior += -(theta[d] - sf);
     grad[d] += -(1.0 - sf);
-    neg_prior += -(0.1 * theta[d + 1] - 30.0 * sn);
-    grad[d + 1] += -(0.1 - 30.0 * sn);
+    let rate = data.noise_rate;
+    neg_prior += -(0.1 * theta[d + 1] - rate * sn);
+    grad[d + 1] += -(0.1 - rate * sn);
     work.l = chol.into_storage();
     nll + neg_prior
 }
@@ -198,6 +215,8 @@ pub struct FitOptions {
     pub max_iter: usize,
     /// L-BFGS iterations from a warm start.
     pub warm_max_iter: usize,
+    /// Rate of the noise prior ([`DEFAULT_NOISE_RATE`] or [`NOISY_NOISE_RATE`]).
+    pub noise_rate: f64,
 }
 
 impl Default for FitOptions {
@@ -205,6 +224,7 @@ impl Default for FitOptions {
         Self {
             max_iter: 60,
             warm_max_iter: 10,
+            noise_rate: DEFAULT_NOISE_RATE,
         }
     }
 }
@@ -238,7 +258,7 @@ pub fn fit_hyperparameters(
     if y.len() < 2 {
         return warm.cloned().unwrap_or(default);
     }
-    let data = FitData::new(x, y, cat);
+    let data = FitData::new(x, y, cat).with_noise_rate(options.noise_rate);
     let (lo, hi) = bounds(d);
     let mut grad = vec![0.0; d + 2];
     let mut work = FitWork::default();
