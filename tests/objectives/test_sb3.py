@@ -3,18 +3,19 @@ a real run."""
 
 from __future__ import annotations
 
+import inspect
 import math
+import os
 import sys
-import types
 from typing import Any
 
 import pytest
 from _fakes import FakeTrial
 
-from hptune import presets
+from hptune import HyperparameterSpace, presets
 from hptune._errors import InvalidArgumentError, TrialPruned
-from hptune.objectives import SB3Objective, sb3_objective, sb3_params
-from hptune.objectives._sb3 import DEFAULT_TRAINING_EPISODES, exploration_fraction
+from hptune.objectives import sb3_objective, sb3_params
+from hptune.objectives._sb3 import DEFAULT_TRAINING_EPISODES, exploration_fraction, sb3_kwargs
 
 PPO = presets.defaults("ppo")
 DQN = presets.defaults("dqn")
@@ -98,107 +99,177 @@ def test_constructor_checks_and_missing_sb3_message(monkeypatch: pytest.MonkeyPa
         sb3_objective("ppo", "CartPole-v1", total_timesteps=0)
     with pytest.raises(InvalidArgumentError, match="algorithm"):
         sb3_objective("sac", "CartPole-v1", total_timesteps=10)
-    with pytest.raises(InvalidArgumentError, match="clip_range"):
-        sb3_objective("ppo", "CartPole-v1", 10, model_kwargs={"clip_range": 0.1, "n_steps": 8})
-    with pytest.raises(InvalidArgumentError, match="exploration_fraction"):
-        sb3_objective("dqn", "CartPole-v1", 10, model_kwargs={"exploration_fraction": 0.1})
+    with pytest.raises(InvalidArgumentError, match="n_seeds"):
+        sb3_objective("ppo", "CartPole-v1", 10, n_seeds=0)
+    with pytest.raises(InvalidArgumentError, match="n_envs"):
+        sb3_objective("ppo", "CartPole-v1", 10, n_envs=0)
+    with pytest.raises(InvalidArgumentError, match="seed"):
+        sb3_objective("ppo", "CartPole-v1", 10, model_kwargs={"seed": 3})
     objective = sb3_objective("ppo", "CartPole-v1", total_timesteps=1000)
     assert objective.eval_freq == 100
     assert objective.accepts_trial
+    assert objective.noisy
+    assert objective.preset == "ppo_sb3"
     assert objective.direction == "maximize"
     monkeypatch.setitem(sys.modules, "stable_baselines3", None)
     with pytest.raises(ImportError, match=r'pip install "hptune\[sb3\]"'):
-        objective(PPO)
+        objective(presets.defaults("ppo_sb3"))
 
 
-def _install_fake_sb3(monkeypatch: pytest.MonkeyPatch, made: list[Any]) -> None:
-    """Just enough of SB3's surface, to check the adapter's training and reporting loop."""
-
-    class BaseCallback:
-        def __init__(self, verbose: int = 0) -> None:
-            self.n_calls = 0
-            self.num_timesteps = 0
-
-    class Model:
-        def __init__(self, policy: str, env: str, **kwargs: Any) -> None:
-            self.kwargs = kwargs
-            self.num_timesteps = 0
-            self.env = None
-            made.append(self)
-
-        def learn(self, total_timesteps: int, callback: Any = None) -> None:
-            for _ in range(total_timesteps):
-                self.num_timesteps += 1
-                if callback is not None:
-                    callback.n_calls += 1
-                    callback.num_timesteps = self.num_timesteps
-                    if not callback._on_step():
-                        return
-
-    class Monitor:
-        def __init__(self, env: Any) -> None:
-            self.env = env
-
-        def reset(self, seed: int | None = None) -> None:
-            self.seed = seed
-
-        def close(self) -> None:
-            pass
-
-    def evaluate_policy(model: Model, env: Any, **kwargs: Any) -> tuple[float, float]:
-        return model.num_timesteps / 10.0, 0.0
-
-    modules: dict[str, dict[str, Any]] = {
-        "stable_baselines3": {"PPO": Model, "DQN": Model},
-        "stable_baselines3.common.callbacks": {"BaseCallback": BaseCallback},
-        "stable_baselines3.common.evaluation": {"evaluate_policy": evaluate_policy},
-        "stable_baselines3.common.monitor": {"Monitor": Monitor},
-    }
-    for name, attrs in modules.items():
-        module = types.ModuleType(name)
-        for key, value in attrs.items():
-            setattr(module, key, value)
-        monkeypatch.setitem(sys.modules, name, module)
-
-
-def test_reporting_and_pruning_loop_with_a_fake_sb3(monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("gymnasium")
-    made: list[Any] = []
-    _install_fake_sb3(monkeypatch, made)
-    objective = SB3Objective("dqn", "CartPole-v1", total_timesteps=1000, eval_freq=250, seed=4)
-
-    trial = FakeTrial(DQN)
-    assert objective(trial) == 100.0
-    assert trial.reports == [(25.0, 250), (50.0, 500), (75.0, 750), (100.0, 1000)]
-    kwargs = made[-1].kwargs
-    assert kwargs["seed"] == 4
-    assert kwargs["target_update_interval"] == DQN["target_update_frequency"]
-    # CartPole's 500-step limit stands in for the episode length.
-    assert kwargs["exploration_fraction"] == exploration_fraction(
-        1.0, DQN["epsilon_decay"], 0.05, total_timesteps=1000, episode_steps=500
+def test_sb3_kwargs_maps_the_preset_conveniences() -> None:
+    got = sb3_kwargs(
+        "ppo",
+        {
+            "one_minus_gamma": 0.02,
+            "one_minus_gae_lambda": 0.1,
+            "net_arch": "medium",
+            "activation_fn": "relu",
+            "n_steps": 512,
+        },
     )
+    assert got["gamma"] == pytest.approx(0.98)
+    assert got["gae_lambda"] == pytest.approx(0.9)
+    assert got["n_steps"] == 512
+    assert got["policy_kwargs"] == {
+        "net_arch": {"pi": [256, 256], "vf": [256, 256]},
+        "activation_fn": "relu",
+    }
+    assert sb3_kwargs("dqn", {"net_arch": "big"})["policy_kwargs"] == {"net_arch": [400, 300]}
+    # The legacy PPO preset is a renaming.
+    assert sb3_kwargs("ppo", PPO)["clip_range"] == PPO["clip_epsilon"]
 
-    pruned = FakeTrial(DQN, prune_after=2)
-    with pytest.raises(TrialPruned):
-        objective(pruned)
-    assert [step for _, step in pruned.reports] == [250, 500]
-    assert made[-1].num_timesteps == 500
 
-    assert objective(DQN, seed=9) == 100.0
-    assert made[-1].kwargs["seed"] == 9
+@pytest.mark.parametrize(
+    ("algorithm", "params", "message"),
+    [
+        ("dqn", DQN, "dqn_sb3"),
+        ("ppo", {"net_arch": "huge"}, "net_arch 'huge'"),
+        ("ppo", {"activation_fn": "sigmoid"}, "activation_fn"),
+        ("dqn", {"one_minus_gae_lambda": 0.1}, "PPO only"),
+        ("ppo", {"one_minus_gamma": 1.5}, "gamma"),
+        ("ppo", {"env": "x"}, "set by the objective"),
+    ],
+)
+def test_sb3_kwargs_refuses_bad_input(algorithm: str, params: dict[str, Any], message: str) -> None:
+    with pytest.raises(InvalidArgumentError, match=message):
+        sb3_kwargs(algorithm, params, ["n_steps"])
 
 
-def test_real_sb3_run_reports_to_the_trial() -> None:
-    pytest.importorskip("stable_baselines3")
+def test_sb3_kwargs_refuses_unknown_names_with_the_valid_list() -> None:
+    with pytest.raises(InvalidArgumentError, match=r"unknown ppo parameter 'n_stepz'.*n_steps"):
+        sb3_kwargs("ppo", {"n_stepz": 8}, ["batch_size", "n_steps"])
+
+
+# --- with Stable-Baselines3 installed (it is in the test extra; CI sets HPTUNE_REQUIRE_SB3=1
+# so that a broken install fails instead of skipping).
+
+
+def _sb3() -> Any:
+    if os.environ.get("HPTUNE_REQUIRE_SB3"):
+        import stable_baselines3
+
+        return stable_baselines3
+    return pytest.importorskip("stable_baselines3")
+
+
+@pytest.mark.parametrize("algorithm", ["ppo", "dqn"])
+def test_sb3_presets_default_to_sb3s_own_defaults(algorithm: str) -> None:
+    sb3 = _sb3()
+    model_class = sb3.PPO if algorithm == "ppo" else sb3.DQN
+    signature = inspect.signature(model_class.__init__).parameters
+    kwargs = sb3_kwargs(algorithm, presets.defaults(f"{algorithm}_sb3"))
+    policy_kwargs = kwargs.pop("policy_kwargs")
+    for name, value in kwargs.items():
+        default = signature[name].default
+        if name == "ent_coef":
+            assert value == pytest.approx(default, abs=1e-8)  # SB3's 0 at the log floor
+        else:
+            assert value == pytest.approx(default), name
+    # SB3's MlpPolicy default: two layers of 64 (tanh for PPO).
+    expected = {"pi": [64, 64], "vf": [64, 64]} if algorithm == "ppo" else [64, 64]
+    assert policy_kwargs["net_arch"] == expected
+
+
+def test_objective_accepts_any_sb3_parameter_and_names_the_valid_ones() -> None:
+    _sb3()
+    objective = sb3_objective("ppo", "CartPole-v1", 64, model_kwargs={"n_epochs": 1})
+    assert objective.kwargs({"n_steps": 32, "batch_size": 16, "normalize_advantage": False}) == {
+        "n_steps": 32,
+        "batch_size": 16,
+        "normalize_advantage": False,
+        "n_epochs": 1,
+        "device": "cpu",
+    }
+    with pytest.raises(InvalidArgumentError, match=r"unknown ppo parameter 'bogus'.*n_steps"):
+        objective.kwargs({"bogus": 1})
+    with pytest.raises(InvalidArgumentError, match="both tuned and fixed"):
+        objective.kwargs({"n_epochs": 2})
+    with pytest.raises(InvalidArgumentError, match="exceeds n_steps"):
+        objective.kwargs({"n_steps": 32, "batch_size": 64})
+
+
+def test_real_sb3_run_reports_the_mean_over_seeds_and_prunes() -> None:
+    _sb3()
     objective = sb3_objective(
         "ppo",
         "CartPole-v1",
         total_timesteps=256,
         n_eval_episodes=2,
         eval_freq=128,
+        n_seeds=2,
         model_kwargs={"n_steps": 64, "batch_size": 32, "n_epochs": 1},
     )
-    trial = FakeTrial(PPO)
+    trial = FakeTrial({})
+    trial.user_attrs = {}
+    trial.set_user_attr = trial.user_attrs.__setitem__  # type: ignore[attr-defined]
     value = objective(trial)
-    assert value > 0
     assert [step for _, step in trial.reports] == [128, 256]
+    returns = trial.user_attrs["returns"]
+    assert len(returns) == 2
+    assert value == pytest.approx(sum(returns) / 2)
+    assert trial.user_attrs["stderr"] == pytest.approx(abs(returns[0] - returns[1]) / 2)
+    assert objective.timesteps_used == 2 * 256
+    # The same seed gives the same value; pruning stops at the first report.
+    assert objective({}, seed=0) == value
+    pruned = FakeTrial({}, prune_after=1)
+    with pytest.raises(TrialPruned):
+        objective(pruned)
+    assert [step for _, step in pruned.reports] == [128]
+
+
+def test_tuning_real_ppo_end_to_end_races_against_the_defaults() -> None:
+    _sb3()
+    from hptune import RLHyperparameterTuner
+    from hptune.pruners import SuccessiveHalvingPruner
+
+    objective = sb3_objective(
+        "ppo",
+        "CartPole-v1",
+        total_timesteps=256,
+        n_eval_episodes=2,
+        eval_freq=128,
+    )
+    space = [
+        HyperparameterSpace("n_steps", "int", 32, 128, log_scale=True, default=64),
+        HyperparameterSpace("batch_size", "int", 16, 64, log_scale=True, default=32),
+    ]
+    result = RLHyperparameterTuner("cartpole").tune_rl_model(
+        "ppo",
+        objective,
+        method="tpe",
+        n_trials=3,
+        seed=0,
+        search_space=space,
+        pruner=SuccessiveHalvingPruner(min_resource=128),
+        selection_top_k=2,
+        selection_seeds=2,
+        show_progress=False,
+    )
+    # The preset's defaults were the first trial, and every trial kept batch_size <= n_steps.
+    assert result.trials[0].params["n_steps"] == 64
+    assert all(t.params["batch_size"] <= t.params["n_steps"] for t in result.trials)
+    report = result.metadata["selection"]
+    assert "baseline" in [e.label for e in report.entries]
+    assert report.robust is not None
+    assert result.best_params == report.robust.params
+    assert result.best_score == pytest.approx(report.robust.mean)

@@ -438,7 +438,9 @@ class SB3Objective:
                     eval_env.reset(seed=s + 1)
                     model = model_class(self.policy, env, seed=s, verbose=0, **kwargs)
                     runs.append((model, eval_env))
-                return self._train(runs, trial, callbacks.BaseCallback, evaluation.evaluate_policy)
+                return self._train(
+                    runs, run_seeds, trial, callbacks.BaseCallback, evaluation.evaluate_policy
+                )
             finally:
                 for model, eval_env in runs:
                     eval_env.close()
@@ -448,13 +450,16 @@ class SB3Objective:
     def _train(
         self,
         runs: list[tuple[Any, Any]],
+        seeds: list[int],
         trial: ReportingTrial | None,
         base_callback: Any,
         evaluate_policy: Any,
     ) -> float:
         budget = self.total_timesteps
         keep_schedule = _schedule_callback(base_callback, budget)
-        checkpoints = list(range(self.eval_freq, budget, self.eval_freq)) if trial else []
+        # Training stops at every checkpoint, with a trial or without, so that a config trains
+        # the same way (and scores the same on the same seed) in a search and in a re-run.
+        checkpoints = list(range(self.eval_freq, budget, self.eval_freq))
         returns: list[float] = []
         for target in [*checkpoints, budget]:
             for model, _ in runs:
@@ -463,15 +468,24 @@ class SB3Objective:
                     before = int(model.num_timesteps)
                     model.learn(chunk, callback=keep_schedule, reset_num_timesteps=before == 0)
                     self.timesteps_used += int(model.num_timesteps) - before
+            if trial is None and target < budget:
+                continue
             returns = [
                 float(
                     evaluate_policy(
-                        model, eval_env, n_eval_episodes=self.n_eval_episodes, deterministic=True
+                        model,
+                        eval_env,
+                        n_eval_episodes=self.n_eval_episodes,
+                        deterministic=True,
                     )[0]
                 )
                 for model, eval_env in runs
             ]
             mean = sum(returns) / len(returns)
+            for (_, eval_env), s in zip(runs, seeds, strict=True):
+                # Every evaluation starts from the same episodes: checkpoints differ by the
+                # policy only, not by the luck of the draw.
+                eval_env.reset(seed=s + 1)
             if trial is not None:
                 trial.report(mean, target)
                 if target < budget and trial.should_prune():

@@ -1,0 +1,271 @@
+"""Tuning real RL training: SB3's PPO and DQN, every chosen config re-trained on fresh seeds.
+
+Not a test: it trains hundreds of agents. One (env, algorithm) pair per invocation is a few tens
+of minutes on one core; run pairs side by side on separate cores and merge the JSON files:
+
+    python benches/bench_rl.py --env CartPole-v1 --algo ppo --out bench-results/rl-cp-ppo.json
+    python benches/bench_rl.py --table bench-results/rl-*.json
+
+Methods, all at the same training budget per trial (``--timesteps`` per seed) and the same
+number of trial-equivalents (``--budget``, in full trials; pruned trials cost less):
+
+- ``sb3-defaults``: SB3's defaults, no tuning.
+- ``rl-zoo3``: rl-baselines3-zoo's published hyperparameters for the env, where they exist and
+  need nothing the objective lacks (VecNormalize), at this benchmark's budget.
+- ``optuna-tpe``: rl-zoo3's own set-up: its ``sample_*_params`` search space, Optuna's
+  multivariate TPE (5 start-up trials) and MedianPruner (5 start-up trials, warm-up a third of
+  the evaluations); the best trial's config is chosen, as rl-zoo3 does.
+- ``random``: hptune random search over the ``*_sb3`` preset, best observation chosen.
+- ``hptune-bayesian`` / ``hptune-tpe``: ``RLHyperparameterTuner`` over the ``*_sb3`` preset with
+  SB3's defaults as the first trial, ASHA pruning on the timestep budget, and the final config
+  chosen by a race on fresh seeds (the race's trainings count towards the budget).
+
+Every chosen config is then trained on ``--test-seeds`` fresh seeds (10001, 10002, ...), which
+no method saw, and its final mean return reported with the standard error; timesteps spent and
+wall time per method are reported too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import hptune
+from hptune import RLHyperparameterTuner, presets
+from hptune.objectives import sb3_objective
+from hptune.pruners import SuccessiveHalvingPruner
+
+TEST_SEED_BASE = 10_001
+RACE = {"selection_top_k": 2, "selection_seeds": 4}  # 3 candidates x 2 seeds + 2 x 2 = 10 runs
+RACE_COST = 10
+
+
+def zoo_params(env_id: str, algo: str) -> dict[str, Any] | None:
+    """rl-zoo3's published hyperparameters as SB3 arguments, or None where unusable here."""
+    import yaml  # ships with rl_zoo3's dependencies
+    from rl_zoo3 import linear_schedule
+
+    path = Path(__import__("rl_zoo3").__file__).parent / "hyperparams" / f"{algo}.yml"
+    table = yaml.safe_load(path.read_text())
+    entry = dict(table.get(env_id) or {})
+    if not entry or entry.pop("normalize", False):
+        return None
+    for key in ("n_timesteps", "policy"):
+        entry.pop(key, None)
+    for key in ("learning_rate", "clip_range"):
+        value = entry.get(key)
+        if isinstance(value, str) and value.startswith("lin_"):
+            entry[key] = linear_schedule(float(value[4:]))
+    if isinstance(entry.get("policy_kwargs"), str):
+        entry["policy_kwargs"] = eval(entry["policy_kwargs"], {"dict": dict})  # zoo's format
+    return entry
+
+
+def make_objective(args: argparse.Namespace, n_envs: int = 1) -> Any:
+    return sb3_objective(
+        args.algo,
+        args.env,
+        args.timesteps,
+        n_eval_episodes=args.eval_episodes,
+        seed=args.seed,
+        eval_freq=args.timesteps // 4,
+        n_envs=n_envs,
+    )
+
+
+def run_hptune(args: argparse.Namespace, method: str) -> tuple[dict[str, Any], int]:
+    objective = make_objective(args)
+    prune = method != "random"
+    n_trials = args.budget - (RACE_COST if prune else 0)
+    result = RLHyperparameterTuner("bench").tune_rl_model(
+        args.algo,
+        objective,
+        method=method,
+        n_trials=n_trials,
+        seed=args.seed,
+        pruner=SuccessiveHalvingPruner(min_resource=args.timesteps // 4, reduction_factor=3)
+        if prune
+        else None,
+        selection="race" if prune else "best",
+        show_progress=False,
+        **(RACE if prune else {}),
+    )
+    kwargs = objective.kwargs(result.best_params)
+    return kwargs, objective.timesteps_used
+
+
+class _OptunaTrial:
+    """Bridges an Optuna trial to the objective's reporting interface."""
+
+    def __init__(self, trial: Any, params: dict[str, Any]) -> None:
+        self._trial = trial
+        self.params = params
+
+    def report(self, value: float, step: int) -> None:
+        self._trial.report(value, step)
+
+    def should_prune(self) -> bool:
+        return bool(self._trial.should_prune())
+
+
+def run_optuna(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
+    import optuna
+    from rl_zoo3.hyperparams_opt import HYPERPARAMS_SAMPLER
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    objective = make_objective(args)
+    n_evaluations = 4
+    study = optuna.create_study(
+        direction="maximize",
+        sampler=optuna.samplers.TPESampler(n_startup_trials=5, seed=args.seed, multivariate=True),
+        pruner=optuna.pruners.MedianPruner(
+            n_startup_trials=5, n_warmup_steps=n_evaluations // 3 * (args.timesteps // 4)
+        ),
+    )
+    sampler = HYPERPARAMS_SAMPLER[args.algo]
+    extra = {"using_her_replay_buffer": False, "her_kwargs": {}}
+
+    def optuna_objective(trial: Any) -> float:
+        params = sampler(trial, 2, 1, extra)
+        try:
+            return objective(_OptunaTrial(trial, params))
+        except hptune.TrialPruned as exc:
+            raise optuna.TrialPruned() from exc
+
+    study.optimize(optuna_objective, n_trials=args.budget, catch=(Exception,))
+    best = study.best_trial
+    # Re-sample the best trial's parameters into SB3 arguments.
+    fixed = optuna.trial.FixedTrial(best.params)
+    return objective.kwargs(sampler(fixed, 2, 1, extra)), objective.timesteps_used
+
+
+def test_config(args: argparse.Namespace, kwargs: dict[str, Any], n_envs: int) -> list[float]:
+    objective = make_objective(args, n_envs)
+    scores = []
+    for k in range(args.test_seeds):
+        try:
+            scores.append(objective(kwargs, seed=TEST_SEED_BASE + k))
+        except Exception as exc:  # a config that crashes scores nothing, but is reported
+            print(f"  test seed {k} failed: {exc}", file=sys.stderr)
+    return scores
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    rows: dict[str, Any] = {}
+    for method in args.methods.split(","):
+        start = time.perf_counter()
+        n_envs = 1
+        spent = 0
+        if method == "sb3-defaults":
+            kwargs: dict[str, Any] | None = make_objective(args).kwargs(
+                presets.defaults(f"{args.algo}_sb3")
+            )
+        elif method == "rl-zoo3":
+            kwargs = zoo_params(args.env, args.algo)
+            if kwargs is not None:
+                n_envs = int(kwargs.pop("n_envs", 1))
+        elif method == "optuna-tpe":
+            kwargs, spent = run_optuna(args)
+        elif method in ("random", "hptune-bayesian", "hptune-tpe"):
+            kwargs, spent = run_hptune(args, method.removeprefix("hptune-"))
+        else:
+            raise SystemExit(f"unknown method {method!r}")
+        tuned = time.perf_counter() - start
+        if kwargs is None:
+            rows[method] = {"available": False}
+            print(f"{method:>16}: not available for {args.env}", flush=True)
+            continue
+        scores = test_config(args, kwargs, n_envs)
+        mean = sum(scores) / len(scores) if scores else math.nan
+        sd = (
+            math.sqrt(sum((s - mean) ** 2 for s in scores) / (len(scores) - 1))
+            if len(scores) > 1
+            else 0.0
+        )
+        rows[method] = {
+            "available": True,
+            "scores": scores,
+            "mean": mean,
+            "stderr": sd / math.sqrt(max(1, len(scores))),
+            "tuning_timesteps": spent,
+            "tuning_seconds": tuned,
+            "config": {k: repr(v) for k, v in kwargs.items()},
+        }
+        print(
+            f"{method:>16}: fresh-seed return {mean:8.1f} +- {rows[method]['stderr']:6.1f}  "
+            f"tuning {spent:>9,} steps {tuned:7.0f} s",
+            flush=True,
+        )
+    return {
+        "env": args.env,
+        "algo": args.algo,
+        "timesteps": args.timesteps,
+        "budget": args.budget,
+        "test_seeds": args.test_seeds,
+        "methods": rows,
+    }
+
+
+def table(paths: list[str]) -> None:
+    results = [json.loads(Path(p).read_text()) for p in sorted(paths)]
+    methods: list[str] = []
+    for r in results:
+        methods += [m for m in r["methods"] if m not in methods]
+    print("| env | algo | " + " | ".join(methods) + " |")
+    print("|---|---|" + "---|" * len(methods))
+    for r in results:
+        cells = []
+        for m in methods:
+            row = r["methods"].get(m)
+            if not row or not row.get("available"):
+                cells.append("n/a")
+            else:
+                cells.append(f"{row['mean']:.1f} +- {row['stderr']:.1f}")
+        print(f"| {r['env']} | {r['algo']} | " + " | ".join(cells) + " |")
+    print()
+    print("| env | algo | method | tuning timesteps | tuning wall s |")
+    print("|---|---|---|---|---|")
+    for r in results:
+        for m, row in r["methods"].items():
+            if row.get("available") and row.get("tuning_timesteps"):
+                print(
+                    f"| {r['env']} | {r['algo']} | {m} | {row['tuning_timesteps']:,} | "
+                    f"{row['tuning_seconds']:.0f} |"
+                )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--env", default="CartPole-v1")
+    parser.add_argument("--algo", default="ppo", choices=["ppo", "dqn"])
+    parser.add_argument("--timesteps", type=int, default=20_000, help="per trial and seed")
+    parser.add_argument("--budget", type=int, default=24, help="trial-equivalents per method")
+    parser.add_argument("--eval-episodes", type=int, default=5)
+    parser.add_argument("--test-seeds", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--methods",
+        default="sb3-defaults,rl-zoo3,hptune-bayesian,hptune-tpe,optuna-tpe,random",
+    )
+    parser.add_argument("--out", help="write the results here (JSON)")
+    parser.add_argument("--table", nargs="*", help="print a table from result files")
+    args = parser.parse_args()
+    if args.table is not None:
+        table([p for pattern in args.table for p in glob.glob(pattern)])
+        return
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    result = run(args)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
