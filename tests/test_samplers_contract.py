@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import hptune
-from hptune import HyperparameterSpace, Sampler
+from hptune import AtMost, HyperparameterSpace, Sampler, SearchSpace
 from hptune.samplers import METHODS, make_sampler
 from strategies import spaces
 
@@ -95,3 +95,27 @@ def test_every_method_respects_any_space(
     for t in study.trials:
         for p in params:
             assert p.contains(t.params[p.name])
+
+
+RATIO = [
+    HyperparameterSpace("n_steps", "int", 16, 4096, log_scale=True),
+    HyperparameterSpace("batch_size", "int", 8, 1024, log_scale=True),
+    HyperparameterSpace("width", "float", 0.5, 8.0),
+    HyperparameterSpace("share", "float", 0.1, 10.0, log_scale=True),
+]
+RATIO_CONSTRAINTS = [AtMost("batch_size", "n_steps", 2.0), AtMost("share", "width")]
+
+
+@pytest.mark.parametrize("method", ALL_METHODS)
+def test_every_sampler_keeps_at_most_constraints(method: str) -> None:
+    space = SearchSpace(RATIO, RATIO_CONSTRAINTS)
+    study = hptune.create_study(space, method, seed=5)
+    study.optimize(lambda p: -abs(p["batch_size"] - 300) - abs(p["share"] - 2.0), n_trials=30)
+    study.ask(4)  # batches too
+    assert len(study.trials) == 34
+    for t in study.trials:
+        assert t.params["batch_size"] <= 2 * t.params["n_steps"]
+        assert t.params["share"] <= t.params["width"]
+        assert isinstance(t.params["batch_size"], int)
+        for p in RATIO:
+            assert p.contains(t.params[p.name]), (p.name, t.params[p.name])

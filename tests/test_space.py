@@ -169,3 +169,60 @@ def test_lazy_exports_match_all() -> None:
         assert getattr(package, name) is not None
     with pytest.raises(AttributeError, match="no attribute"):
         package.no_such_name  # noqa: B018
+
+
+@given(
+    lo=st.integers(1, 50),
+    span=st.integers(1, 5000),
+    log=st.booleans(),
+    factor=st.sampled_from([1.0, 2.0, 8.0]),
+    upper=st.integers(60, 3000),
+)
+def test_at_most_maps_draws_onto_the_feasible_values_and_back(
+    lo: int, span: int, log: bool, factor: float, upper: int
+) -> None:
+    space = SearchSpace(
+        [
+            HyperparameterSpace("up", "int", 60, 3000),
+            HyperparameterSpace("low", "int", lo, lo + span, log_scale=log),
+        ],
+        [hptune.AtMost("low", "up", factor)],
+    )
+    top = min(lo + span, math.floor(factor * upper))
+    # Every feasible value survives params -> row -> params, and nothing infeasible appears.
+    values = range(lo, top + 1) if top - lo < 400 else [lo, lo + 1, (lo + top) // 2, top - 1, top]
+    for v in values:
+        row = space.params_to_row({"up": upper, "low": v})
+        assert space.rows_to_params(np.array([row]))[0] == {"up": upper, "low": v}
+    for d in space.sample_random(7, 0, 50):
+        assert lo <= d["low"] <= factor * d["up"]
+
+
+def test_at_most_checks_and_messages() -> None:
+    ints = [HyperparameterSpace("n", "int", 4, 64), HyperparameterSpace("b", "int", 8, 128)]
+    with pytest.raises(InvalidArgumentError, match="cannot always hold"):
+        SearchSpace(ints, [hptune.AtMost("b", "n")])
+    with pytest.raises(InvalidArgumentError, match="no parameter named 'c'"):
+        SearchSpace(ints, [hptune.AtMost("c", "n")])
+    with pytest.raises(InvalidArgumentError, match="factor must be a positive number"):
+        hptune.AtMost("b", "n", 0)
+    space = SearchSpace(ints, [hptune.AtMost("b", "n", 2)])
+    with pytest.raises(InvalidArgumentError, match=r"violate the constraint 'b' <= 2 \* 'n'"):
+        space.params_to_row({"n": 4, "b": 9})
+    cat = [ints[0], HyperparameterSpace("c", "categorical", choices=[1, 2])]
+    with pytest.raises(InvalidArgumentError, match="must be an int or float"):
+        SearchSpace(cat, [hptune.AtMost("c", "n")])
+
+
+def test_at_most_survives_storage(tmp_path: Any) -> None:
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    space = SearchSpace(
+        [HyperparameterSpace("n", "int", 8, 64), HyperparameterSpace("b", "int", 4, 128)],
+        [hptune.AtMost("b", "n", 1.0)],
+    )
+    study = hptune.create_study(space, "tpe", seed=0, storage=url, study_name="s")
+    study.optimize(lambda p: float(p["b"]), n_trials=5)
+    again = hptune.load_study(study_name="s", storage=url)
+    assert again.space.constraints == space.constraints
+    again.optimize(lambda p: float(p["b"]), n_trials=5)
+    assert all(t.params["b"] <= t.params["n"] for t in again.trials)

@@ -81,3 +81,34 @@ def test_bad_arguments() -> None:
         hptune.validate(result, noisy, top_k=0)
     with pytest.raises(hptune.InvalidArgumentError, match="n_repeats"):
         hptune.validate(result, noisy, n_repeats=0)
+
+
+def test_race_chooses_by_mean_not_by_the_lucky_observation() -> None:
+    import random
+
+    from hptune.validation import race
+
+    # "lucky" observed 10 once, but its mean is 0; "steady" and the baseline are truly 1 and 0.5.
+    truth = {"lucky": 0.0, "steady": 1.0, "meh": -1.0, "base": 0.5}
+    space = [HyperparameterSpace("c", "categorical", choices=list(truth))]
+    observed = {"lucky": 10.0, "steady": 1.2, "meh": -0.5, "base": 0.4}
+    result = hptune.GridSearchTuner(space, lambda p: observed[p["c"]], seed=0).tune()
+    assert result.best_params == {"c": "lucky"}
+    calls: list[tuple[str, int]] = []
+
+    def noisy(params: dict[str, Any], seed: int) -> float:
+        calls.append((params["c"], seed))
+        return truth[params["c"]] + random.Random(seed).gauss(0.0, 0.1)
+
+    report = race(result, noisy, top_k=3, n_seeds=4, seed=0, baseline={"c": "base"})
+    assert report.robust is not None
+    assert report.robust.params == {"c": "steady"}
+    # "base" is both a top trial and the baseline: raced once. 3 x 2 seeds, then 2 x 2 more.
+    assert report.n_evaluations == len(calls) == 3 * 2 + 2 * 2
+    # The same seeds for every candidate in a round (paired comparisons).
+    first_round = {s for c, s in calls[:6]}
+    assert len(first_round) == 2
+    assert "baseline" in [e.label for e in report.entries]
+    assert "dropped" in report.notes[0]
+    with pytest.raises(hptune.InvalidArgumentError, match="n_seeds"):
+        race(result, noisy, n_seeds=0)

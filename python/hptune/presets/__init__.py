@@ -2,7 +2,7 @@
 
 >>> from hptune import presets
 >>> presets.names()
-['q_learning', 'ppo', 'dqn', 'ppo_sb3', 'dqn_sb3', 'optimization_agent']
+['q_learning', 'ppo', 'dqn', 'optimization_agent', 'ppo_sb3', 'dqn_sb3']
 >>> presets.get("q-learning")["learning_rate"].log_scale
 True
 >>> presets.defaults("dqn")["target_update_frequency"]

@@ -110,6 +110,16 @@ PRESETS: dict[str, tuple[PresetParam, ...]] = {
         _float("epsilon_decay", 0.9, 0.999, 0.995),
         PresetParam("target_update_frequency", "int", 10, 1000, default=500),
     ),
+    # The autoscaling agent of hptune.objectives.autoscaling: decision weights and thresholds.
+    "optimization_agent": (
+        _float("cpu_weight", 0.5, 2.0, 1.0),
+        _float("memory_weight", 0.5, 2.0, 1.0),
+        _float("response_time_weight", 0.1, 1.0, 0.5),
+        _float("over_provision_penalty", 1.0, 3.0, 1.5),
+        _float("under_provision_penalty", 2.0, 5.0, 3.0),
+        _float("scale_up_cpu_threshold", 0.6, 0.9, 0.75),
+        _float("scale_down_cpu_threshold", 0.2, 0.4, 0.3),
+    ),
     # Stable-Baselines3's PPO in SB3's own parameters, over the region rl-baselines3-zoo tunes
     # (its sample_ppo_params), widened where SB3's defaults fall outside it; every default is
     # SB3's (ent_coef: SB3's 0 sits at the log range's floor, 1e-8). Discount and GAE lambda are
@@ -146,16 +156,6 @@ PRESETS: dict[str, tuple[PresetParam, ...]] = {
         _int("gradient_steps", 1, 8, 1),
         _float("one_minus_gamma", 1e-4, 0.1, 0.01, log=True),
         _choice("net_arch", ("small", "medium", "big"), "small"),
-    ),
-    # The autoscaling agent of hptune.objectives.autoscaling: decision weights and thresholds.
-    "optimization_agent": (
-        _float("cpu_weight", 0.5, 2.0, 1.0),
-        _float("memory_weight", 0.5, 2.0, 1.0),
-        _float("response_time_weight", 0.1, 1.0, 0.5),
-        _float("over_provision_penalty", 1.0, 3.0, 1.5),
-        _float("under_provision_penalty", 2.0, 5.0, 3.0),
-        _float("scale_up_cpu_threshold", 0.6, 0.9, 0.75),
-        _float("scale_down_cpu_threshold", 0.2, 0.4, 0.3),
     ),
 }
 
