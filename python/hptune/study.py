@@ -201,7 +201,19 @@ class Study:
 
         A value that is not a finite number fails the trial (the record says why).
         """
-        number = trial if isinstance(trial, int) else trial.number
+        if isinstance(trial, Trial):
+            if trial._study is not self:
+                raise InvalidArgumentError(
+                    f"trial {trial.number} belongs to study {trial._study.name!r}, not to study "
+                    f"{self.name!r}; tell it to the study that asked for it"
+                )
+            number = trial.number
+        elif isinstance(trial, int) and not isinstance(trial, bool):
+            number = trial
+        else:
+            raise InvalidArgumentError(
+                f"trial must be a Trial of this study or its number, got {type(trial).__name__}"
+            )
         live = self._running.get(number)
         if live is None:
             raise InvalidArgumentError(
