@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import hptune
@@ -25,3 +26,27 @@ def test_tell_refuses_a_trial_of_another_study() -> None:
     assert b.tell(trial_b, 2.0).value == 2.0
     with pytest.raises(InvalidArgumentError, match="trial must be"):
         b.tell("0", 1.0)  # type: ignore[arg-type]
+
+
+# ----------------------------------------------------------------------------- 2. real booleans
+@pytest.mark.parametrize("flag", ["minimize", "False", None, 0, 1, 1.0])
+def test_flags_must_be_booleans(flag: object) -> None:
+    with pytest.raises(InvalidArgumentError, match="maximize must be True or False"):
+        hptune.create_study(SPACE, maximize=flag, seed=0)  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match="maximize must be True or False"):
+        hptune.RandomSearchTuner(SPACE, lambda p: p["x"], maximize=flag)  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match="maximize must be True or False"):
+        hptune.MethodTuner(SPACE, lambda p: p["x"], maximize=flag, method="tpe")  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match="'lr': log_scale must be True or False"):
+        hptune.HyperparameterSpace("lr", "float", 0.1, 1.0, log_scale=flag)  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match="load_if_exists must be True or False"):
+        hptune.create_study(SPACE, seed=0, load_if_exists=flag)  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match="shuffle must be True or False"):
+        hptune.GridSearchTuner(SPACE, lambda p: p["x"], shuffle=flag)
+
+
+def test_numpy_booleans_are_booleans() -> None:
+    study = hptune.create_study(SPACE, maximize=np.bool_(False), seed=0)
+    assert study.maximize is False
+    p = hptune.HyperparameterSpace("lr", "float", 0.1, 1.0, log_scale=np.bool_(True))
+    assert p.log_scale is True

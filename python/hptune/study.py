@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict
 from typing import Any, Protocol, overload
 
+from hptune._checks import check_flag
 from hptune._errors import InvalidArgumentError, StorageError, TrialPruned
 from hptune._heartbeat import start_liveness
 from hptune._history import History
@@ -358,6 +359,8 @@ class Study:
             )
         if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
             raise InvalidArgumentError(f"n_jobs must be a positive int or -1, got {n_jobs!r}")
+        if show_progress is not None:
+            show_progress = check_flag("show_progress", show_progress)
         stop = _StopRules(self, n_trials, timeout, early_stopping_rounds, min_delta, target_score)
         callbacks = list(callbacks)
         self.interrupted = False
@@ -646,6 +649,8 @@ def create_study(
     ...                      maximize=False, seed=0)
     >>> study.optimize(lambda p: p["x"] ** 2, n_trials=20)
     """
+    maximize = check_flag("maximize", maximize)
+    load_if_exists = check_flag("load_if_exists", load_if_exists)
     space = SearchSpace(search_space)
     seed = _check_seed(seed)
     store = get_storage(storage)

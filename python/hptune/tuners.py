@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from hptune._checks import check_flag
 from hptune._errors import AllTrialsFailedError, InvalidArgumentError
 from hptune.samplers import GridSampler, RandomSampler, Sampler, SobolSampler
 from hptune.space import SearchSpace, SearchSpaceLike
@@ -185,12 +186,12 @@ class HyperparameterTuner(ABC):
             )
         self.search_space = SearchSpace(search_space)
         self.objective_function = objective_function
-        self.maximize = bool(maximize)
+        self.maximize = check_flag("maximize", maximize)
         self.n_trials = n_trials
         self.seed = seed
         self.storage = storage
         self.study_name = study_name
-        self.load_if_exists = load_if_exists
+        self.load_if_exists = check_flag("load_if_exists", load_if_exists)
         self.n_jobs = n_jobs
         self.executor = executor
         self.pruner = pruner

@@ -22,6 +22,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from hptune._checks import check_flag
 from hptune._errors import InvalidArgumentError, TrialPruned
 from hptune.adjust._audit import AuditEntry, AuditLog
 from hptune.adjust._clock import Clock, SystemClock
@@ -280,7 +281,7 @@ class AutomaticHyperparameterAdjustment:
         self.rollback_margin = float(rollback_margin)
         self.rollback_significance = float(rollback_significance)
         self.search_spaces = dict(search_spaces or {})
-        self.maximize = bool(maximize)
+        self.maximize = check_flag("maximize", maximize)
         self.storage = storage
         self.seed = seed
         self.tuner_options = dict(tuner_options or {})

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from hptune import _core
+from hptune._checks import check_flag
 from hptune._errors import InvalidArgumentError
 from hptune._history import History
 from hptune.samplers._base import Sampler
@@ -41,7 +42,7 @@ class GridSampler(Sampler):
                 f"resolution must be an int >= 2 (points per float dimension), got {resolution!r}"
             )
         self.resolution = resolution
-        self.shuffle = bool(shuffle)
+        self.shuffle = check_flag("shuffle", shuffle)
         self._grid: _core.Grid | None = None
         self._position = 0
         self._seen: set[int] = set()
