@@ -50,3 +50,33 @@ def test_numpy_booleans_are_booleans() -> None:
     assert study.maximize is False
     p = hptune.HyperparameterSpace("lr", "float", 0.1, 1.0, log_scale=np.bool_(True))
     assert p.log_scale is True
+
+
+# ----------------------------------------------------------------------------- 3. non-numbers fail
+@pytest.mark.parametrize("bad", ["1.5", b"1.5", True, np.bool_(True), np.array([1.5]), None])
+def test_non_numbers_fail_the_trial(bad: object) -> None:
+    study = hptune.create_study(SPACE, seed=0)
+    study.optimize(lambda p: bad, n_trials=2, show_progress=False)
+    assert [t.state for t in study.trials] == [TrialState.FAILED] * 2
+    assert "not a number" in (study.trials[0].error or "")
+    trial = study.ask()
+    record = study.tell(trial, bad)
+    assert record.state is TrialState.FAILED
+    with pytest.raises(InvalidArgumentError, match="must be a number"):
+        study.ask().report(bad, 0)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "good", [2, 1.5, np.float32(1.5), np.int64(3), np.float64(0.5), np.array(2.5)]
+)
+def test_numbers_complete_the_trial(good: object) -> None:
+    study = hptune.create_study(SPACE, seed=0)
+    study.optimize(lambda p: good, n_trials=2, show_progress=False)
+    assert [t.value for t in study.trials] == [float(good)] * 2  # type: ignore[arg-type]
+
+
+def test_validate_counts_a_string_score_as_an_error() -> None:
+    result = hptune.RandomSearchTuner(SPACE, lambda p: p["x"], n_trials=5, seed=0).tune()
+    report = hptune.validate(result, lambda p: "1.5", top_k=1, n_repeats=2)
+    assert report.best.n == 0
+    assert all("not a number" in e for e in report.best.errors)

@@ -25,7 +25,7 @@ from hptune._history import History
 from hptune.samplers import Sampler, make_sampler
 from hptune.space import HyperparameterSpace, LessThan, SearchSpace, SearchSpaceLike
 from hptune.storage import InMemoryStorage, Storage, StudyMeta, get_storage
-from hptune.trial import Trial, TrialRecord, TrialState
+from hptune.trial import Trial, TrialRecord, TrialState, as_number
 
 __all__ = ["Callback", "Pruner", "Study", "create_study", "load_study"]
 
@@ -59,14 +59,11 @@ def _check_seed(seed: int | None) -> int:
 
 def coerce_value(value: Any) -> float:
     """The objective's return value as a finite float, or InvalidArgumentError saying why not."""
-    if isinstance(value, bool) or value is None:
-        raise InvalidArgumentError(f"objective returned {value!r}, not a number")
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
+    v = as_number(value)
+    if v is None:
         raise InvalidArgumentError(
             f"objective returned {type(value).__name__} {value!r}, not a number"
-        ) from None
+        )
     if not math.isfinite(v):
         raise InvalidArgumentError(f"objective returned {v!r}; values must be finite")
     return v
