@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -80,3 +82,29 @@ def test_validate_counts_a_string_score_as_an_error() -> None:
     report = hptune.validate(result, lambda p: "1.5", top_k=1, n_repeats=2)
     assert report.best.n == 0
     assert all("not a number" in e for e in report.best.errors)
+
+
+# ----------------------------------------------------------------------------- 4. tuple choices
+def test_tuple_choices_round_trip_through_sqlite(tmp_path: Path) -> None:
+    space = {
+        "shape": hptune.HyperparameterSpace(
+            "shape", "categorical", choices=[(1, 2), (3, (4, 5))], default=(1, 2)
+        )
+    }
+    url = f"sqlite:///{tmp_path / 'tuples.db'}"
+    study = hptune.create_study(space, "tpe", seed=0, storage=url, study_name="t")
+    study.optimize(lambda p: float(p["shape"][0]), n_trials=4, show_progress=False)
+    study.enqueue({"shape": (3, (4, 5))})
+    assert {t.params["shape"] for t in study.trials} <= {(1, 2), (3, (4, 5))}
+    again = hptune.create_study(
+        space, "tpe", seed=0, storage=url, study_name="t", load_if_exists=True
+    )
+    again.optimize(lambda p: float(p["shape"][0]), n_trials=2, show_progress=False)
+    assert again.trials[4].params == {"shape": (3, (4, 5))}
+    loaded = hptune.load_study(study_name="t", storage=url)
+    assert loaded.space["shape"].choices == ((1, 2), (3, (4, 5)))
+    assert loaded.space["shape"].default == (1, 2)
+    assert all(isinstance(t.params["shape"], tuple) for t in loaded.trials)
+    assert loaded.best_params == {"shape": (3, (4, 5))}
+    assert loaded.history is not None
+    assert len(loaded.history) == 6  # the sampler learns from every trial again

@@ -88,11 +88,44 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"{type(obj).__name__} is not JSON-serialisable")
 
 
+# JSON has no tuples; a tuple (a categorical choice such as (1, 2), say) is stored as
+# {"__tuple__": [...]} so that it reads back as the tuple it was and still equals its choice.
+_TUPLE = "__tuple__"
+_CONTAINERS = (tuple, list, dict)
+
+
+def _tag_tuples(obj: Any) -> Any:
+    if isinstance(obj, tuple):
+        return {_TUPLE: [_tag_tuples(x) for x in obj]}
+    if isinstance(obj, list):
+        return [_tag_tuples(x) for x in obj]
+    if isinstance(obj, dict):
+        return {k: _tag_tuples(v) for k, v in obj.items()}
+    return obj
+
+
+def _untag_tuple(obj: dict[str, Any]) -> Any:
+    if len(obj) == 1 and _TUPLE in obj and isinstance(obj[_TUPLE], list):
+        return tuple(obj[_TUPLE])
+    return obj
+
+
 def _dumps(obj: Any) -> str:
+    # Params of plain scalars (the common case) skip the walk that tags tuples.
+    plain = obj
+    if not isinstance(obj, dict) or any(isinstance(v, _CONTAINERS) for v in obj.values()):
+        plain = _tag_tuples(obj)
     try:
-        return json.dumps(obj, default=_json_default, allow_nan=False, separators=(",", ":"))
+        return json.dumps(plain, default=_json_default, allow_nan=False, separators=(",", ":"))
     except (TypeError, ValueError) as exc:
         raise InvalidArgumentError(f"cannot store {obj!r} as JSON: {exc}") from None
+
+
+def _loads(text: str) -> Any:
+    """What :func:`_dumps` wrote, tuples included."""
+    if _TUPLE in text:
+        return json.loads(text, object_hook=_untag_tuple)
+    return json.loads(text)
 
 
 def parse_sqlite_url(url: str) -> str:
@@ -301,11 +334,11 @@ class SQLiteStorage(Storage):
         return StudyMeta(
             name=row[0],
             maximize=bool(row[1]),
-            space=json.loads(row[2]),
+            space=_loads(row[2]),
             method=row[3],
-            sampler_options=json.loads(row[4]),
+            sampler_options=_loads(row[4]),
             seed=int(row[5]),
-            user_attrs=json.loads(row[6]),
+            user_attrs=_loads(row[6]),
         )
 
     def study_names(self) -> list[str]:
@@ -482,7 +515,7 @@ class SQLiteStorage(Storage):
     def _record(r: Any, values: dict[int, float]) -> TrialRecord:
         return TrialRecord(
             r[0],
-            json.loads(r[3]),
+            _loads(r[3]),
             TrialState(r[1]),
             r[2],
             values,
@@ -490,7 +523,7 @@ class SQLiteStorage(Storage):
             r[5],
             r[6],
             r[7],
-            json.loads(r[8]),
+            _loads(r[8]),
         )
 
     def trial_states(self, study: str) -> dict[int, TrialState]:
@@ -545,7 +578,7 @@ class SQLiteStorage(Storage):
             raise
         if row is None:
             return None
-        params: dict[str, Any] = json.loads(row[1])
+        params: dict[str, Any] = _loads(row[1])
         return params
 
     # ----------------------------------------------------------------- liveness
