@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -108,3 +109,50 @@ def test_tuple_choices_round_trip_through_sqlite(tmp_path: Path) -> None:
     assert loaded.best_params == {"shape": (3, (4, 5))}
     assert loaded.history is not None
     assert len(loaded.history) == 6  # the sampler learns from every trial again
+
+
+# ----------------------------------------------------------------------------- 5. stored method
+def test_a_continued_study_keeps_its_stored_method_and_seed(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'resume.db'}"
+    first = hptune.create_study(SPACE, "tpe", seed=1, storage=url, study_name="s", gamma=0.2)
+    first.optimize(lambda p: p["x"], n_trials=3, show_progress=False)
+    with pytest.warns(UserWarning, match=r"method 'tpe'.*seed 1.*ignoring the given method "):
+        again = hptune.create_study(
+            SPACE, "bayesian", seed=2, storage=url, study_name="s", load_if_exists=True
+        )
+    assert again.method == "tpe"
+    assert again.seed == 1
+    assert isinstance(again.sampler, hptune.TPESampler)
+    assert again.sampler.gamma == 0.2
+    again.optimize(lambda p: p["x"], n_trials=1, show_progress=False)
+    assert again.sampler.seed == 1
+    with pytest.warns(UserWarning, match=r"ignoring the given method options"):
+        hptune.create_study(SPACE, "tpe", storage=url, study_name="s", load_if_exists=True)
+    with pytest.warns(UserWarning, match=r"ignoring the given seed 5"):
+        hptune.create_study(
+            SPACE, "tpe", seed=5, storage=url, study_name="s", load_if_exists=True, gamma=0.2
+        )
+    tuner = hptune.BayesianOptimizationTuner(
+        SPACE,
+        lambda p: p["x"],
+        n_trials=2,
+        seed=3,
+        storage=url,
+        study_name="s",
+        load_if_exists=True,
+    )
+    with pytest.warns(UserWarning, match=r"ignoring the given method 'bayesian', seed 3"):
+        result = tuner.tune()
+    assert result.method == "tpe"
+    assert tuner.study is not None
+    assert tuner.study.sampler.seed == 1
+
+
+def test_a_continued_study_given_nothing_new_does_not_warn(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'quiet.db'}"
+    hptune.create_study(SPACE, "tpe", seed=1, storage=url, study_name="s")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        study = hptune.create_study(SPACE, storage=url, study_name="s", load_if_exists=True)
+        hptune.create_study(SPACE, "tpe", seed=1, storage=url, study_name="s", load_if_exists=True)
+    assert study.method == "tpe"

@@ -14,6 +14,7 @@ import secrets
 import sys
 import time
 import traceback
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict
 from typing import Any, Protocol, overload
@@ -22,7 +23,7 @@ from hptune._checks import check_flag
 from hptune._errors import InvalidArgumentError, StorageError, TrialPruned
 from hptune._heartbeat import start_liveness
 from hptune._history import History
-from hptune.samplers import Sampler, make_sampler
+from hptune.samplers import METHODS, Sampler, make_sampler
 from hptune.space import HyperparameterSpace, LessThan, SearchSpace, SearchSpaceLike
 from hptune.storage import InMemoryStorage, Storage, StudyMeta, get_storage
 from hptune.trial import Trial, TrialRecord, TrialState, as_number
@@ -628,9 +629,42 @@ def _space_from_meta(meta: StudyMeta) -> SearchSpace:
     return SearchSpace([HyperparameterSpace(**dict(d)) for d in meta.space], constraints)
 
 
+def _resumed_sampler(
+    stored: StudyMeta, given: Sampler, method_given: bool, seed: int | None
+) -> Sampler:
+    """The sampler of a stored study being continued: its stored method, options and seed win.
+
+    A method, options or seed given to :func:`create_study` that differ from the stored ones
+    are ignored with a warning, so the study stays reproducible from its record.
+    """
+    ignored = []
+    if method_given:
+        if given.name != stored.method:
+            ignored.append(f"method {given.name!r}")
+        elif given.options() != stored.sampler_options:
+            ignored.append(f"method options {given.options()!r}")
+    requested = getattr(given, "_requested_seed", None)
+    if requested is not None:
+        seed = requested
+    if seed is not None and seed != stored.seed:
+        ignored.append(f"seed {seed!r}")
+    if ignored:
+        warnings.warn(
+            f"study {stored.name!r} is stored with method {stored.method!r} (options "
+            f"{stored.sampler_options!r}) and seed {stored.seed}; it continues with those, "
+            f"ignoring the given {', '.join(ignored)}",
+            UserWarning,
+            stacklevel=3,
+        )
+    if stored.method in METHODS:
+        return make_sampler(stored.method, **stored.sampler_options)
+    # A custom sampler class is not in the registry: keep the instance given.
+    return given
+
+
 def create_study(
     search_space: SearchSpaceLike,
-    method: str | Sampler = "random",
+    method: str | Sampler | None = None,
     *,
     maximize: bool = True,
     seed: int | None = None,
@@ -642,6 +676,10 @@ def create_study(
 ) -> Study:
     """Create a study (or continue a stored one with ``load_if_exists=True``).
 
+    ``method`` is a method name (``"random"`` when None) or a :class:`Sampler`. A stored study
+    that is continued keeps its stored method, options and seed; different ones given here are
+    ignored with a ``UserWarning``.
+
     >>> study = create_study({"x": HyperparameterSpace("x", "float", -1.0, 1.0)}, "random",
     ...                      maximize=False, seed=0)
     >>> study.optimize(lambda p: p["x"] ** 2, n_trials=20)
@@ -649,9 +687,11 @@ def create_study(
     maximize = check_flag("maximize", maximize)
     load_if_exists = check_flag("load_if_exists", load_if_exists)
     space = SearchSpace(search_space)
+    given_seed = seed
     seed = _check_seed(seed)
     store = get_storage(storage)
-    sampler = make_sampler(method, seed=None, **method_options)
+    method_given = method is not None or bool(method_options)
+    sampler = make_sampler("random" if method is None else method, seed=None, **method_options)
     name = study_name if study_name is not None else f"study-{secrets.token_hex(4)}"
     if not isinstance(name, str) or not name:
         raise InvalidArgumentError(f"study_name must be a non-empty string, got {study_name!r}")
@@ -678,6 +718,7 @@ def create_study(
                 f"study {name!r} is stored with a different search space; load it with "
                 "load_study() or use another study_name"
             )
+        sampler = _resumed_sampler(stored, sampler, method_given, given_seed)
     return Study(
         space=space,
         sampler=sampler,

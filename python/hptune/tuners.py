@@ -245,7 +245,8 @@ class HyperparameterTuner(ABC):
         )
         if study.interrupted and study._best_number is None:
             raise KeyboardInterrupt
-        result = result_from_study(study, self.method)
+        # A continued stored study runs its stored method, which may differ from this tuner's.
+        result = result_from_study(study, study.method)
         result.metadata["first_new_trial"] = start
         return result
 
@@ -338,9 +339,12 @@ class GridSearchTuner(MethodTuner):
     @property
     def grid_size(self) -> int:
         """Number of grid points."""
-        self.create_study()
-        assert isinstance(self._sampler, GridSampler)
-        return self._sampler.grid.size
+        study = self.create_study()
+        if not isinstance(study.sampler, GridSampler):
+            raise InvalidArgumentError(
+                f"study {study.name!r} is stored with method {study.method!r}, not a grid"
+            )
+        return study.sampler.grid.size
 
 
 class BayesianOptimizationTuner(MethodTuner):
