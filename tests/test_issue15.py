@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import warnings
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 
 import hptune
-from hptune import InvalidArgumentError, TrialState
+from hptune import InvalidArgumentError, StorageError, TrialState, cli
 
 SPACE = {"x": hptune.HyperparameterSpace("x", "float", 0.0, 1.0)}
 
@@ -156,3 +157,36 @@ def test_a_continued_study_given_nothing_new_does_not_warn(tmp_path: Path) -> No
         study = hptune.create_study(SPACE, storage=url, study_name="s", load_if_exists=True)
         hptune.create_study(SPACE, "tpe", seed=1, storage=url, study_name="s", load_if_exists=True)
     assert study.method == "tpe"
+
+
+# ----------------------------------------------------------------------------- 6. damaged files
+def _damaged_db(tmp_path: Path) -> Path:
+    path = tmp_path / "damaged.db"
+    study = hptune.create_study(SPACE, seed=0, storage=f"sqlite:///{path}", study_name="s")
+    study.optimize(lambda p: p["x"], n_trials=300, show_progress=False)
+    study.storage.close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    # Keep the schema pages, overwrite the trials: the file opens, reading trials fails.
+    data = bytearray(path.read_bytes())
+    data[16384:] = b"\xff" * (len(data) - 16384)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_a_damaged_sqlite_file_raises_storage_error(tmp_path: Path) -> None:
+    path = _damaged_db(tmp_path)
+    with pytest.raises(StorageError, match=r"damaged\.db.* is damaged .*malformed"):
+        hptune.load_study(study_name="s", storage=f"sqlite:///{path}").trials  # noqa: B018
+
+
+def test_cli_reports_a_damaged_file_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _damaged_db(tmp_path)
+    for command in ("show", "export", "studies"):
+        assert cli.main([command, str(path)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1
+        assert err[0].startswith("hptune: error: ")
+        assert "damaged.db" in err[0]

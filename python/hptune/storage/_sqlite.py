@@ -12,14 +12,15 @@ processes never get the same number; writers wait up to ``timeout`` seconds for 
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Collection
-from typing import Any
+from collections.abc import Callable, Collection
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from hptune._errors import InvalidArgumentError, StorageError
 from hptune.storage._base import Storage, StudyMeta
@@ -128,6 +129,31 @@ def _loads(text: str) -> Any:
     return json.loads(text)
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _sqlite_errors(
+    method: Callable[Concatenate[SQLiteStorage, _P], _R],
+) -> Callable[Concatenate[SQLiteStorage, _P], _R]:
+    """Turn an sqlite3 error (a corrupted file, a lock held too long) into a StorageError that
+    names the file."""
+
+    @functools.wraps(method)
+    def wrapper(self: SQLiteStorage, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            # A failed ROLLBACK after the real error hides it: report the first one.
+            first: BaseException = exc
+            while isinstance(first.__context__, sqlite3.Error):
+                first = first.__context__
+            assert isinstance(first, sqlite3.Error)
+            raise self._open_error(first) from None
+
+    return wrapper
+
+
 def parse_sqlite_url(url: str) -> str:
     """The file path of ``sqlite:///relative.db`` or ``sqlite:////absolute.db``."""
     prefix = "sqlite:///"
@@ -230,8 +256,13 @@ class SQLiteStorage(Storage):
 
     def _open_error(self, exc: sqlite3.Error) -> StorageError:
         text = str(exc)
-        if "not a database" in text or "malformed" in text:
+        if "not a database" in text:
             return StorageError(f"{self.path!r} is not an SQLite database ({text})")
+        if "malformed" in text:
+            return StorageError(
+                f"{self.path!r} is damaged or not an SQLite database ({text}); restore it from a "
+                "copy, or start a new file"
+            )
         if "unable to open" in text or "readonly" in text or "permission" in text.lower():
             return StorageError(f"cannot open {self.path!r}: {text} (check the path and its mode)")
         return StorageError(f"SQLite error on {self.path!r}: {text}")
@@ -292,6 +323,7 @@ class SQLiteStorage(Storage):
         self._ids[name] = int(row[0])
         return int(row[0])
 
+    @_sqlite_errors
     def create_study(self, meta: StudyMeta, load_if_exists: bool = False) -> StudyMeta:
         conn = self._conn()
         try:
@@ -317,6 +349,7 @@ class SQLiteStorage(Storage):
             ) from None
         return meta
 
+    @_sqlite_errors
     def load_study(self, name: str) -> StudyMeta:
         row = (
             self._conn()
@@ -341,16 +374,19 @@ class SQLiteStorage(Storage):
             user_attrs=_loads(row[6]),
         )
 
+    @_sqlite_errors
     def study_names(self) -> list[str]:
         rows = self._conn().execute("SELECT name FROM studies ORDER BY study_id").fetchall()
         return [r[0] for r in rows]
 
+    @_sqlite_errors
     def delete_study(self, name: str) -> None:
         sid = self._study_id(name)
         self._conn().execute("DELETE FROM studies WHERE study_id = ?", (sid,))
         self._ids.pop(name, None)
 
     # ----------------------------------------------------------------- trials
+    @_sqlite_errors
     def create_trial(
         self, study: str, datetime_start: float, params: dict[str, Any] | None = None
     ) -> int:
@@ -391,6 +427,7 @@ class SQLiteStorage(Storage):
         why = f" ({row[1]})" if row[1] else ""
         return StorageError(f"trial {number} of study {study!r} is {row[0]}, not running{why}")
 
+    @_sqlite_errors
     def set_trial_params(self, study: str, number: int, params: dict[str, Any]) -> None:
         cur = self._conn().execute(
             "UPDATE trials SET params = ? WHERE study_id = ? AND number = ? AND state = 'running'",
@@ -399,6 +436,7 @@ class SQLiteStorage(Storage):
         if cur.rowcount != 1:
             raise self._not_running(study, number)
 
+    @_sqlite_errors
     def report(self, study: str, number: int, step: int, value: float) -> None:
         sid = self._study_id(study)
         conn = self._conn()
@@ -413,6 +451,7 @@ class SQLiteStorage(Storage):
         if cur.rowcount != 1:
             raise self._not_running(study, number)
 
+    @_sqlite_errors
     def finish_trial(self, study: str, record: TrialRecord) -> None:
         if record.state is TrialState.RUNNING:
             raise InvalidArgumentError("finish_trial needs a finished state, got 'running'")
@@ -458,6 +497,7 @@ class SQLiteStorage(Storage):
             conn.execute("ROLLBACK")
             raise
 
+    @_sqlite_errors
     def trials(self, study: str, states: Collection[TrialState] | None = None) -> list[TrialRecord]:
         sid = self._study_id(study)
         conn = self._conn()
@@ -489,6 +529,7 @@ class SQLiteStorage(Storage):
             by_number.setdefault(number, {})[step] = v
         return [self._record(r, dict(sorted(by_number.get(r[0], {}).items()))) for r in rows]
 
+    @_sqlite_errors
     def n_trials(self, study: str) -> int:
         row = (
             self._conn()
@@ -497,6 +538,7 @@ class SQLiteStorage(Storage):
         )
         return int(row[0])
 
+    @_sqlite_errors
     def get_trial(self, study: str, number: int) -> TrialRecord:
         sid = self._study_id(study)
         conn = self._conn()
@@ -526,6 +568,7 @@ class SQLiteStorage(Storage):
             _loads(r[8]),
         )
 
+    @_sqlite_errors
     def trial_states(self, study: str) -> dict[int, TrialState]:
         rows = (
             self._conn()
@@ -536,6 +579,7 @@ class SQLiteStorage(Storage):
         )
         return {int(n): TrialState(s) for n, s in rows}
 
+    @_sqlite_errors
     def intermediate_values(self, study: str, step: int) -> list[tuple[int, float]]:
         rows = (
             self._conn()
@@ -549,12 +593,14 @@ class SQLiteStorage(Storage):
         return [(int(n), float(v)) for n, v in rows]
 
     # ----------------------------------------------------------------- queue
+    @_sqlite_errors
     def enqueue(self, study: str, params: dict[str, Any]) -> None:
         self._conn().execute(
             "INSERT INTO queue (study_id, params) VALUES (?, ?)",
             (self._study_id(study), _dumps(params)),
         )
 
+    @_sqlite_errors
     def pop_enqueued(self, study: str) -> dict[str, Any] | None:
         sid = self._study_id(study)
         conn = self._conn()
@@ -582,6 +628,7 @@ class SQLiteStorage(Storage):
         return params
 
     # ----------------------------------------------------------------- liveness
+    @_sqlite_errors
     def heartbeat(self, study: str, number: int) -> None:
         self._conn().execute(
             "UPDATE trials SET heartbeat = ? WHERE study_id = ? AND number = ? "
@@ -589,6 +636,7 @@ class SQLiteStorage(Storage):
             (time.time(), self._study_id(study), number),
         )
 
+    @_sqlite_errors
     def fail_stale_trials(self, study: str, grace_seconds: float) -> list[int]:
         sid = self._study_id(study)
         now = time.time()
