@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 import hptune
 from hptune import InvalidArgumentError, StorageError, TrialState, cli
+from hptune.samplers import Sampler
 
 SPACE = {"x": hptune.HyperparameterSpace("x", "float", 0.0, 1.0)}
 
@@ -190,3 +194,52 @@ def test_cli_reports_a_damaged_file_in_one_line(
         assert len(err) == 1
         assert err[0].startswith("hptune: error: ")
         assert "damaged.db" in err[0]
+
+
+# ----------------------------------------------------------------------------- 7. method options
+@pytest.mark.parametrize(
+    ("method", "options", "message"),
+    [
+        ("tpe", {"prior_weight": math.inf}, "prior_weight must be a finite number > 0"),
+        ("tpe", {"prior_weight": math.nan}, "prior_weight must be a finite number > 0"),
+        ("tpe", {"prior_weight": 0.0}, "prior_weight must be a finite number > 0"),
+        ("tpe", {"gamma": math.nan}, r"gamma must be a finite number in \(0, 1\]"),
+        ("tpe", {"gamma": 0}, r"gamma must be a finite number in \(0, 1\]"),
+        ("tpe", {"gamma": True}, "gamma must be a number"),
+        ("tpe", {"gamma": "0.1"}, "gamma must be a number"),
+        ("tpe", {"n_candidates": 0}, r"n_candidates must be an int in \[1, "),
+        ("tpe", {"max_good": 2**64}, r"max_good must be an int in \[1, "),
+        ("tpe", {"n_startup_trials": -1}, r"n_startup_trials must be an int in \[0, "),
+        ("bayesian", {"beta": math.inf}, "beta must be a finite number >= 0"),
+        ("bayesian", {"fit_max_points": 1}, r"fit_max_points must be an int in \[2, "),
+        ("bayesian", {"n_restarts": 1.5}, "n_restarts must be an int >= 1"),
+        ("bayesian", {"acquisition": 3}, "unknown acquisition 3"),
+        ("grid", {"resolution": 1}, r"resolution must be an int in \[2, "),
+    ],
+)
+def test_method_options_are_checked_at_construction(
+    method: str, options: dict[str, object], message: str
+) -> None:
+    with pytest.raises(InvalidArgumentError, match=message):
+        hptune.create_study(SPACE, method, seed=0, **options)
+
+
+class _BrokenSampler(Sampler):
+    name = "broken"
+
+    def suggest(self, history: object, numbers: Sequence[int]) -> list[dict[str, Any]]:
+        raise RuntimeError("sampler bug")
+
+
+@pytest.mark.parametrize("storage", ["memory", "sqlite"])
+def test_a_failed_ask_leaves_no_running_trial(storage: str, tmp_path: Path) -> None:
+    url = None if storage == "memory" else f"sqlite:///{tmp_path / 'ask.db'}"
+    study = hptune.create_study(SPACE, _BrokenSampler(), seed=0, storage=url)
+    study.enqueue({"x": 0.5})
+    with pytest.raises(RuntimeError, match="sampler bug"):
+        study.ask(3)
+    with pytest.raises(RuntimeError, match="sampler bug"):
+        study.optimize(lambda p: p["x"], n_trials=2, show_progress=False)
+    states = [t.state for t in study.trials]
+    assert states == [TrialState.FAILED] * 4
+    assert all("ask failed: RuntimeError: sampler bug" in (t.error or "") for t in study.trials)

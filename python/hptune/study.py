@@ -152,28 +152,56 @@ class Study:
     def _ask(self, n: int) -> list[Trial]:
         storage, name = self.storage, self.name
         trials: list[Trial] = []
+        numbers: list[int] = []
         now = time.time()
-        while len(trials) < n:
-            queued = storage.pop_enqueued(name)
-            if queued is None:
-                break
-            params = self._validated(queued)
-            number = storage.create_trial(name, now, params)
-            trials.append(self._start(number, params, now))
-            mark = getattr(self.sampler, "mark_seen", None)
-            if mark is not None:
-                mark(params)
-        want = n - len(trials)
-        remaining = self.sampler.remaining()
-        if remaining is not None:
-            want = min(want, remaining)
-        if want > 0:
-            numbers = [storage.create_trial(name, now) for _ in range(want)]
-            suggested = self.sampler.suggest(self.history, numbers)
-            for number, params in zip(numbers, suggested, strict=False):
-                storage.set_trial_params(name, number, params)
+        try:
+            while len(trials) < n:
+                queued = storage.pop_enqueued(name)
+                if queued is None:
+                    break
+                params = self._validated(queued)
+                number = storage.create_trial(name, now, params)
+                numbers.append(number)
                 trials.append(self._start(number, params, now))
+                mark = getattr(self.sampler, "mark_seen", None)
+                if mark is not None:
+                    mark(params)
+            want = n - len(trials)
+            remaining = self.sampler.remaining()
+            if remaining is not None:
+                want = min(want, remaining)
+            if want > 0:
+                fresh = []
+                for _ in range(want):
+                    fresh.append(storage.create_trial(name, now))
+                    numbers.append(fresh[-1])
+                suggested = self.sampler.suggest(self.history, fresh)
+                for number, params in zip(fresh, suggested, strict=False):
+                    storage.set_trial_params(name, number, params)
+                    trials.append(self._start(number, params, now))
+                # A finite method may suggest fewer than asked: those numbers were never used.
+                self._abandon(fresh[len(suggested) :], now, "the search is exhausted")
+        except BaseException as exc:
+            self._abandon(numbers, now, f"ask failed: {_error_text(exc)}")
+            raise
         return trials
+
+    def _abandon(self, numbers: Iterable[int], start: float, why: str) -> None:
+        """Fail trials that an ask created but cannot hand out (the sampler raised, say), so
+        that none of them stays RUNNING."""
+        for number in numbers:
+            live = self._running.pop(number, None)
+            if self.history is not None:
+                self.history.drop_pending(number)
+            end = time.time()
+            params = live.params if live is not None else {}
+            record = TrialRecord(
+                number, params, TrialState.FAILED, None, {}, start, end, end - start, why
+            )
+            try:
+                self.storage.finish_trial(self.name, record)
+            except Exception as exc:  # the original error matters more than this one
+                logger.warning("could not mark trial %d failed: %s", number, exc)
 
     def _start(self, number: int, params: dict[str, Any], now: float) -> Trial:
         trial = Trial(self, number, params, now)
@@ -464,8 +492,12 @@ class Study:
                     number, params = storage.create_sampled_trial(name, start, sample)
                 else:
                     number = create(name, start)
-                    params = sampler.suggest(None, (number,))[0]
-                    storage.set_trial_params(name, number, params)
+                    try:
+                        params = sampler.suggest(None, (number,))[0]
+                        storage.set_trial_params(name, number, params)
+                    except BaseException as exc:
+                        self._abandon((number,), start, f"ask failed: {_error_text(exc)}")
+                        raise
             error: str | None = None
             value: float | None = None
             try:
