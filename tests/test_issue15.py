@@ -14,6 +14,7 @@ import pytest
 
 import hptune
 from hptune import InvalidArgumentError, StorageError, TrialState, cli
+from hptune.pruners import PercentilePruner
 from hptune.samplers import Sampler
 
 SPACE = {"x": hptune.HyperparameterSpace("x", "float", 0.0, 1.0)}
@@ -243,3 +244,122 @@ def test_a_failed_ask_leaves_no_running_trial(storage: str, tmp_path: Path) -> N
     states = [t.state for t in study.trials]
     assert states == [TrialState.FAILED] * 4
     assert all("ask failed: RuntimeError: sampler bug" in (t.error or "") for t in study.trials)
+
+
+# ----------------------------------------------------------------------------- 8. nonsense input
+def _objective(p: dict[str, Any]) -> float:
+    return float(p["x"])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"min_delta": math.nan}, "min_delta must be a finite number >= 0"),
+        ({"min_delta": "x"}, "min_delta must be a number >= 0, got str 'x'"),
+        ({"target_score": math.nan}, "target_score must be a finite number"),
+        ({"trial_timeout": "5"}, "trial_timeout must be a number of seconds > 0, got str '5'"),
+        ({"timeout": "5"}, "timeout must be a number of seconds > 0, got str '5'"),
+        ({"callbacks": 5}, "callbacks must be a list of functions"),
+        ({"callbacks": [5]}, r"callbacks\[0\] must be a function"),
+    ],
+)
+def test_optimize_refuses_nonsense(kwargs: dict[str, Any], message: str) -> None:
+    study = hptune.create_study(SPACE, seed=0)
+    with pytest.raises(InvalidArgumentError, match=message):
+        study.optimize(_objective, n_trials=3, show_progress=False, **kwargs)
+    assert study.trials == []  # refused before the first trial
+    with pytest.raises(InvalidArgumentError, match=message):
+        hptune.RandomSearchTuner(SPACE, _objective, n_trials=3, **kwargs).tune()
+
+
+def test_optimize_needs_a_callable_objective() -> None:
+    study = hptune.create_study(SPACE, seed=0)
+    with pytest.raises(InvalidArgumentError, match="objective must be callable"):
+        study.optimize(5, n_trials=1)  # type: ignore[arg-type]
+
+
+def test_pruners_must_be_pruners() -> None:
+    with pytest.raises(InvalidArgumentError, match="percentile must be a number"):
+        PercentilePruner("50")  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match="percentile must be a finite number"):
+        PercentilePruner(math.nan)
+    with pytest.raises(InvalidArgumentError, match="pruner must be None or have a prune"):
+        hptune.create_study(SPACE, seed=0, pruner=5)  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match="pruner must be None or have a prune"):
+        hptune.RandomSearchTuner(SPACE, _objective, pruner=5)  # type: ignore[arg-type]
+
+
+def test_sqlite_timeout_must_not_be_negative(tmp_path: Path) -> None:
+    with pytest.raises(InvalidArgumentError, match="timeout must be a finite number of seconds"):
+        hptune.SQLiteStorage(f"sqlite:///{tmp_path / 't.db'}", timeout=-1.0)
+
+
+def test_zero_trials() -> None:
+    study = hptune.create_study(SPACE, seed=0)
+    study.optimize(_objective, n_trials=0)  # as in Optuna: nothing runs
+    assert study.trials == []
+    with pytest.raises(InvalidArgumentError, match="n_trials must be >= 1"):
+        hptune.RandomSearchTuner(SPACE, _objective, n_trials=0).tune()
+    with pytest.raises(InvalidArgumentError, match="n_trials must be an int >= 1 or None"):
+        hptune.RandomSearchTuner(SPACE, _objective, n_trials=-1)
+
+
+def test_load_study_does_not_create_a_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "missing.db"
+    with pytest.raises(StorageError, match="no such file"):
+        hptune.load_study(study_name="s", storage=f"sqlite:///{path}")
+    assert not path.exists()
+
+
+def test_validate_refuses_nonsense() -> None:
+    result = hptune.RandomSearchTuner(SPACE, _objective, n_trials=5, seed=0).tune()
+    with pytest.raises(InvalidArgumentError, match="result must be the TuningResult"):
+        hptune.validate(None, _objective)  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match="objective must be callable"):
+        hptune.validate(result, 5)  # type: ignore[arg-type]
+    for seed in (-1, "a", True, None):
+        with pytest.raises(InvalidArgumentError, match="seed must be an int"):
+            hptune.validate(result, _objective, seed=seed)  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match=r"baseline: parameter 'x': 2\.0 is not"):
+        hptune.validate(result, _objective, baseline={"x": 2.0})
+    with pytest.raises(InvalidArgumentError, match=r"baseline: params have unknown names \['y'\]"):
+        hptune.validate(result, _objective, baseline={"x": 0.5, "y": 1})
+    report = hptune.validate(result, _objective, n_repeats=2, baseline={"x": 0.5})
+    assert report.entries[-1].label == "baseline"
+
+
+@pytest.fixture
+def stored_db(tmp_path: Path) -> Path:
+    path = tmp_path / "s.db"
+    study = hptune.create_study(SPACE, seed=0, storage=f"sqlite:///{path}", study_name="s")
+    study.optimize(_objective, n_trials=5, show_progress=False)
+    return path
+
+
+def _one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith("hptune: error: ")
+    return err[0]
+
+
+def test_cli_refuses_nonsense(
+    stored_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["show", str(stored_db), "--limit", "-3"]) == 2
+    assert "--limit must be a non-negative" in _one_error_line(capsys)
+    assert cli.main(["show", str(stored_db), "--limit", "0"]) == 0
+    assert "(5 earlier trials not shown" in capsys.readouterr().out
+    xlsx = tmp_path / "x.xlsx"
+    assert cli.main(["export", str(stored_db), "-o", str(xlsx)]) == 2
+    assert "must end in .csv or .json" in _one_error_line(capsys)
+    assert not xlsx.exists()
+    out = tmp_path / "x.json"
+    assert cli.main(["export", str(stored_db), "-o", str(out), "--format", "csv"]) == 2
+    assert "does not match" in _one_error_line(capsys)
+    assert cli.main(["export", str(stored_db), "-o", str(out)]) == 0
+    assert out.read_text().startswith("[")
+    space = tmp_path / "space.json"
+    space.write_bytes(b'{"x": {"type": "float", "min": 0, "max": 1, "note": "caf\xe9"}}')
+    assert cli.main(["tune", str(space), "math:sqrt", "--no-progress"]) == 2
+    assert "not UTF-8 text" in _one_error_line(capsys)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from hptune._errors import InvalidArgumentError
 
-__all__ = ["check_flag", "check_int", "check_real"]
+__all__ = ["check_callbacks", "check_flag", "check_int", "check_pruner", "check_real"]
 
 # The Rust core takes counts as 64-bit unsigned ints.
 _MAX_COUNT = 2**63 - 1
@@ -72,3 +73,29 @@ def _range_text(low: float, high: float, low_open: bool) -> str:
     if math.isinf(low):
         return f"<= {high:g}"
     return f"in {'(' if low_open else '['}{low:g}, {high:g}]"
+
+
+def check_callbacks(callbacks: Any) -> list[Callable[..., Any]]:
+    """``callbacks`` as a list, once it is an iterable of callables (checked before any trial)."""
+    if isinstance(callbacks, (str, bytes)) or not hasattr(callbacks, "__iter__"):
+        raise InvalidArgumentError(
+            "callbacks must be a list of functions callback(study, trial_record), got "
+            f"{type(callbacks).__name__} {callbacks!r}"
+        )
+    out = list(callbacks)
+    for k, cb in enumerate(out):
+        if not callable(cb):
+            raise InvalidArgumentError(
+                f"callbacks[{k}] must be a function callback(study, trial_record), got "
+                f"{type(cb).__name__} {cb!r}"
+            )
+    return out
+
+
+def check_pruner(pruner: Any) -> None:
+    """A pruner is None or has a ``prune(study, trial)`` method (see hptune.pruners)."""
+    if pruner is not None and not callable(getattr(pruner, "prune", None)):
+        raise InvalidArgumentError(
+            "pruner must be None or have a prune(study, trial) method (e.g. "
+            f"hptune.pruners.MedianPruner()), got {type(pruner).__name__} {pruner!r}"
+        )

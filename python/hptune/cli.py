@@ -143,6 +143,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     """Print the best trial and a table of trials."""
     from hptune.trial import params_repr
 
+    if args.limit < 0:
+        raise CliError(f"--limit must be a non-negative number of trials, got {args.limit}")
     study = _load(args.storage, args.study)
     trials = study.trials
     print(f"study {study.name}: {study.method}, {'maximize' if study.maximize else 'minimize'}")
@@ -151,7 +153,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(f"best: trial {best.number}, value {best.value:.6g}, {params_repr(best.params)}")
     except hptune_error() as exc:
         print(f"best: none ({exc})")
-    shown = trials if args.all else trials[-args.limit :]
+    shown = trials if args.all else trials[max(0, len(trials) - args.limit) :]
     print(f"{'number':>6}  {'state':<8}  {'value':>12}  {'seconds':>8}  params")
     for t in shown:
         value = f"{t.value:12.6g}" if t.value is not None else " " * 12
@@ -174,7 +176,18 @@ def cmd_export(args: argparse.Namespace) -> int:
     """Write the trials of a study as CSV or JSON."""
     import csv
     import json
+    import os
 
+    fmt = args.format
+    if args.output:
+        suffix = os.path.splitext(args.output)[1].lower()
+        if suffix not in (".csv", ".json"):
+            raise CliError(
+                f"cannot export to {args.output!r}: the output file must end in .csv or .json"
+            )
+        if fmt is not None and f".{fmt}" != suffix:
+            raise CliError(f"--format {fmt} does not match the output file {args.output!r}")
+        fmt = suffix[1:]
     study = _load(args.storage, args.study)
     rows = []
     for t in study.trials:
@@ -187,7 +200,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         }
         row.update({f"params_{k}": v for k, v in t.params.items()})
         rows.append(row)
-    fmt = args.format or ("json" if (args.output or "").endswith(".json") else "csv")
+    fmt = fmt or "csv"
     out = open(args.output, "w", newline="") if args.output else sys.stdout  # noqa: SIM115
     try:
         if fmt == "json":

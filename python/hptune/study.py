@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 import logging
 import math
+import os
 import secrets
 import sys
 import time
@@ -19,13 +20,14 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict
 from typing import Any, Protocol, overload
 
-from hptune._checks import check_flag
+from hptune._checks import check_callbacks, check_flag, check_pruner, check_real
 from hptune._errors import InvalidArgumentError, StorageError, TrialPruned
 from hptune._heartbeat import start_liveness
 from hptune._history import History
 from hptune.samplers import METHODS, Sampler, make_sampler
 from hptune.space import HyperparameterSpace, LessThan, SearchSpace, SearchSpaceLike
 from hptune.storage import InMemoryStorage, Storage, StudyMeta, get_storage
+from hptune.storage._sqlite import parse_sqlite_url
 from hptune.trial import Trial, TrialRecord, TrialState, as_number
 
 __all__ = ["Callback", "Pruner", "Study", "create_study", "load_study"]
@@ -361,6 +363,11 @@ class Study:
         finite number fails that trial only. Ctrl-C stops the loop; the study keeps what was done
         and ``study.interrupted`` is set.
         """
+        if not callable(objective):
+            raise InvalidArgumentError(
+                f"objective must be callable (a function of the params or the trial), got "
+                f"{type(objective).__name__} {objective!r}"
+            )
         if n_trials is not None and (
             isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 0
         ):
@@ -373,12 +380,20 @@ class Study:
                 "n_trials is None and nothing else would stop the study: give n_trials, "
                 "timeout, early_stopping_rounds or target_score"
             )
-        if timeout is not None and not timeout > 0:
-            raise InvalidArgumentError(
-                f"timeout must be a positive number of seconds, got {timeout!r}"
+        if timeout is not None:
+            check_real("timeout", timeout, low=0.0, low_open=True, allowed="of seconds > 0")
+        if trial_timeout is not None:
+            check_real(
+                "trial_timeout", trial_timeout, low=0.0, low_open=True, allowed="of seconds > 0"
             )
+        min_delta = check_real("min_delta", min_delta, low=0.0)
+        if target_score is not None:
+            target_score = check_real("target_score", target_score)
+        callbacks = check_callbacks(callbacks)
         if early_stopping_rounds is not None and (
-            not isinstance(early_stopping_rounds, int) or early_stopping_rounds < 1
+            isinstance(early_stopping_rounds, bool)
+            or not isinstance(early_stopping_rounds, int)
+            or early_stopping_rounds < 1
         ):
             raise InvalidArgumentError(
                 f"early_stopping_rounds must be a positive int, got {early_stopping_rounds!r}"
@@ -388,7 +403,6 @@ class Study:
         if show_progress is not None:
             show_progress = check_flag("show_progress", show_progress)
         stop = _StopRules(self, n_trials, timeout, early_stopping_rounds, min_delta, target_score)
-        callbacks = list(callbacks)
         self.interrupted = False
         progress = _progress(show_progress, n_trials)
         try:
@@ -718,6 +732,7 @@ def create_study(
     """
     maximize = check_flag("maximize", maximize)
     load_if_exists = check_flag("load_if_exists", load_if_exists)
+    check_pruner(pruner)
     space = SearchSpace(search_space)
     given_seed = seed
     seed = _check_seed(seed)
@@ -768,7 +783,15 @@ def load_study(
     pruner: Pruner | None = None,
     method: str | Sampler | None = None,
 ) -> Study:
-    """Reopen a stored study; its space, direction, seed and method come from the storage."""
+    """Reopen a stored study; its space, direction, seed and method come from the storage.
+
+    A missing SQLite file is an error (StorageError), not a new empty database.
+    """
+    check_pruner(pruner)
+    if isinstance(storage, str) and storage.startswith("sqlite://"):
+        path = parse_sqlite_url(storage)
+        if not os.path.exists(path):
+            raise StorageError(f"cannot load study {study_name!r}: no such file {path!r}")
     store = get_storage(storage)
     meta = store.load_study(study_name)
     space = _space_from_meta(meta)

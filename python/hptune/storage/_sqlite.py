@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Collection
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from hptune._checks import check_real
 from hptune._errors import InvalidArgumentError, StorageError
 from hptune.storage._base import Storage, StudyMeta
 from hptune.trial import TrialRecord, TrialState
@@ -190,6 +191,7 @@ class SQLiteStorage(Storage):
         stale_grace: float | None = None,
     ) -> None:
         path = parse_sqlite_url(url)
+        timeout = check_real("timeout", timeout, low=0.0, allowed="of seconds >= 0")
         if not heartbeat_interval > 0:
             raise InvalidArgumentError(
                 f"heartbeat_interval must be positive seconds, got {heartbeat_interval!r}"
