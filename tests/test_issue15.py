@@ -363,3 +363,33 @@ def test_cli_refuses_nonsense(
     space.write_bytes(b'{"x": {"type": "float", "min": 0, "max": 1, "note": "caf\xe9"}}')
     assert cli.main(["tune", str(space), "math:sqrt", "--no-progress"]) == 2
     assert "not UTF-8 text" in _one_error_line(capsys)
+
+
+# ----------------------------------------------------------------------------- 9. SystemExit
+def _exits(p: dict[str, Any]) -> float:
+    raise SystemExit("objective called sys.exit")
+
+
+def _exits_with_trial(trial: Any) -> float:
+    raise SystemExit(3)
+
+
+@pytest.mark.parametrize("storage", ["memory", "sqlite"])
+@pytest.mark.parametrize("objective", [_exits, _exits_with_trial])
+def test_system_exit_fails_the_trial_then_propagates(
+    storage: str, objective: Any, tmp_path: Path
+) -> None:
+    url = None if storage == "memory" else f"sqlite:///{tmp_path / 'exit.db'}"
+    study = hptune.create_study(SPACE, seed=0, storage=url)
+    with pytest.raises(SystemExit):
+        study.optimize(objective, n_trials=3, show_progress=False)
+    [trial] = study.trials
+    assert trial.state is TrialState.FAILED
+    assert (trial.error or "").startswith("SystemExit: ")
+
+
+def test_an_exception_outside_catch_fails_the_trial() -> None:
+    study = hptune.create_study(SPACE, seed=0)
+    with pytest.raises(ZeroDivisionError):
+        study.optimize(lambda p: 1 / 0, n_trials=2, catch=(ValueError,), show_progress=False)
+    assert [t.state for t in study.trials] == [TrialState.FAILED]

@@ -460,6 +460,11 @@ class Study:
             except catch as exc:
                 record = self.tell(trial, state=TrialState.FAILED, error=_error_text(exc))
                 logger.warning("trial %d failed: %s", trial.number, record.error)
+            except BaseException as exc:
+                # SystemExit, or an exception outside ``catch``: the trial fails (it must not
+                # stay RUNNING), then the exception goes on to the caller.
+                self.tell(trial, state=TrialState.FAILED, error=_error_text(exc))
+                raise
             else:
                 record = self.tell(trial, value)
                 if record.state is TrialState.FAILED:
@@ -525,6 +530,9 @@ class Study:
                 break
             except catch as exc:
                 state, error = failed, _error_text(exc)
+            except BaseException as exc:
+                finish(name, number, failed, None, clock(), _error_text(exc))
+                raise
             else:
                 # Fast check for the common case; coerce_value explains everything else.
                 if type(raw) is float and raw - raw == 0.0:
