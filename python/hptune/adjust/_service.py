@@ -728,6 +728,22 @@ class AutomaticHyperparameterAdjustment:
             )
             result.error = f"{type(exc).__name__}: {exc}"
             return self._decide(result, state, latest, "failed", result.error)
+        except (SystemExit, KeyboardInterrupt) as exc:
+            # Raised by the user's train function (sys.exit() in a training script, say). The
+            # adjustment fails with an audit entry either way; SystemExit must not end the
+            # service thread, so it stops here, while a KeyboardInterrupt goes on to the caller.
+            logger.error(
+                "agent %r: adjustment %d failed: the training raised %s; hyperparameters unchanged",
+                agent,
+                adj,
+                type(exc).__name__,
+                exc_info=True,
+            )
+            result.error = f"{type(exc).__name__}: {exc}"
+            decided = self._decide(result, state, latest, "failed", result.error)
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            return decided
         rate, _ok, n = _success_stats(before)
         after_id = self._latest_id(agent)
         state.watch = {
