@@ -864,7 +864,10 @@ class AutomaticHyperparameterAdjustment:
         kwargs.setdefault("initial_configs", self._warm_start(agent, space, previous))
         kwargs.setdefault("method_options", self.method_options or None)
         if self.seed is not None:
-            kwargs.setdefault("seed", (self.seed + adjustment_id) % 2**63)
+            # A stored study continues with the seed it was created with (another would be
+            # ignored with a warning); its later trials differ from earlier ones by number.
+            stored = self.storage is not None
+            kwargs.setdefault("seed", self.seed if stored else (self.seed + adjustment_id) % 2**63)
         if self.storage is not None:
             kwargs.setdefault("storage", self.storage)
             kwargs.setdefault("study_name", f"hptune-adjust:{agent}:{algorithm}")
