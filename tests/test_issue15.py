@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import math
 import sqlite3
 import warnings
@@ -393,3 +394,68 @@ def test_an_exception_outside_catch_fails_the_trial() -> None:
     with pytest.raises(ZeroDivisionError):
         study.optimize(lambda p: 1 / 0, n_trials=2, catch=(ValueError,), show_progress=False)
     assert [t.state for t in study.trials] == [TrialState.FAILED]
+
+
+# ----------------------------------------------------------------------------- 11. security
+def _raises_formula(p: dict[str, Any]) -> float:
+    if p["op"] == "=SUM(A1:A2)":
+        raise ValueError('=HYPERLINK("http://example.invalid")')
+    return -1.5
+
+
+def test_csv_export_neutralises_formulas(tmp_path: Path) -> None:
+    space = {
+        "op": hptune.HyperparameterSpace(
+            "op", "categorical", choices=["=SUM(A1:A2)", "+1+2", "-2", "@x", "plain", "-2.5e3"]
+        )
+    }
+    path = tmp_path / "f.db"
+    study = hptune.create_study(space, "grid", seed=0, storage=f"sqlite:///{path}", study_name="s")
+    study.optimize(_raises_formula, show_progress=False)
+    out = tmp_path / "t.csv"
+    assert cli.main(["export", str(path), "-o", str(out)]) == 0
+    with out.open(newline="") as f:
+        rows = {r["number"]: r for r in csv.DictReader(f)}
+    by_op = {r["params_op"]: r for r in rows.values()}
+    assert set(by_op) == {"'=SUM(A1:A2)", "'+1+2", "-2", "'@x", "plain", "-2.5e3"}
+    assert by_op["'=SUM(A1:A2)"]["error"].startswith("ValueError: =HYPERLINK")
+    assert by_op["plain"]["value"] == "-1.5"  # a number stays a number
+    bad = hptune.create_study(space, seed=0, storage=f"sqlite:///{path}", study_name="=cmd")
+    trial = bad.ask()
+    bad.tell(trial, state="failed", error="-cmd|' /C calc'!A0")
+    assert cli.main(["export", str(path), "--study", "=cmd", "-o", str(out)]) == 0
+    with out.open(newline="") as f:
+        [row] = list(csv.DictReader(f))
+    assert row["error"] == "'-cmd|' /C calc'!A0"
+
+
+def test_show_and_studies_escape_control_characters(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "c.db"
+    name = "evil\x1b[2J\x1b]0;pwned\x07\u202e"
+    study = hptune.create_study(SPACE, seed=0, storage=f"sqlite:///{path}", study_name=name)
+    trial = study.ask()
+    study.tell(trial, state="failed", error="boom\x1b[31m\nFAKE LINE\r")
+    capsys.readouterr()
+    assert cli.main(["studies", str(path)]) == 0
+    assert cli.main(["show", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out
+    assert "\x07" not in out
+    assert "\u202e" not in out
+    assert "\r" not in out
+    assert "evil\\x1b[2J" in out
+    assert "error: boom\\x1b[31m\\nFAKE LINE\\r" in out
+
+
+def _fails_here(p: dict[str, Any]) -> float:
+    raise RuntimeError("no")
+
+
+def test_error_text_keeps_the_base_name_of_the_source_file() -> None:
+    study = hptune.create_study(SPACE, seed=0)
+    study.optimize(_fails_here, n_trials=1, show_progress=False)
+    error = study.trials[0].error or ""
+    assert "(at test_issue15.py:" in error
+    assert str(Path(__file__).parent) not in error

@@ -93,8 +93,10 @@ def wants_trial(objective: Objective) -> bool:
 
 
 def _error_text(exc: BaseException) -> str:
+    # The file's base name only: the text is stored and shown, and an absolute path would give
+    # away the layout of the machine the objective ran on.
     tb = traceback.extract_tb(exc.__traceback__)
-    where = f" (at {tb[-1].filename}:{tb[-1].lineno})" if tb else ""
+    where = f" (at {os.path.basename(tb[-1].filename)}:{tb[-1].lineno})" if tb else ""
     return f"{type(exc).__name__}: {exc}{where}"
 
 
