@@ -459,3 +459,11 @@ def test_error_text_keeps_the_base_name_of_the_source_file() -> None:
     error = study.trials[0].error or ""
     assert "(at test_issue15.py:" in error
     assert str(Path(__file__).parent) not in error
+
+
+# ----------------------------------------------------------------------------- 13. --version
+def test_cli_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"hptune {hptune.__version__}"

@@ -39,6 +39,16 @@ def test_readme_examples_run(
     assert "Best score:" in out
 
 
+@pytest.mark.parametrize("marker", ["study.ask()", "readme-example.db"])
+def test_readme_study_examples_run_on_their_own(
+    marker: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Readers copy one block at a time: these define their search space themselves.
+    monkeypatch.chdir(tmp_path)
+    [block] = [b for b in python_blocks() if marker in b]
+    exec(compile(block, str(README), "exec"), {"__name__": "readme"})
+
+
 def test_readme_commands_exist() -> None:
     text = README.read_text()
     assert 'pip install ".[test]" && pytest' in text
