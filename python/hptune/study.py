@@ -24,7 +24,7 @@ from hptune._checks import check_callbacks, check_flag, check_pruner, check_real
 from hptune._errors import InvalidArgumentError, StorageError, TrialPruned
 from hptune._heartbeat import start_liveness
 from hptune._history import History
-from hptune.samplers import METHODS, Sampler, make_sampler
+from hptune.samplers import Sampler, make_sampler
 from hptune.space import HyperparameterSpace, LessThan, SearchSpace, SearchSpaceLike
 from hptune.storage import InMemoryStorage, Storage, StudyMeta, get_storage
 from hptune.storage._sqlite import parse_sqlite_url
@@ -712,6 +712,8 @@ def _resumed_sampler(
             UserWarning,
             stacklevel=3,
         )
+    from hptune.samplers import METHODS
+
     if stored.method in METHODS:
         return make_sampler(stored.method, **stored.sampler_options)
     # A custom sampler class is not in the registry: keep the instance given.
