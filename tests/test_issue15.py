@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import math
 import sqlite3
+import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -163,6 +164,22 @@ def test_a_continued_study_given_nothing_new_does_not_warn(tmp_path: Path) -> No
         study = hptune.create_study(SPACE, storage=url, study_name="s", load_if_exists=True)
         hptune.create_study(SPACE, "tpe", seed=1, storage=url, study_name="s", load_if_exists=True)
     assert study.method == "tpe"
+
+
+def test_cli_tune_continues_a_stored_study_with_its_method(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    (tmp_path / "space.json").write_text('{"x": {"type": "float", "min": 1, "max": 2}}')
+    (tmp_path / "issue15_objective.py").write_text("def f(p):\n    return p['x']\n")
+    args = ["tune", "space.json", "issue15_objective:f", "--trials", "2", "--no-progress"]
+    args += ["--storage", "s.db", "--study", "s"]
+    assert cli.main([*args, "--method", "tpe"]) == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert cli.main(args) == 0
+    assert "tuning issue15_objective:f over 1 parameters: tpe, 2 trials" in capsys.readouterr().out
 
 
 # ----------------------------------------------------------------------------- 6. damaged files

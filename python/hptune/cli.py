@@ -399,7 +399,9 @@ def build_parser() -> argparse.ArgumentParser:
     tune = sub.add_parser("tune", help=cmd_tune.__doc__, description=cmd_tune.__doc__)
     tune.add_argument("space", help="search space file: .json, .toml (Python 3.11+) or .yaml")
     tune.add_argument("objective", help="module:function, imported from the current directory")
-    tune.add_argument("--method", default="random", help="search method (default random)")
+    tune.add_argument(
+        "--method", help="search method (default random; a continued study keeps its own)"
+    )
     tune.add_argument("--trials", type=int, default=20, help="number of trials (20)")
     tune.add_argument("--storage", help="SQLite file or storage URL (default: in memory)")
     tune.add_argument("--study", help="study name; with --storage, an existing study continues")
