@@ -774,3 +774,55 @@ def test_agents_given_by_name_or_mapping_and_a_detector_factory() -> None:
         make(detector="cusum", detector_options={"nope": 1})
     with pytest.raises(InvalidArgumentError, match="detector_options"):
         make(detector=lambda: Cusum(), detector_options={"h": 1.0})
+
+
+# ---------------------------------------------------------------------------- issue 15, item 10
+
+
+def test_system_exit_from_train_fails_the_adjustment_and_the_thread_lives_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    service, sim, clock = make(detector=None, check_interval=600)
+
+    def exits(hp: dict[str, Any], data: list[Record]) -> float:
+        raise SystemExit("training script called sys.exit")
+
+    sim.retrainer.register(AGENT, exits, "ppo")
+    sim.drift(0.94)
+    sim.run(50)
+    service.start()
+    try:
+        with caplog.at_level("ERROR", logger="hptune.adjust"):
+            clock.wait_for_sleepers(1)
+            clock.advance(600)
+        entry = service.history(AGENT)[-1]
+        assert entry.event == "failed"
+        assert "SystemExit: training script called sys.exit" in entry.details["error"]
+        assert any(
+            r.levelname == "ERROR" and "SystemExit" in r.getMessage() for r in caplog.records
+        )
+        assert service.running
+        sim.retrainer.register(AGENT, sim.train, "ppo")
+        clock.advance(HOUR)
+        sim.run(50)
+        clock.advance(600)
+        assert events(service)[-1] == "applied"
+    finally:
+        service.stop()
+
+
+def test_keyboard_interrupt_from_train_is_audited_then_raised(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    service, sim, _clock = make(detector=None)
+
+    def interrupted(hp: dict[str, Any], data: list[Record]) -> float:
+        raise KeyboardInterrupt
+
+    sim.retrainer.register(AGENT, interrupted, "ppo")
+    with caplog.at_level("ERROR", logger="hptune.adjust"), pytest.raises(KeyboardInterrupt):
+        service.manual_tune(AGENT, "ppo", n_trials=4)
+    assert events(service)[-1] == "failed"
+    assert service.history(AGENT)[-1].details["error"].startswith("KeyboardInterrupt")
+    assert any("KeyboardInterrupt" in r.getMessage() for r in caplog.records)
+    assert sim.retrainer.current_hyperparameters(AGENT) == presets.defaults("ppo")

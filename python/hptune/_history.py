@@ -61,6 +61,10 @@ class History:
         """A trial started: its point is pending until it finishes."""
         self._pending[number] = self._encode(params)
 
+    def drop_pending(self, number: int) -> None:
+        """A trial that started is gone without a result (its ask failed)."""
+        self._pending.pop(number, None)
+
     def add_complete(self, number: int, params: dict[str, Any], y: float) -> None:
         """A trial completed with canonical (minimised) value ``y``."""
         row = self._pending.pop(number, None)

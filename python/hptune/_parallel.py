@@ -583,8 +583,6 @@ def run_parallel(
     """Run trials ``n_jobs`` at a time until ``stop`` says done (see the module docstring)."""
     from hptune.study import _error_text, wants_trial
 
-    if trial_timeout is not None and not trial_timeout > 0:
-        raise InvalidArgumentError(f"trial_timeout must be positive seconds, got {trial_timeout!r}")
     k = (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
     if isinstance(executor, Executor) and n_jobs == 1:
         # An executor brings its own width; n_jobs=1 is only optimize()'s default.

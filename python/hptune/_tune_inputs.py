@@ -42,7 +42,13 @@ _FIELDS = ("param_type", "min_value", "max_value", "choices", "log_scale", "step
 
 def _read(path: Path) -> Any:
     suffix = path.suffix.lower()
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidArgumentError(
+            f"{path}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start}); "
+            "save the space file as UTF-8"
+        ) from None
     if suffix == ".json":
         try:
             return json.loads(text)

@@ -8,6 +8,7 @@ traceback.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -19,6 +20,30 @@ DEMO_DB = "hptune-demo.db"
 
 class CliError(Exception):
     """A user mistake: printed as one line, exit status 2."""
+
+
+def _safe(text: object) -> str:
+    """``text`` with control characters (ANSI escapes, newlines, bidi overrides) escaped, so that
+    a study name or an error stored in a file cannot drive the terminal it is printed on."""
+    s = str(text)
+    if s.isprintable():
+        return s
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in s)
+
+
+# A plain number as text: left alone by the CSV export even when it starts with + or -.
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def _csv_cell(value: Any) -> Any:
+    """A CSV cell that a spreadsheet will not run as a formula (OWASP's CSV injection advice:
+    text starting with =, +, -, @, tab or carriage return gets a leading single quote)."""
+    if value is None or isinstance(value, (int, float)):
+        return value  # numbers stay numbers, -1.5 included
+    text = value if isinstance(value, str) else str(value)
+    if not text or text[0] not in "=+-@\t\r" or _NUMBER.fullmatch(text):
+        return text
+    return "'" + text
 
 
 def _storage_url(path_or_url: str) -> str:
@@ -47,7 +72,7 @@ def _load(storage: str, study: str | None) -> Any:
         if len(names) != 1:
             raise CliError(
                 f"{storage} holds {len(names)} studies; choose one with --study "
-                f"({', '.join(names) or 'none'})"
+                f"({', '.join(map(_safe, names)) or 'none'})"
             )
         study = names[0]
     return hptune.load_study(study_name=study, storage=store)
@@ -135,7 +160,10 @@ def cmd_studies(args: argparse.Namespace) -> int:
         trials = store.trials(name)
         done = sum(1 for t in trials if t.state.value == "complete")
         direction = "maximize" if meta.maximize else "minimize"
-        print(f"{name}\t{meta.method}\t{direction}\t{len(trials)} trials ({done} complete)")
+        print(
+            f"{_safe(name)}\t{_safe(meta.method)}\t{direction}\t{len(trials)} trials "
+            f"({done} complete)"
+        )
     return 0
 
 
@@ -143,22 +171,28 @@ def cmd_show(args: argparse.Namespace) -> int:
     """Print the best trial and a table of trials."""
     from hptune.trial import params_repr
 
+    if args.limit < 0:
+        raise CliError(f"--limit must be a non-negative number of trials, got {args.limit}")
     study = _load(args.storage, args.study)
     trials = study.trials
-    print(f"study {study.name}: {study.method}, {'maximize' if study.maximize else 'minimize'}")
+    direction = "maximize" if study.maximize else "minimize"
+    print(f"study {_safe(study.name)}: {_safe(study.method)}, {direction}")
     try:
         best = study.best_trial
-        print(f"best: trial {best.number}, value {best.value:.6g}, {params_repr(best.params)}")
+        print(
+            f"best: trial {best.number}, value {best.value:.6g}, {_safe(params_repr(best.params))}"
+        )
     except hptune_error() as exc:
-        print(f"best: none ({exc})")
-    shown = trials if args.all else trials[-args.limit :]
+        print(f"best: none ({_safe(exc)})")
+    shown = trials if args.all else trials[max(0, len(trials) - args.limit) :]
     print(f"{'number':>6}  {'state':<8}  {'value':>12}  {'seconds':>8}  params")
     for t in shown:
         value = f"{t.value:12.6g}" if t.value is not None else " " * 12
         secs = f"{t.duration:8.3f}" if t.duration is not None else " " * 8
-        print(f"{t.number:>6}  {t.state.value:<8}  {value}  {secs}  {params_repr(t.params)}")
+        params = _safe(params_repr(t.params))
+        print(f"{t.number:>6}  {t.state.value:<8}  {value}  {secs}  {params}")
         if t.error:
-            print(f"{'':>18}error: {t.error}")
+            print(f"{'':>18}error: {_safe(t.error)}")
     if len(shown) < len(trials):
         print(f"({len(trials) - len(shown)} earlier trials not shown; --all shows them)")
     return 0
@@ -174,7 +208,18 @@ def cmd_export(args: argparse.Namespace) -> int:
     """Write the trials of a study as CSV or JSON."""
     import csv
     import json
+    import os
 
+    fmt = args.format
+    if args.output:
+        suffix = os.path.splitext(args.output)[1].lower()
+        if suffix not in (".csv", ".json"):
+            raise CliError(
+                f"cannot export to {args.output!r}: the output file must end in .csv or .json"
+            )
+        if fmt is not None and f".{fmt}" != suffix:
+            raise CliError(f"--format {fmt} does not match the output file {args.output!r}")
+        fmt = suffix[1:]
     study = _load(args.storage, args.study)
     rows = []
     for t in study.trials:
@@ -187,7 +232,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         }
         row.update({f"params_{k}": v for k, v in t.params.items()})
         rows.append(row)
-    fmt = args.format or ("json" if (args.output or "").endswith(".json") else "csv")
+    fmt = fmt or "csv"
     out = open(args.output, "w", newline="") if args.output else sys.stdout  # noqa: SIM115
     try:
         if fmt == "json":
@@ -197,7 +242,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             fields = list(rows[0]) if rows else ["number", "state", "value"]
             writer = csv.DictWriter(out, fieldnames=fields)
             writer.writeheader()
-            writer.writerows(rows)
+            writer.writerows({k: _csv_cell(v) for k, v in row.items()} for row in rows)
     finally:
         if out is not sys.stdout:
             out.close()
@@ -264,7 +309,7 @@ def _stored_study(storage: str, study: str | None) -> Any:
         if len(names) != 1:
             raise CliError(
                 f"{storage} holds {len(names)} studies; choose one with --study "
-                f"({', '.join(names) or 'none'})"
+                f"({', '.join(map(_safe, names)) or 'none'})"
             )
         study = names[0]
     meta = store.load_study(study)
@@ -296,9 +341,30 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 # ----------------------------------------------------------------------------- parser
+class _VersionAction(argparse.Action):
+    """``--version``: the extension (which holds the version) is imported only when asked."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        kwargs.setdefault("help", "print the version and exit")
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        from hptune import __version__
+
+        print(f"hptune {__version__}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``hptune`` command."""
     parser = argparse.ArgumentParser(prog="hptune", description="Hyperparameter tuning.")
+    parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = sub.add_parser("demo", help=cmd_demo.__doc__, description=cmd_demo.__doc__)
@@ -333,7 +399,9 @@ def build_parser() -> argparse.ArgumentParser:
     tune = sub.add_parser("tune", help=cmd_tune.__doc__, description=cmd_tune.__doc__)
     tune.add_argument("space", help="search space file: .json, .toml (Python 3.11+) or .yaml")
     tune.add_argument("objective", help="module:function, imported from the current directory")
-    tune.add_argument("--method", default="random", help="search method (default random)")
+    tune.add_argument(
+        "--method", help="search method (default random; a continued study keeps its own)"
+    )
     tune.add_argument("--trials", type=int, default=20, help="number of trials (20)")
     tune.add_argument("--storage", help="SQLite file or storage URL (default: in memory)")
     tune.add_argument("--study", help="study name; with --storage, an existing study continues")
@@ -375,7 +443,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except CliError as exc:
-        print(f"hptune: error: {exc}", file=sys.stderr)
+        print(f"hptune: error: {_safe(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("hptune: interrupted", file=sys.stderr)
@@ -384,7 +452,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from hptune import HptuneError
 
         if isinstance(exc, (HptuneError, ImportError, OSError)):
-            print(f"hptune: error: {exc}", file=sys.stderr)
+            print(f"hptune: error: {_safe(exc)}", file=sys.stderr)
             return 2
         raise
 

@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from hptune._checks import check_flag
 from hptune._errors import InvalidArgumentError
 from hptune.space import HyperparameterSpace, SearchSpace, SearchSpaceLike
 
@@ -182,7 +183,7 @@ class PopulationBasedTraining:
         self.quantile_fraction = float(quantile_fraction)
         self.resample_probability = float(resample_probability)
         self.perturbation_factors = factors
-        self.maximize = bool(maximize)
+        self.maximize = check_flag("maximize", maximize)
         # The only entropy: a run without a seed draws one and reports it in the result.
         self.seed = seed if seed is not None else secrets.randbits(63)
         self.initial = [dict(c) for c in initial]

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from hptune._checks import check_real
 from hptune._errors import InvalidArgumentError
 from hptune.storage import Storage
 from hptune.trial import TrialState
@@ -94,9 +95,7 @@ class PercentilePruner:
         interval_steps: int = 1,
         n_min_trials: int = 1,
     ) -> None:
-        if isinstance(percentile, bool) or not 0.0 <= float(percentile) <= 100.0:
-            raise InvalidArgumentError(f"percentile must be in [0, 100], got {percentile!r}")
-        self.percentile = float(percentile)
+        self.percentile = check_real("percentile", percentile, low=0.0, high=100.0)
         self.n_startup_trials = _check_int("n_startup_trials", n_startup_trials, 0)
         self.n_warmup_steps = _check_int("n_warmup_steps", n_warmup_steps, 0)
         self.interval_steps = _check_int("interval_steps", interval_steps, 1)

@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hptune import _core
+from hptune._checks import check_flag
 from hptune._errors import InvalidArgumentError
 
 __all__ = [
@@ -70,6 +71,7 @@ class HyperparameterSpace:
         if not isinstance(name, str) or not name:
             raise InvalidArgumentError(f"parameter name must be a non-empty string, got {name!r}")
         where = f"parameter {name!r}"
+        object.__setattr__(self, "log_scale", check_flag(f"{where}: log_scale", self.log_scale))
         if self.param_type not in _TYPES:
             raise InvalidArgumentError(
                 f"{where}: unknown param_type {self.param_type!r}; "

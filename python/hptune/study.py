@@ -10,14 +10,17 @@ from __future__ import annotations
 import inspect
 import logging
 import math
+import os
 import secrets
 import sys
 import time
 import traceback
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict
 from typing import Any, Protocol, overload
 
+from hptune._checks import check_callbacks, check_flag, check_pruner, check_real
 from hptune._errors import InvalidArgumentError, StorageError, TrialPruned
 from hptune._heartbeat import start_liveness
 from hptune._history import History
@@ -29,7 +32,8 @@ from hptune.space import (
     constraint_from_dict,
 )
 from hptune.storage import InMemoryStorage, Storage, StudyMeta, get_storage
-from hptune.trial import Trial, TrialRecord, TrialState
+from hptune.storage._sqlite import parse_sqlite_url
+from hptune.trial import Trial, TrialRecord, TrialState, as_number
 
 __all__ = ["Callback", "Pruner", "Study", "create_study", "load_study"]
 
@@ -63,14 +67,11 @@ def _check_seed(seed: int | None) -> int:
 
 def coerce_value(value: Any) -> float:
     """The objective's return value as a finite float, or InvalidArgumentError saying why not."""
-    if isinstance(value, bool) or value is None:
-        raise InvalidArgumentError(f"objective returned {value!r}, not a number")
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
+    v = as_number(value)
+    if v is None:
         raise InvalidArgumentError(
             f"objective returned {type(value).__name__} {value!r}, not a number"
-        ) from None
+        )
     if not math.isfinite(v):
         raise InvalidArgumentError(f"objective returned {v!r}; values must be finite")
     return v
@@ -97,8 +98,10 @@ def wants_trial(objective: Objective) -> bool:
 
 
 def _error_text(exc: BaseException) -> str:
+    # The file's base name only: the text is stored and shown, and an absolute path would give
+    # away the layout of the machine the objective ran on.
     tb = traceback.extract_tb(exc.__traceback__)
-    where = f" (at {tb[-1].filename}:{tb[-1].lineno})" if tb else ""
+    where = f" (at {os.path.basename(tb[-1].filename)}:{tb[-1].lineno})" if tb else ""
     return f"{type(exc).__name__}: {exc}{where}"
 
 
@@ -158,28 +161,56 @@ class Study:
     def _ask(self, n: int) -> list[Trial]:
         storage, name = self.storage, self.name
         trials: list[Trial] = []
+        numbers: list[int] = []
         now = time.time()
-        while len(trials) < n:
-            queued = storage.pop_enqueued(name)
-            if queued is None:
-                break
-            params = self._validated(queued)
-            number = storage.create_trial(name, now, params)
-            trials.append(self._start(number, params, now))
-            mark = getattr(self.sampler, "mark_seen", None)
-            if mark is not None:
-                mark(params)
-        want = n - len(trials)
-        remaining = self.sampler.remaining()
-        if remaining is not None:
-            want = min(want, remaining)
-        if want > 0:
-            numbers = [storage.create_trial(name, now) for _ in range(want)]
-            suggested = self.sampler.suggest(self.history, numbers)
-            for number, params in zip(numbers, suggested, strict=False):
-                storage.set_trial_params(name, number, params)
+        try:
+            while len(trials) < n:
+                queued = storage.pop_enqueued(name)
+                if queued is None:
+                    break
+                params = self._validated(queued)
+                number = storage.create_trial(name, now, params)
+                numbers.append(number)
                 trials.append(self._start(number, params, now))
+                mark = getattr(self.sampler, "mark_seen", None)
+                if mark is not None:
+                    mark(params)
+            want = n - len(trials)
+            remaining = self.sampler.remaining()
+            if remaining is not None:
+                want = min(want, remaining)
+            if want > 0:
+                fresh = []
+                for _ in range(want):
+                    fresh.append(storage.create_trial(name, now))
+                    numbers.append(fresh[-1])
+                suggested = self.sampler.suggest(self.history, fresh)
+                for number, params in zip(fresh, suggested, strict=False):
+                    storage.set_trial_params(name, number, params)
+                    trials.append(self._start(number, params, now))
+                # A finite method may suggest fewer than asked: those numbers were never used.
+                self._abandon(fresh[len(suggested) :], now, "the search is exhausted")
+        except BaseException as exc:
+            self._abandon(numbers, now, f"ask failed: {_error_text(exc)}")
+            raise
         return trials
+
+    def _abandon(self, numbers: Iterable[int], start: float, why: str) -> None:
+        """Fail trials that an ask created but cannot hand out (the sampler raised, say), so
+        that none of them stays RUNNING."""
+        for number in numbers:
+            live = self._running.pop(number, None)
+            if self.history is not None:
+                self.history.drop_pending(number)
+            end = time.time()
+            params = live.params if live is not None else {}
+            record = TrialRecord(
+                number, params, TrialState.FAILED, None, {}, start, end, end - start, why
+            )
+            try:
+                self.storage.finish_trial(self.name, record)
+            except Exception as exc:  # the original error matters more than this one
+                logger.warning("could not mark trial %d failed: %s", number, exc)
 
     def _start(self, number: int, params: dict[str, Any], now: float) -> Trial:
         trial = Trial(self, number, params, now)
@@ -206,7 +237,19 @@ class Study:
 
         A value that is not a finite number fails the trial (the record says why).
         """
-        number = trial if isinstance(trial, int) else trial.number
+        if isinstance(trial, Trial):
+            if trial._study is not self:
+                raise InvalidArgumentError(
+                    f"trial {trial.number} belongs to study {trial._study.name!r}, not to study "
+                    f"{self.name!r}; tell it to the study that asked for it"
+                )
+            number = trial.number
+        elif isinstance(trial, int) and not isinstance(trial, bool):
+            number = trial
+        else:
+            raise InvalidArgumentError(
+                f"trial must be a Trial of this study or its number, got {type(trial).__name__}"
+            )
         live = self._running.get(number)
         if live is None:
             raise InvalidArgumentError(
@@ -327,6 +370,11 @@ class Study:
         finite number fails that trial only. Ctrl-C stops the loop; the study keeps what was done
         and ``study.interrupted`` is set.
         """
+        if not callable(objective):
+            raise InvalidArgumentError(
+                f"objective must be callable (a function of the params or the trial), got "
+                f"{type(objective).__name__} {objective!r}"
+            )
         if n_trials is not None and (
             isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 0
         ):
@@ -339,20 +387,29 @@ class Study:
                 "n_trials is None and nothing else would stop the study: give n_trials, "
                 "timeout, early_stopping_rounds or target_score"
             )
-        if timeout is not None and not timeout > 0:
-            raise InvalidArgumentError(
-                f"timeout must be a positive number of seconds, got {timeout!r}"
+        if timeout is not None:
+            check_real("timeout", timeout, low=0.0, low_open=True, allowed="of seconds > 0")
+        if trial_timeout is not None:
+            check_real(
+                "trial_timeout", trial_timeout, low=0.0, low_open=True, allowed="of seconds > 0"
             )
+        min_delta = check_real("min_delta", min_delta, low=0.0)
+        if target_score is not None:
+            target_score = check_real("target_score", target_score)
+        callbacks = check_callbacks(callbacks)
         if early_stopping_rounds is not None and (
-            not isinstance(early_stopping_rounds, int) or early_stopping_rounds < 1
+            isinstance(early_stopping_rounds, bool)
+            or not isinstance(early_stopping_rounds, int)
+            or early_stopping_rounds < 1
         ):
             raise InvalidArgumentError(
                 f"early_stopping_rounds must be a positive int, got {early_stopping_rounds!r}"
             )
         if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
             raise InvalidArgumentError(f"n_jobs must be a positive int or -1, got {n_jobs!r}")
+        if show_progress is not None:
+            show_progress = check_flag("show_progress", show_progress)
         stop = _StopRules(self, n_trials, timeout, early_stopping_rounds, min_delta, target_score)
-        callbacks = list(callbacks)
         self.interrupted = False
         progress = _progress(show_progress, n_trials)
         try:
@@ -410,6 +467,11 @@ class Study:
             except catch as exc:
                 record = self.tell(trial, state=TrialState.FAILED, error=_error_text(exc))
                 logger.warning("trial %d failed: %s", trial.number, record.error)
+            except BaseException as exc:
+                # SystemExit, or an exception outside ``catch``: the trial fails (it must not
+                # stay RUNNING), then the exception goes on to the caller.
+                self.tell(trial, state=TrialState.FAILED, error=_error_text(exc))
+                raise
             else:
                 record = self.tell(trial, value)
                 if record.state is TrialState.FAILED:
@@ -456,8 +518,12 @@ class Study:
                     number, params = storage.create_sampled_trial(name, start, sample)
                 else:
                     number = create(name, start)
-                    params = sampler.suggest(None, (number,))[0]
-                    storage.set_trial_params(name, number, params)
+                    try:
+                        params = sampler.suggest(None, (number,))[0]
+                        storage.set_trial_params(name, number, params)
+                    except BaseException as exc:
+                        self._abandon((number,), start, f"ask failed: {_error_text(exc)}")
+                        raise
             error: str | None = None
             value: float | None = None
             try:
@@ -471,6 +537,9 @@ class Study:
                 break
             except catch as exc:
                 state, error = failed, _error_text(exc)
+            except BaseException as exc:
+                finish(name, number, failed, None, clock(), _error_text(exc))
+                raise
             else:
                 # Fast check for the common case; coerce_value explains everything else.
                 if type(raw) is float and raw - raw == 0.0:
@@ -621,9 +690,44 @@ def _space_from_meta(meta: StudyMeta) -> SearchSpace:
     return SearchSpace([HyperparameterSpace(**dict(d)) for d in meta.space], constraints)
 
 
+def _resumed_sampler(
+    stored: StudyMeta, given: Sampler, method_given: bool, seed: int | None
+) -> Sampler:
+    """The sampler of a stored study being continued: its stored method, options and seed win.
+
+    A method, options or seed given to :func:`create_study` that differ from the stored ones
+    are ignored with a warning, so the study stays reproducible from its record.
+    """
+    ignored = []
+    if method_given:
+        if given.name != stored.method:
+            ignored.append(f"method {given.name!r}")
+        elif given.options() != stored.sampler_options:
+            ignored.append(f"method options {given.options()!r}")
+    requested = getattr(given, "_requested_seed", None)
+    if requested is not None:
+        seed = requested
+    if seed is not None and seed != stored.seed:
+        ignored.append(f"seed {seed!r}")
+    if ignored:
+        warnings.warn(
+            f"study {stored.name!r} is stored with method {stored.method!r} (options "
+            f"{stored.sampler_options!r}) and seed {stored.seed}; it continues with those, "
+            f"ignoring the given {', '.join(ignored)}",
+            UserWarning,
+            stacklevel=3,
+        )
+    from hptune.samplers import METHODS
+
+    if stored.method in METHODS:
+        return make_sampler(stored.method, **stored.sampler_options)
+    # A custom sampler class is not in the registry: keep the instance given.
+    return given
+
+
 def create_study(
     search_space: SearchSpaceLike,
-    method: str | Sampler = "random",
+    method: str | Sampler | None = None,
     *,
     maximize: bool = True,
     seed: int | None = None,
@@ -635,14 +739,23 @@ def create_study(
 ) -> Study:
     """Create a study (or continue a stored one with ``load_if_exists=True``).
 
+    ``method`` is a method name (``"random"`` when None) or a :class:`Sampler`. A stored study
+    that is continued keeps its stored method, options and seed; different ones given here are
+    ignored with a ``UserWarning``.
+
     >>> study = create_study({"x": HyperparameterSpace("x", "float", -1.0, 1.0)}, "random",
     ...                      maximize=False, seed=0)
     >>> study.optimize(lambda p: p["x"] ** 2, n_trials=20)
     """
+    maximize = check_flag("maximize", maximize)
+    load_if_exists = check_flag("load_if_exists", load_if_exists)
+    check_pruner(pruner)
     space = SearchSpace(search_space)
+    given_seed = seed
     seed = _check_seed(seed)
     store = get_storage(storage)
-    sampler = make_sampler(method, seed=None, **method_options)
+    method_given = method is not None or bool(method_options)
+    sampler = make_sampler("random" if method is None else method, seed=None, **method_options)
     name = study_name if study_name is not None else f"study-{secrets.token_hex(4)}"
     if not isinstance(name, str) or not name:
         raise InvalidArgumentError(f"study_name must be a non-empty string, got {study_name!r}")
@@ -669,6 +782,7 @@ def create_study(
                 f"study {name!r} is stored with a different search space; load it with "
                 "load_study() or use another study_name"
             )
+        sampler = _resumed_sampler(stored, sampler, method_given, given_seed)
     return Study(
         space=space,
         sampler=sampler,
@@ -686,7 +800,15 @@ def load_study(
     pruner: Pruner | None = None,
     method: str | Sampler | None = None,
 ) -> Study:
-    """Reopen a stored study; its space, direction, seed and method come from the storage."""
+    """Reopen a stored study; its space, direction, seed and method come from the storage.
+
+    A missing SQLite file is an error (StorageError), not a new empty database.
+    """
+    check_pruner(pruner)
+    if isinstance(storage, str) and storage.startswith("sqlite://"):
+        path = parse_sqlite_url(storage)
+        if not os.path.exists(path):
+            raise StorageError(f"cannot load study {study_name!r}: no such file {path!r}")
     store = get_storage(storage)
     meta = store.load_study(study_name)
     space = _space_from_meta(meta)

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from hptune._errors import InvalidArgumentError
 
 if TYPE_CHECKING:
@@ -16,14 +18,31 @@ if TYPE_CHECKING:
 __all__ = ["HyperparameterConfig", "Trial", "TrialRecord", "TrialState"]
 
 
+def as_number(value: Any) -> float | None:
+    """``value`` as a float when it is a number, else None.
+
+    Numbers are ints, floats, numpy numbers, 0-d numeric numpy arrays and other objects that
+    convert with ``float()`` (a 0-d tensor, a Decimal). Strings, bytes and booleans are not
+    numbers even though ``float()`` takes them: an objective returning ``"1.5"`` or ``True`` is
+    a bug to report, not a score.
+    """
+    if value is None or isinstance(value, (bool, np.bool_, str, bytes, bytearray)):
+        return None
+    if isinstance(value, np.ndarray) and (value.ndim != 0 or value.dtype.kind not in "iuf"):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def checked_report(value: Any, step: Any) -> float:
     """A reported intermediate value as a finite float, once ``step`` is a non-negative int."""
     if isinstance(step, bool) or not isinstance(step, int) or step < 0:
         raise InvalidArgumentError(f"step must be a non-negative int, got {step!r}")
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InvalidArgumentError(f"reported value must be a number, got {value!r}") from None
+    v = as_number(value)
+    if v is None:
+        raise InvalidArgumentError(f"reported value must be a number, got {value!r}")
     if not math.isfinite(v):
         raise InvalidArgumentError(f"reported value must be finite, got {value!r}")
     return v

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from hptune._checks import check_callbacks, check_flag, check_pruner
 from hptune._errors import AllTrialsFailedError, InvalidArgumentError
 from hptune.samplers import GridSampler, RandomSampler, Sampler, SobolSampler
 from hptune.space import SearchSpace, SearchSpaceLike
@@ -183,18 +184,23 @@ class HyperparameterTuner(ABC):
             raise InvalidArgumentError(
                 f"objective_function must be callable, got {type(objective_function).__name__}"
             )
+        if n_trials is not None and (
+            isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 0
+        ):
+            raise InvalidArgumentError(f"n_trials must be an int >= 1 or None, got {n_trials!r}")
+        check_pruner(pruner)
         self.search_space = SearchSpace(search_space)
         self.objective_function = objective_function
-        self.maximize = bool(maximize)
+        self.maximize = check_flag("maximize", maximize)
         self.n_trials = n_trials
         self.seed = seed
         self.storage = storage
         self.study_name = study_name
-        self.load_if_exists = load_if_exists
+        self.load_if_exists = check_flag("load_if_exists", load_if_exists)
         self.n_jobs = n_jobs
         self.executor = executor
         self.pruner = pruner
-        self.callbacks = list(callbacks)
+        self.callbacks = check_callbacks(callbacks)
         self.timeout = timeout
         self.trial_timeout = trial_timeout
         self.early_stopping_rounds = early_stopping_rounds
@@ -244,7 +250,14 @@ class HyperparameterTuner(ABC):
         )
         if study.interrupted and study._best_number is None:
             raise KeyboardInterrupt
-        result = result_from_study(study, self.method)
+        if study.n_trials == start and study._best_number is None:
+            # Nothing ran (n_trials=0, say) and nothing completed before: no result to return.
+            raise InvalidArgumentError(
+                f"no trial ran (n_trials={self.n_trials!r}) and study {study.name!r} has no "
+                "completed trial; n_trials must be >= 1"
+            )
+        # A continued stored study runs its stored method, which may differ from this tuner's.
+        result = result_from_study(study, study.method)
         result.metadata["first_new_trial"] = start
         return result
 
@@ -337,9 +350,12 @@ class GridSearchTuner(MethodTuner):
     @property
     def grid_size(self) -> int:
         """Number of grid points."""
-        self.create_study()
-        assert isinstance(self._sampler, GridSampler)
-        return self._sampler.grid.size
+        study = self.create_study()
+        if not isinstance(study.sampler, GridSampler):
+            raise InvalidArgumentError(
+                f"study {study.name!r} is stored with method {study.method!r}, not a grid"
+            )
+        return study.sampler.grid.size
 
 
 class BayesianOptimizationTuner(MethodTuner):

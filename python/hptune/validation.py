@@ -164,6 +164,27 @@ def validate(
     config); others are simply called again. ``baseline`` (e.g. a preset's defaults) is
     evaluated on the same seeds and appended, for the gain over it.
     """
+    if not isinstance(result, TuningResult):
+        raise InvalidArgumentError(
+            f"result must be the TuningResult of a tuner's tune(), got {type(result).__name__}"
+        )
+    if not callable(objective):
+        raise InvalidArgumentError(
+            f"objective must be callable (params -> score), got {type(objective).__name__} "
+            f"{objective!r}"
+        )
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**64:
+        raise InvalidArgumentError(f"seed must be an int in [0, 2**64), got {seed!r}")
+    if baseline is not None:
+        if not isinstance(baseline, Mapping):
+            raise InvalidArgumentError(
+                f"baseline must be a dict of params, got {type(baseline).__name__}"
+            )
+        if result.study is not None:
+            try:
+                result.study.space.params_to_row(baseline)
+            except InvalidArgumentError as exc:
+                raise InvalidArgumentError(f"baseline: {exc}") from None
     if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
         raise InvalidArgumentError(f"top_k must be a positive int, got {top_k!r}")
     if isinstance(n_repeats, bool) or not isinstance(n_repeats, int) or n_repeats < 1:

@@ -22,6 +22,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from hptune._checks import check_flag
 from hptune._errors import InvalidArgumentError, TrialPruned
 from hptune.adjust._audit import AuditEntry, AuditLog
 from hptune.adjust._clock import Clock, SystemClock
@@ -280,7 +281,7 @@ class AutomaticHyperparameterAdjustment:
         self.rollback_margin = float(rollback_margin)
         self.rollback_significance = float(rollback_significance)
         self.search_spaces = dict(search_spaces or {})
-        self.maximize = bool(maximize)
+        self.maximize = check_flag("maximize", maximize)
         self.storage = storage
         self.seed = seed
         self.tuner_options = dict(tuner_options or {})
@@ -727,6 +728,22 @@ class AutomaticHyperparameterAdjustment:
             )
             result.error = f"{type(exc).__name__}: {exc}"
             return self._decide(result, state, latest, "failed", result.error)
+        except (SystemExit, KeyboardInterrupt) as exc:
+            # Raised by the user's train function (sys.exit() in a training script, say). The
+            # adjustment fails with an audit entry either way; SystemExit must not end the
+            # service thread, so it stops here, while a KeyboardInterrupt goes on to the caller.
+            logger.error(
+                "agent %r: adjustment %d failed: the training raised %s; hyperparameters unchanged",
+                agent,
+                adj,
+                type(exc).__name__,
+                exc_info=True,
+            )
+            result.error = f"{type(exc).__name__}: {exc}"
+            decided = self._decide(result, state, latest, "failed", result.error)
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            return decided
         rate, _ok, n = _success_stats(before)
         after_id = self._latest_id(agent)
         state.watch = {
@@ -847,7 +864,10 @@ class AutomaticHyperparameterAdjustment:
         kwargs.setdefault("initial_configs", self._warm_start(agent, space, previous))
         kwargs.setdefault("method_options", self.method_options or None)
         if self.seed is not None:
-            kwargs.setdefault("seed", (self.seed + adjustment_id) % 2**63)
+            # A stored study continues with the seed it was created with (another would be
+            # ignored with a warning); its later trials differ from earlier ones by number.
+            stored = self.storage is not None
+            kwargs.setdefault("seed", self.seed if stored else (self.seed + adjustment_id) % 2**63)
         if self.storage is not None:
             kwargs.setdefault("storage", self.storage)
             kwargs.setdefault("study_name", f"hptune-adjust:{agent}:{algorithm}")

@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hptune import _core
+from hptune._checks import check_flag, check_int, check_real
 from hptune._errors import InvalidArgumentError
 from hptune._history import History
 from hptune.rng import derive_seed
@@ -24,12 +25,6 @@ ACQUISITIONS = ("logei", "ei", "pi", "ucb")
 # any trial number of an initial design.
 _SPARE_BASE = 1 << 24
 _SPARES = 32
-
-
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidArgumentError(f"{name} must be a positive int, got {value!r}")
-    return value
 
 
 class BayesianSampler(Sampler):
@@ -66,22 +61,19 @@ class BayesianSampler(Sampler):
         noisy: bool = False,
     ) -> None:
         super().__init__(seed=seed)
-        acq = str(acquisition).lower().replace("_", "")
+        acq = acquisition.lower().replace("_", "") if isinstance(acquisition, str) else None
         if acq not in ACQUISITIONS:
             raise InvalidArgumentError(
                 f"unknown acquisition {acquisition!r}; allowed: {', '.join(ACQUISITIONS)}"
             )
-        if not (isinstance(beta, (int, float)) and beta >= 0):
-            raise InvalidArgumentError(f"beta must be a non-negative number, got {beta!r}")
-        self.acquisition = acq
-        self.beta = float(beta)
-        self.n_initial = _positive_int("n_initial", n_initial)
-        self.n_candidates = _positive_int("n_candidates", n_candidates)
-        self.n_restarts = _positive_int("n_restarts", n_restarts)
-        self.fit_max_points = _positive_int("fit_max_points", fit_max_points)
-        if not isinstance(noisy, (bool, np.bool_)):
-            raise InvalidArgumentError(f"noisy must be True or False, got {noisy!r}")
-        self.noisy = bool(noisy)
+        # The same ranges as the Rust core's validate_options, checked at construction.
+        self.acquisition: str = acq
+        self.beta = check_real("beta", beta, low=0.0)
+        self.n_initial = check_int("n_initial", n_initial, 1)
+        self.n_candidates = check_int("n_candidates", n_candidates, 1)
+        self.n_restarts = check_int("n_restarts", n_restarts, 1)
+        self.fit_max_points = check_int("fit_max_points", fit_max_points, 2)
+        self.noisy = check_flag("noisy", noisy)
         self._sobol: _core.Sobol | None = None
         self._state: list[float] | None = None
 

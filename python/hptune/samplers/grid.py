@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from hptune import _core
+from hptune._checks import check_flag, check_int
 from hptune._errors import InvalidArgumentError
 from hptune._history import History
 from hptune.samplers._base import Sampler
@@ -36,12 +37,8 @@ class GridSampler(Sampler):
         self, *, resolution: int = 5, shuffle: bool = False, seed: int | None = None
     ) -> None:
         super().__init__(seed=seed)
-        if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 2:
-            raise InvalidArgumentError(
-                f"resolution must be an int >= 2 (points per float dimension), got {resolution!r}"
-            )
-        self.resolution = resolution
-        self.shuffle = bool(shuffle)
+        self.resolution = check_int("resolution", resolution, 2)
+        self.shuffle = check_flag("shuffle", shuffle)
         self._grid: _core.Grid | None = None
         self._position = 0
         self._seen: set[int] = set()

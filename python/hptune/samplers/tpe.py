@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from hptune import _core
-from hptune._errors import InvalidArgumentError
+from hptune._checks import check_int, check_real
 from hptune._history import History
 from hptune.rng import derive_seed
 from hptune.samplers._base import Sampler
@@ -44,26 +44,13 @@ class TPESampler(Sampler):
         prior_weight: float = 1.0,
     ) -> None:
         super().__init__(seed=seed)
-        for name, value in (("n_candidates", n_candidates), ("max_good", max_good)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise InvalidArgumentError(f"{name} must be a positive int, got {value!r}")
-        if isinstance(n_startup_trials, bool) or not isinstance(n_startup_trials, int):
-            raise InvalidArgumentError(
-                f"n_startup_trials must be a non-negative int, got {n_startup_trials!r}"
-            )
-        if n_startup_trials < 0:
-            raise InvalidArgumentError(
-                f"n_startup_trials must be a non-negative int, got {n_startup_trials!r}"
-            )
-        if not (isinstance(gamma, (int, float)) and 0 < gamma <= 1):
-            raise InvalidArgumentError(f"gamma must be in (0, 1], got {gamma!r}")
-        if not (isinstance(prior_weight, (int, float)) and prior_weight > 0):
-            raise InvalidArgumentError(f"prior_weight must be positive, got {prior_weight!r}")
-        self.n_candidates = n_candidates
-        self.n_startup_trials = n_startup_trials
-        self.gamma = float(gamma)
-        self.max_good = max_good
-        self.prior_weight = float(prior_weight)
+        # The same ranges as the Rust core's TpeOptions::validate, checked here so that a bad
+        # option fails at construction, not at the first model-based ask.
+        self.n_candidates = check_int("n_candidates", n_candidates, 1)
+        self.n_startup_trials = check_int("n_startup_trials", n_startup_trials, 0)
+        self.gamma = check_real("gamma", gamma, low=0.0, high=1.0, low_open=True)
+        self.max_good = check_int("max_good", max_good, 1)
+        self.prior_weight = check_real("prior_weight", prior_weight, low=0.0, low_open=True)
         self._state = _core.TpeState()
 
     def bind(self, space: SearchSpace, seed: int, existing: Sequence[TrialRecord] = ()) -> None:

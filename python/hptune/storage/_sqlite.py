@@ -12,15 +12,17 @@ processes never get the same number; writers wait up to ``timeout`` seconds for 
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Collection
-from typing import Any
+from collections.abc import Callable, Collection
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from hptune._checks import check_real
 from hptune._errors import InvalidArgumentError, StorageError
 from hptune.storage._base import Storage, StudyMeta
 from hptune.trial import TrialRecord, TrialState
@@ -88,11 +90,69 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"{type(obj).__name__} is not JSON-serialisable")
 
 
+# JSON has no tuples; a tuple (a categorical choice such as (1, 2), say) is stored as
+# {"__tuple__": [...]} so that it reads back as the tuple it was and still equals its choice.
+_TUPLE = "__tuple__"
+_CONTAINERS = (tuple, list, dict)
+
+
+def _tag_tuples(obj: Any) -> Any:
+    if isinstance(obj, tuple):
+        return {_TUPLE: [_tag_tuples(x) for x in obj]}
+    if isinstance(obj, list):
+        return [_tag_tuples(x) for x in obj]
+    if isinstance(obj, dict):
+        return {k: _tag_tuples(v) for k, v in obj.items()}
+    return obj
+
+
+def _untag_tuple(obj: dict[str, Any]) -> Any:
+    if len(obj) == 1 and _TUPLE in obj and isinstance(obj[_TUPLE], list):
+        return tuple(obj[_TUPLE])
+    return obj
+
+
 def _dumps(obj: Any) -> str:
+    # Params of plain scalars (the common case) skip the walk that tags tuples.
+    plain = obj
+    if not isinstance(obj, dict) or any(isinstance(v, _CONTAINERS) for v in obj.values()):
+        plain = _tag_tuples(obj)
     try:
-        return json.dumps(obj, default=_json_default, allow_nan=False, separators=(",", ":"))
+        return json.dumps(plain, default=_json_default, allow_nan=False, separators=(",", ":"))
     except (TypeError, ValueError) as exc:
         raise InvalidArgumentError(f"cannot store {obj!r} as JSON: {exc}") from None
+
+
+def _loads(text: str) -> Any:
+    """What :func:`_dumps` wrote, tuples included."""
+    if _TUPLE in text:
+        return json.loads(text, object_hook=_untag_tuple)
+    return json.loads(text)
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _sqlite_errors(
+    method: Callable[Concatenate[SQLiteStorage, _P], _R],
+) -> Callable[Concatenate[SQLiteStorage, _P], _R]:
+    """Turn an sqlite3 error (a corrupted file, a lock held too long) into a StorageError that
+    names the file."""
+
+    @functools.wraps(method)
+    def wrapper(self: SQLiteStorage, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            # A failed ROLLBACK after the real error hides it: report the first one.
+            first: BaseException = exc
+            while isinstance(first.__context__, sqlite3.Error):
+                first = first.__context__
+            assert isinstance(first, sqlite3.Error)
+            raise self._open_error(first) from None
+
+    return wrapper
 
 
 def parse_sqlite_url(url: str) -> str:
@@ -131,6 +191,7 @@ class SQLiteStorage(Storage):
         stale_grace: float | None = None,
     ) -> None:
         path = parse_sqlite_url(url)
+        timeout = check_real("timeout", timeout, low=0.0, allowed="of seconds >= 0")
         if not heartbeat_interval > 0:
             raise InvalidArgumentError(
                 f"heartbeat_interval must be positive seconds, got {heartbeat_interval!r}"
@@ -197,8 +258,13 @@ class SQLiteStorage(Storage):
 
     def _open_error(self, exc: sqlite3.Error) -> StorageError:
         text = str(exc)
-        if "not a database" in text or "malformed" in text:
+        if "not a database" in text:
             return StorageError(f"{self.path!r} is not an SQLite database ({text})")
+        if "malformed" in text:
+            return StorageError(
+                f"{self.path!r} is damaged or not an SQLite database ({text}); restore it from a "
+                "copy, or start a new file"
+            )
         if "unable to open" in text or "readonly" in text or "permission" in text.lower():
             return StorageError(f"cannot open {self.path!r}: {text} (check the path and its mode)")
         return StorageError(f"SQLite error on {self.path!r}: {text}")
@@ -259,6 +325,7 @@ class SQLiteStorage(Storage):
         self._ids[name] = int(row[0])
         return int(row[0])
 
+    @_sqlite_errors
     def create_study(self, meta: StudyMeta, load_if_exists: bool = False) -> StudyMeta:
         conn = self._conn()
         try:
@@ -284,6 +351,7 @@ class SQLiteStorage(Storage):
             ) from None
         return meta
 
+    @_sqlite_errors
     def load_study(self, name: str) -> StudyMeta:
         row = (
             self._conn()
@@ -301,23 +369,26 @@ class SQLiteStorage(Storage):
         return StudyMeta(
             name=row[0],
             maximize=bool(row[1]),
-            space=json.loads(row[2]),
+            space=_loads(row[2]),
             method=row[3],
-            sampler_options=json.loads(row[4]),
+            sampler_options=_loads(row[4]),
             seed=int(row[5]),
-            user_attrs=json.loads(row[6]),
+            user_attrs=_loads(row[6]),
         )
 
+    @_sqlite_errors
     def study_names(self) -> list[str]:
         rows = self._conn().execute("SELECT name FROM studies ORDER BY study_id").fetchall()
         return [r[0] for r in rows]
 
+    @_sqlite_errors
     def delete_study(self, name: str) -> None:
         sid = self._study_id(name)
         self._conn().execute("DELETE FROM studies WHERE study_id = ?", (sid,))
         self._ids.pop(name, None)
 
     # ----------------------------------------------------------------- trials
+    @_sqlite_errors
     def create_trial(
         self, study: str, datetime_start: float, params: dict[str, Any] | None = None
     ) -> int:
@@ -358,6 +429,7 @@ class SQLiteStorage(Storage):
         why = f" ({row[1]})" if row[1] else ""
         return StorageError(f"trial {number} of study {study!r} is {row[0]}, not running{why}")
 
+    @_sqlite_errors
     def set_trial_params(self, study: str, number: int, params: dict[str, Any]) -> None:
         cur = self._conn().execute(
             "UPDATE trials SET params = ? WHERE study_id = ? AND number = ? AND state = 'running'",
@@ -366,6 +438,7 @@ class SQLiteStorage(Storage):
         if cur.rowcount != 1:
             raise self._not_running(study, number)
 
+    @_sqlite_errors
     def report(self, study: str, number: int, step: int, value: float) -> None:
         sid = self._study_id(study)
         conn = self._conn()
@@ -380,6 +453,7 @@ class SQLiteStorage(Storage):
         if cur.rowcount != 1:
             raise self._not_running(study, number)
 
+    @_sqlite_errors
     def finish_trial(self, study: str, record: TrialRecord) -> None:
         if record.state is TrialState.RUNNING:
             raise InvalidArgumentError("finish_trial needs a finished state, got 'running'")
@@ -425,6 +499,7 @@ class SQLiteStorage(Storage):
             conn.execute("ROLLBACK")
             raise
 
+    @_sqlite_errors
     def trials(self, study: str, states: Collection[TrialState] | None = None) -> list[TrialRecord]:
         sid = self._study_id(study)
         conn = self._conn()
@@ -456,6 +531,7 @@ class SQLiteStorage(Storage):
             by_number.setdefault(number, {})[step] = v
         return [self._record(r, dict(sorted(by_number.get(r[0], {}).items()))) for r in rows]
 
+    @_sqlite_errors
     def n_trials(self, study: str) -> int:
         row = (
             self._conn()
@@ -464,6 +540,7 @@ class SQLiteStorage(Storage):
         )
         return int(row[0])
 
+    @_sqlite_errors
     def get_trial(self, study: str, number: int) -> TrialRecord:
         sid = self._study_id(study)
         conn = self._conn()
@@ -482,7 +559,7 @@ class SQLiteStorage(Storage):
     def _record(r: Any, values: dict[int, float]) -> TrialRecord:
         return TrialRecord(
             r[0],
-            json.loads(r[3]),
+            _loads(r[3]),
             TrialState(r[1]),
             r[2],
             values,
@@ -490,9 +567,10 @@ class SQLiteStorage(Storage):
             r[5],
             r[6],
             r[7],
-            json.loads(r[8]),
+            _loads(r[8]),
         )
 
+    @_sqlite_errors
     def trial_states(self, study: str) -> dict[int, TrialState]:
         rows = (
             self._conn()
@@ -503,6 +581,7 @@ class SQLiteStorage(Storage):
         )
         return {int(n): TrialState(s) for n, s in rows}
 
+    @_sqlite_errors
     def intermediate_values(self, study: str, step: int) -> list[tuple[int, float]]:
         rows = (
             self._conn()
@@ -516,12 +595,14 @@ class SQLiteStorage(Storage):
         return [(int(n), float(v)) for n, v in rows]
 
     # ----------------------------------------------------------------- queue
+    @_sqlite_errors
     def enqueue(self, study: str, params: dict[str, Any]) -> None:
         self._conn().execute(
             "INSERT INTO queue (study_id, params) VALUES (?, ?)",
             (self._study_id(study), _dumps(params)),
         )
 
+    @_sqlite_errors
     def pop_enqueued(self, study: str) -> dict[str, Any] | None:
         sid = self._study_id(study)
         conn = self._conn()
@@ -545,10 +626,11 @@ class SQLiteStorage(Storage):
             raise
         if row is None:
             return None
-        params: dict[str, Any] = json.loads(row[1])
+        params: dict[str, Any] = _loads(row[1])
         return params
 
     # ----------------------------------------------------------------- liveness
+    @_sqlite_errors
     def heartbeat(self, study: str, number: int) -> None:
         self._conn().execute(
             "UPDATE trials SET heartbeat = ? WHERE study_id = ? AND number = ? "
@@ -556,6 +638,7 @@ class SQLiteStorage(Storage):
             (time.time(), self._study_id(study), number),
         )
 
+    @_sqlite_errors
     def fail_stale_trials(self, study: str, grace_seconds: float) -> list[int]:
         sid = self._study_id(study)
         now = time.time()
