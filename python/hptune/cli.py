@@ -11,6 +11,7 @@ import argparse
 import re
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 __all__ = ["main"]
@@ -86,6 +87,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     import hptune
     from hptune import objectives, presets
 
+    try:
+        import gymnasium  # noqa: F401
+    except ImportError:
+        raise CliError('the demo needs Gymnasium: pip install "hptune[rl]"') from None
+    path = Path(args.storage)
+    if not args.resume and path.exists():
+        # The demo's own file: a rerun starts afresh unless asked to continue.
+        for extra in ("", "-wal", "-shm"):
+            Path(f"{path}{extra}").unlink(missing_ok=True)
+        print(f"removed the previous demo studies in {args.storage} (--resume keeps them)")
     storage = _storage_url(args.storage)
     method = args.method
     show = not args.no_progress
@@ -124,9 +135,71 @@ def cmd_demo(args: argparse.Namespace) -> int:
         show_progress=show,
     )
     _report(result, cost, presets.defaults("optimization_agent"), args)
+    _demo_sb3(args, storage, method, show)
     print(f"\ndone in {time.perf_counter() - start:.0f} s; studies written to {args.storage}")
     print(f"look at them with: hptune show {args.storage} --study demo-q-learning")
     return 0
+
+
+def _demo_sb3(args: argparse.Namespace, storage: str, method: str, show: bool) -> None:
+    """Part 3: real DQN training on CartPole, tuned with pruning and raced against SB3's
+    defaults, then both re-trained on fresh seeds."""
+    import time
+
+    import hptune
+    from hptune import objectives, presets
+    from hptune.pruners import SuccessiveHalvingPruner
+    from hptune.trial import params_repr
+
+    print("\n3. Stable-Baselines3 DQN on CartPole-v1: maximise the mean return")
+    try:
+        import stable_baselines3  # noqa: F401
+    except ImportError:
+        print('   skipped: needs Stable-Baselines3 and torch (pip install "hptune[sb3]")')
+        return
+    start = time.perf_counter()
+    steps = args.sb3_steps
+    dqn = objectives.sb3_objective(
+        "dqn", "CartPole-v1", steps, n_eval_episodes=5, seed=args.seed, eval_freq=steps // 4
+    )
+    options = {"n_initial": max(2, args.sb3_trials // 2)} if method == "bayesian" else {}
+    result = hptune.RLHyperparameterTuner("cartpole-dqn").tune_rl_model(
+        algorithm="dqn",
+        objective_function=dqn,
+        method=method,
+        n_trials=args.sb3_trials,
+        seed=args.seed,
+        storage=storage,
+        study_name="demo-sb3-dqn",
+        load_if_exists=True,
+        show_progress=show,
+        method_options=options,
+        pruner=SuccessiveHalvingPruner(min_resource=steps // 4, reduction_factor=2),
+        selection_top_k=2,
+        selection_seeds=4,
+    )
+    pruned = sum(1 for t in result.trials if t.state.value == "pruned")
+    observed = result.metadata["best_observed"]
+    print(
+        f"   {result.n_trials} trials of {steps:,} steps ({pruned} pruned by ASHA), "
+        f"best single observation {observed.score:.1f}"
+    )
+    print("   race on fresh seeds among the best trials and SB3's defaults:")
+    for line in result.metadata["selection"].table().splitlines():
+        print("   " + line)
+    print(f"   chosen: {params_repr(result.best_params)}")
+    tuned = hptune.validate(
+        result,
+        dqn,
+        top_k=1,
+        n_repeats=args.repeats,
+        seed=args.seed + 7,
+        baseline=presets.defaults("dqn_sb3"),
+    )
+    print("   the chosen config and SB3's defaults re-trained on other fresh seeds:")
+    for line in tuned.table().splitlines():
+        print("   " + line)
+    print(f"   {dqn.timesteps_used:,} timesteps trained in {time.perf_counter() - start:.0f} s")
 
 
 def _report(
@@ -374,6 +447,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--agent-trials", type=int, default=60, help="optimization agent trials (60)")
     demo.add_argument("--episodes", type=int, default=3000, help="episodes per Q-learning run")
     demo.add_argument("--repeats", type=int, default=5, help="validation repeats per config (5)")
+    demo.add_argument("--sb3-trials", type=int, default=10, help="DQN trials (10)")
+    demo.add_argument("--sb3-steps", type=int, default=10000, help="timesteps per DQN run")
+    demo.add_argument("--resume", action="store_true", help="continue the previous demo studies")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--no-progress", action="store_true", help="no progress bars")
     demo.set_defaults(func=cmd_demo)

@@ -375,9 +375,10 @@ class SB3Objective:
 
     def seeds(self, seed: int) -> list[int]:
         """The training seeds of a call with base seed ``seed``."""
+        # SB3 and NumPy take 32-bit seeds; validation and racing derive 64-bit ones.
         if self.n_seeds == 1:
-            return [seed]
-        return [derive_seed(seed, "sb3-seed", k) % (2**31) for k in range(self.n_seeds)]
+            return [seed % 2**31]
+        return [derive_seed(seed, "sb3-seed", k) % 2**31 for k in range(self.n_seeds)]
 
     def kwargs(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """The SB3 constructor arguments of ``params`` (and ``model_kwargs``), checked."""
