@@ -184,6 +184,14 @@ class WorkerTrial:
         """Attach a value to the trial (sent back with the result; must pickle)."""
         self.user_attrs[key] = value
 
+    def _define_by_run(self, *args: Any, **kwargs: Any) -> Any:
+        raise InvalidArgumentError(
+            "trial.suggest_* (define-by-run) needs the study in the same process: run it "
+            "serially or with executor='thread'"
+        )
+
+    suggest_float = suggest_int = suggest_categorical = _define_by_run
+
     def __repr__(self) -> str:
         return f"WorkerTrial(number={self.number}, params={self.params!r})"
 

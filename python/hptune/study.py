@@ -21,6 +21,7 @@ from dataclasses import asdict
 from typing import Any, Protocol, overload
 
 from hptune._checks import check_callbacks, check_flag, check_pruner, check_real
+from hptune._define_by_run import DefineByRun, EmptySpace, StaticlessSampler, static_space
 from hptune._errors import InvalidArgumentError, StorageError, TrialPruned
 from hptune._heartbeat import start_liveness
 from hptune._history import History
@@ -122,6 +123,11 @@ class Study:
         pruner: Pruner | None = None,
     ) -> None:
         self.space = space
+        # Define-by-run params (trial.suggest_*); without a static space the method draws only
+        # those, and the study's own sampler hands out empty params.
+        self._dbr = DefineByRun(self, sampler)
+        if not space.names:
+            sampler = StaticlessSampler(sampler)
         self.sampler = sampler
         self.maximize = bool(maximize)
         self.storage = storage
@@ -294,6 +300,7 @@ class Study:
                 self.history.add_complete(record.number, record.params, self._sign * record.value)
         elif state is not TrialState.RUNNING and self.history is not None and record.params:
             self.history.add_failed(record.number, record.params)
+        self._dbr.observe(record)
 
     def _better(self, a: float, b: float | None) -> bool:
         if b is None:
@@ -686,6 +693,8 @@ def _space_to_dicts(space: SearchSpace) -> list[dict[str, Any]]:
 
 
 def _space_from_meta(meta: StudyMeta) -> SearchSpace:
+    if not meta.space:
+        return EmptySpace()
     constraints = [constraint_from_dict(c) for c in meta.user_attrs.get("constraints", [])]
     return SearchSpace([HyperparameterSpace(**dict(d)) for d in meta.space], constraints)
 
@@ -726,7 +735,7 @@ def _resumed_sampler(
 
 
 def create_study(
-    search_space: SearchSpaceLike,
+    search_space: SearchSpaceLike | None = None,
     method: str | Sampler | None = None,
     *,
     maximize: bool = True,
@@ -750,7 +759,7 @@ def create_study(
     maximize = check_flag("maximize", maximize)
     load_if_exists = check_flag("load_if_exists", load_if_exists)
     check_pruner(pruner)
-    space = SearchSpace(search_space)
+    space = static_space(search_space)
     given_seed = seed
     seed = _check_seed(seed)
     store = get_storage(storage)
