@@ -25,6 +25,7 @@ from hptune._define_by_run import DefineByRun, EmptySpace, StaticlessSampler, st
 from hptune._errors import InvalidArgumentError, StorageError, TrialPruned
 from hptune._heartbeat import start_liveness
 from hptune._history import History
+from hptune._study_verbs import add_trial, check_enqueued, queued_params, trials_dataframe
 from hptune.samplers import Sampler, make_sampler
 from hptune.space import (
     HyperparameterSpace,
@@ -174,10 +175,12 @@ class Study:
                 queued = storage.pop_enqueued(name)
                 if queued is None:
                     break
-                params = self._validated(queued)
-                number = storage.create_trial(name, now, params)
+                number = storage.create_trial(name, now)
                 numbers.append(number)
+                params, fixed = queued_params(self, queued, number)
+                storage.set_trial_params(name, number, params)
                 trials.append(self._start(number, params, now))
+                trials[-1]._fixed.update(fixed)
                 mark = getattr(self.sampler, "mark_seen", None)
                 if mark is not None:
                     mark(params)
@@ -226,10 +229,6 @@ class Study:
         if self.history is not None:
             self.history.add_pending(number, params)
         return trial
-
-    def _validated(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        self.space.params_to_row(params)
-        return {n: params[n] for n in self.space.names}
 
     def tell(
         self,
@@ -316,8 +315,14 @@ class Study:
         return bool(self.pruner.prune(self, trial))
 
     def enqueue(self, params: Mapping[str, Any]) -> None:
-        """Evaluate ``params`` before asking the sampler (warm start with known configs)."""
-        self.storage.enqueue(self.name, self._validated(params))
+        """Evaluate ``params`` before asking the sampler (warm start with known configs).
+
+        ``params`` may leave out names of the static space (the study's method draws them) and
+        may give names outside it: ``trial.suggest_*`` returns those values when they fit.
+
+        >>> study.enqueue({"learning_rate": 0.01})   # discount_factor drawn by the method
+        """
+        self.storage.enqueue(self.name, check_enqueued(self, params))
 
     # ----------------------------------------------------------------- results
     @property
@@ -348,6 +353,53 @@ class Study:
     def best_params(self) -> dict[str, Any]:
         """The params of the best trial."""
         return dict(self.best_trial.params)
+
+    # ----------------------------------------------------------------- Optuna-style verbs
+    #: Set by :meth:`stop`; :meth:`optimize` clears it when it starts.
+    _stop_requested = False
+
+    def stop(self) -> None:
+        """End the running :meth:`optimize` once the trials in progress finish.
+
+        Call it from the objective or a callback; no new trial starts afterwards.
+
+        >>> def callback(study, record):
+        ...     if record.value is not None and record.value > 0.99:
+        ...         study.stop()
+        """
+        self._stop_requested = True
+
+    def trials_dataframe(self) -> Any:
+        """The trials as a pandas DataFrame (needs ``pip install "hptune[pandas]"``).
+
+        Columns: ``number``, ``value``, ``state``, ``duration`` (seconds), ``params_<name>`` for
+        every parameter (missing where a trial did not use it), ``user_attrs_<key>`` and
+        ``error``.
+
+        >>> study.trials_dataframe()[["number", "value", "params_x"]].head()
+        """
+        return trials_dataframe(self)
+
+    def add_trial(
+        self,
+        params: Mapping[str, Any],
+        value: Any = None,
+        state: TrialState | str = "complete",
+        intermediate_values: Mapping[int, float] | None = None,
+        user_attrs: Mapping[str, Any] | None = None,
+        *,
+        distributions: Mapping[str, HyperparameterSpace] | None = None,
+    ) -> TrialRecord:
+        """Record a trial evaluated elsewhere; the sampler learns from it like from any other.
+
+        ``params`` must give every name of the static space (checked like an ask's params);
+        names outside it need a distribution, either suggested by an earlier trial or given in
+        ``distributions``. A complete trial needs a finite ``value``; ``state`` may also be
+        ``"failed"`` or ``"pruned"`` (without a value).
+
+        >>> study.add_trial({"x": 0.25}, 0.0625, user_attrs={"source": "paper"})
+        """
+        return add_trial(self, params, value, state, intermediate_values, user_attrs, distributions)
 
     def __repr__(self) -> str:
         direction = "maximize" if self.maximize else "minimize"
@@ -418,6 +470,7 @@ class Study:
             show_progress = check_flag("show_progress", show_progress)
         stop = _StopRules(self, n_trials, timeout, early_stopping_rounds, min_delta, target_score)
         self.interrupted = False
+        self._stop_requested = False
         progress = _progress(show_progress, n_trials)
         try:
             if n_jobs == 1 and executor is None and trial_timeout is None:
@@ -509,7 +562,9 @@ class Study:
         sample = getattr(sampler, "sample_one", None)
         # With only a trial count to honour, count down here instead of consulting every rule.
         countdown = stop.remaining() if stop.only_counts() else None
-        while (countdown > 0) if countdown is not None else not stop.done():
+        while ((countdown > 0) if countdown is not None else not stop.done()) and not (
+            self._stop_requested
+        ):
             if queue:
                 # Queued configs go through the general path (validation, grid bookkeeping).
                 trials = self._ask(1)
@@ -654,6 +709,8 @@ class _StopRules:
         return None if self.n_trials is None else max(0, self.n_trials - self.n_done)
 
     def done(self, in_flight: int = 0) -> bool:
+        if self.study._stop_requested:
+            return True
         if self.n_trials is not None and self.n_done + in_flight >= self.n_trials:
             return True
         if self.deadline is not None and time.monotonic() >= self.deadline:
