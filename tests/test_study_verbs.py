@@ -133,7 +133,7 @@ def test_add_trial_with_dynamic_params(tmp_path: Path) -> None:
                 "value": 1.0,
                 "user_attrs": {DISTRIBUTIONS_KEY: 1},
             },
-            "is reserved",
+            "are reserved",
         ),
     ],
 )

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from hptune._define_by_run import DISTRIBUTIONS_KEY, _describe, _to_dict
 from hptune._errors import InvalidArgumentError
+from hptune._multi_objective import VALUES_KEY, first_of_values
 from hptune.rng import derive_seed
 from hptune.space import HyperparameterSpace
 from hptune.trial import TrialRecord, TrialState, as_number
@@ -35,20 +36,26 @@ def trials_dataframe(study: Study) -> Any:
     attrs: dict[str, None] = {}
     for r in records:
         names.update(dict.fromkeys(r.params))
-        attrs.update(dict.fromkeys(k for k in r.user_attrs if k != DISTRIBUTIONS_KEY))
-    columns: dict[str, list[Any]] = {
-        "number": [r.number for r in records],
-        "value": [r.value for r in records],
-        "state": [r.state.value for r in records],
-        "duration": [r.duration for r in records],
-    }
+        attrs.update(dict.fromkeys(k for k in r.user_attrs if not k.startswith("hptune:")))
+    columns: dict[str, list[Any]] = {"number": [r.number for r in records]}
+    n_objectives = len(study.directions)
+    if n_objectives == 1:
+        columns["value"] = [r.value for r in records]
+    else:
+        vectors = [r.values for r in records]
+        for i in range(n_objectives):
+            columns[f"values_{i}"] = [None if v is None else v[i] for v in vectors]
+    columns["state"] = [r.state.value for r in records]
+    columns["duration"] = [r.duration for r in records]
     for n in names:
         columns[f"params_{n}"] = [r.params.get(n) for r in records]
     for a in attrs:
         columns[f"user_attrs_{a}"] = [r.user_attrs.get(a) for r in records]
     columns["error"] = [r.error for r in records]
     frame = pd.DataFrame(columns)
-    frame["value"] = frame["value"].astype("float64")
+    for column in frame.columns:
+        if column == "value" or column.startswith("values_"):
+            frame[column] = frame[column].astype("float64")
     return frame
 
 
@@ -121,7 +128,13 @@ def add_trial(
         )
     dists = _check_params(study, params, distributions, partial=False)
     v: float | None = None
-    if st is TrialState.COMPLETE:
+    attrs = dict(user_attrs or {})
+    reserved = [k for k in attrs if k in (DISTRIBUTIONS_KEY, VALUES_KEY)]
+    if reserved:
+        raise InvalidArgumentError(f"user_attrs: the keys {reserved} are reserved")
+    if st is TrialState.COMPLETE and len(study.directions) > 1:
+        v = first_of_values(study.directions, attrs, value)
+    elif st is TrialState.COMPLETE:
         v = as_number(value)
         if v is None or not math.isfinite(v):
             raise InvalidArgumentError(
@@ -141,9 +154,6 @@ def add_trial(
                 f"intermediate_values: the value at step {step} must be a finite number, got {x!r}"
             )
         steps[step] = iv
-    attrs = dict(user_attrs or {})
-    if DISTRIBUTIONS_KEY in attrs:
-        raise InvalidArgumentError(f"user_attrs: the key {DISTRIBUTIONS_KEY!r} is reserved")
     if dists:
         attrs[DISTRIBUTIONS_KEY] = {k: _to_dict(d) for k, d in dists.items()}
     stored = dict(params)

@@ -16,7 +16,7 @@ import sys
 import time
 import traceback
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict
 from typing import Any, Protocol, overload
 
@@ -25,6 +25,13 @@ from hptune._define_by_run import DefineByRun, EmptySpace, StaticlessSampler, st
 from hptune._errors import InvalidArgumentError, StorageError, TrialPruned
 from hptune._heartbeat import start_liveness
 from hptune._history import History
+from hptune._multi_objective import (
+    check_method,
+    directions_of,
+    first_of_values,
+    pareto_front,
+    resolve_directions,
+)
 from hptune._study_verbs import add_trial, check_enqueued, queued_params, trials_dataframe
 from hptune.samplers import Sampler, make_sampler
 from hptune.space import (
@@ -138,6 +145,9 @@ class Study:
         self.pruner = pruner
         self.interrupted = False
         self._sign = -1.0 if self.maximize else 1.0
+        #: One direction per objective ("minimize" / "maximize").
+        self.directions = directions_of(meta, self.maximize)
+        check_method(self.directions, sampler)
         self._running: dict[int, Trial] = {}
         self._best_number: int | None = None
         self._best_value: float | None = None
@@ -266,7 +276,10 @@ class Study:
         v: float | None = None
         if st is TrialState.COMPLETE:
             try:
-                v = coerce_value(value)
+                if len(self.directions) == 1:
+                    v = coerce_value(value)
+                else:
+                    v = first_of_values(self.directions, live.user_attrs, value)
             except InvalidArgumentError as exc:
                 st, error = TrialState.FAILED, str(exc)
         end = time.time()
@@ -336,8 +349,23 @@ class Study:
         return self.storage.n_trials(self.name)
 
     @property
+    def best_trials(self) -> list[TrialRecord]:
+        """The Pareto front: complete trials that no other complete trial dominates (better or
+        equal in every objective, better in one), in number order. With one objective, the
+        trials that share the best value.
+
+        >>> [t.values for t in study.best_trials]
+        """
+        return pareto_front(self)
+
+    @property
     def best_trial(self) -> TrialRecord:
         """The best completed trial (InvalidArgumentError when none completed)."""
+        if len(self.directions) > 1:
+            raise InvalidArgumentError(
+                f"study {self.name!r} has {len(self.directions)} objectives and no single best "
+                "trial; use study.best_trials (the Pareto front)"
+            )
         if self._best_number is None:
             raise InvalidArgumentError(f"study {self.name!r} has no completed trial yet")
         return self.storage.get_trial(self.name, self._best_number)
@@ -345,6 +373,11 @@ class Study:
     @property
     def best_value(self) -> float:
         """The best value so far."""
+        if len(self.directions) > 1:
+            raise InvalidArgumentError(
+                f"study {self.name!r} has {len(self.directions)} objectives and no single best "
+                "value; use study.best_trials (the Pareto front)"
+            )
         if self._best_value is None:
             raise InvalidArgumentError(f"study {self.name!r} has no completed trial yet")
         return self._best_value
@@ -468,6 +501,20 @@ class Study:
             raise InvalidArgumentError(f"n_jobs must be a positive int or -1, got {n_jobs!r}")
         if show_progress is not None:
             show_progress = check_flag("show_progress", show_progress)
+        if len(self.directions) > 1:
+            refused = {
+                "n_jobs": n_jobs != 1,
+                "executor": executor is not None,
+                "trial_timeout": trial_timeout is not None,
+                "early_stopping_rounds": early_stopping_rounds is not None,
+                "target_score": target_score is not None,
+            }
+            if any(refused.values()):
+                raise InvalidArgumentError(
+                    f"a study with {len(self.directions)} objectives runs serially and stops on "
+                    f"n_trials or timeout only for now; remove "
+                    f"{', '.join(k for k, v in refused.items() if v)}"
+                )
         stop = _StopRules(self, n_trials, timeout, early_stopping_rounds, min_delta, target_score)
         self.interrupted = False
         self._stop_requested = False
@@ -504,6 +551,7 @@ class Study:
         pass_trial = wants_trial(objective)
         if (
             not pass_trial
+            and len(self.directions) == 1
             and not callbacks
             and not self.sampler.uses_history
             and isinstance(self.storage, InMemoryStorage)
@@ -795,7 +843,8 @@ def create_study(
     search_space: SearchSpaceLike | None = None,
     method: str | Sampler | None = None,
     *,
-    maximize: bool = True,
+    maximize: bool | None = None,
+    directions: Sequence[str] | None = None,
     seed: int | None = None,
     storage: Storage | str | None = None,
     study_name: str | None = None,
@@ -807,13 +856,15 @@ def create_study(
 
     ``method`` is a method name (``"random"`` when None) or a :class:`Sampler`. A stored study
     that is continued keeps its stored method, options and seed; different ones given here are
-    ignored with a ``UserWarning``.
+    ignored with a ``UserWarning``. ``maximize`` defaults to True; ``directions`` (instead of
+    ``maximize``) lists ``"minimize"`` / ``"maximize"`` per objective for a multi-objective
+    study, whose objective returns one number per direction (random search only, for now).
 
     >>> study = create_study({"x": HyperparameterSpace("x", "float", -1.0, 1.0)}, "random",
     ...                      maximize=False, seed=0)
     >>> study.optimize(lambda p: p["x"] ** 2, n_trials=20)
     """
-    maximize = check_flag("maximize", maximize)
+    maximize, dirs = resolve_directions(maximize, directions)
     load_if_exists = check_flag("load_if_exists", load_if_exists)
     check_pruner(pruner)
     space = static_space(search_space)
@@ -822,6 +873,7 @@ def create_study(
     store = get_storage(storage)
     method_given = method is not None or bool(method_options)
     sampler = make_sampler("random" if method is None else method, seed=None, **method_options)
+    check_method(dirs, sampler)
     name = study_name if study_name is not None else f"study-{secrets.token_hex(4)}"
     if not isinstance(name, str) or not name:
         raise InvalidArgumentError(f"study_name must be a non-empty string, got {study_name!r}")
@@ -832,12 +884,18 @@ def create_study(
         method=sampler.name,
         sampler_options=sampler.options(),
         seed=seed,
-        user_attrs={"constraints": [asdict(c) for c in space.constraints]}
-        if space.constraints
-        else {},
+        user_attrs=(
+            {"constraints": [asdict(c) for c in space.constraints]} if space.constraints else {}
+        )
+        | ({"directions": dirs} if len(dirs) > 1 else {}),
     )
     stored = store.create_study(meta, load_if_exists=load_if_exists)
     if stored is not meta:
+        if stored.user_attrs.get("directions") != meta.user_attrs.get("directions"):
+            raise InvalidArgumentError(
+                f"study {name!r} is stored with directions "
+                f"{directions_of(stored, stored.maximize)}, got {dirs}"
+            )
         if stored.maximize != meta.maximize:
             raise InvalidArgumentError(
                 f"study {name!r} is stored with maximize={stored.maximize}, "

@@ -100,6 +100,17 @@ class TrialRecord:
         return self.value
 
     @property
+    def values(self) -> list[float] | None:
+        """The objective values of a complete trial, one per direction of its study (a
+        one-item list in a single-objective study); None unless the trial completed."""
+        if self.state is not TrialState.COMPLETE or self.value is None:
+            return None
+        stored = self.user_attrs.get("hptune:values")
+        if isinstance(stored, (list, tuple)):
+            return [float(v) for v in stored]
+        return [self.value]
+
+    @property
     def last_step(self) -> int | None:
         """The largest step reported, if any."""
         return max(self.intermediate_values) if self.intermediate_values else None
