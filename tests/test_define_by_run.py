@@ -231,10 +231,11 @@ def test_empty_space_is_allowed_and_threads_work() -> None:
         assert all(t.state is TrialState.COMPLETE for t in study.trials)
 
 
-def test_an_empty_static_study_with_a_params_objective() -> None:
+def test_without_a_static_space_the_objective_gets_the_trial() -> None:
     study = hptune.create_study(seed=0)
-    study.optimize(lambda p: float(len(p)), n_trials=3)
-    assert [t.params for t in study.trials] == [{}, {}, {}]
+    study.optimize(lambda t: t.suggest_float("x", 0.0, 1.0), n_trials=3)
+    assert [set(t.params) for t in study.trials] == [{"x"}] * 3
+    assert all(t.state is TrialState.COMPLETE for t in study.trials)
 
 
 def test_worker_processes_explain_that_define_by_run_needs_the_study() -> None:

@@ -79,6 +79,15 @@ def test_bad_objective_vectors_fail_the_trial(returned: Any, message: str) -> No
     assert message in str(trial.error)
 
 
+def test_define_by_run_with_two_objectives() -> None:
+    study = hptune.create_study(directions=["minimize", "minimize"], seed=0)
+    study.optimize(lambda t: (t.suggest_float("a", 0.0, 1.0), t.suggest_int("b", 0, 3)), 10)
+    assert all(t.state is TrialState.COMPLETE for t in study.trials)
+    assert study.best_trials
+    with pytest.raises(InvalidArgumentError, match="method 'tpe' handles one objective"):
+        hptune.create_study(None, "tpe", directions=["minimize", "minimize"])
+
+
 def test_a_numpy_vector_and_ask_tell() -> None:
     study = hptune.create_study(SPACE, directions=["maximize", "minimize", "minimize"], seed=0)
     trial = study.ask()

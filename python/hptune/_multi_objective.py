@@ -90,6 +90,8 @@ def directions_of(meta: StudyMeta, maximize: bool) -> list[str]:
 
 def check_method(directions: Sequence[str], sampler: Sampler) -> None:
     """Refuse methods that cannot handle several objectives yet."""
+    # A study without a static space wraps its method's sampler (see hptune._define_by_run).
+    sampler = getattr(sampler, "inner", sampler)
     if len(directions) > 1 and sampler.name not in MULTI_OBJECTIVE_METHODS:
         raise InvalidArgumentError(
             f"method {sampler.name!r} handles one objective; a study with {len(directions)} "

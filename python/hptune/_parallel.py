@@ -597,7 +597,7 @@ def run_parallel(
         width = getattr(executor, "_max_workers", None) or getattr(executor, "max_workers", None)
         k = int(width) if width else 1
     backend = _backend(study, objective, executor, k)
-    pass_trial = wants_trial(objective)
+    pass_trial = wants_trial(objective) or not study.space.names
     catch_t: tuple[type[BaseException], ...] = catch if isinstance(catch, tuple) else (catch,)
     url = study.storage.url
     jobs: dict[Future[Any], _Job] = {}

@@ -548,7 +548,8 @@ class Study:
         progress: Any,
         catch: type[BaseException] | tuple[type[BaseException], ...],
     ) -> None:
-        pass_trial = wants_trial(objective)
+        # Without a static space the params dict is empty: the objective needs the trial.
+        pass_trial = wants_trial(objective) or not self.space.names
         if (
             not pass_trial
             and len(self.directions) == 1
