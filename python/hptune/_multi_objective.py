@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from hptune.study import Study
 
 __all__ = [
+    "DEFAULT_MAXIMIZE",
     "VALUES_KEY",
     "check_method",
     "coerce_values",
@@ -64,13 +65,25 @@ def parse_directions(directions: Any) -> list[str]:
     return out
 
 
+class _DefaultMaximize:
+    """``create_study``'s default for ``maximize`` (True), told apart from an explicit True so
+    that ``maximize=`` and ``directions=`` given together can be refused."""
+
+    def __repr__(self) -> str:
+        return "True"
+
+
+#: The default of ``create_study(maximize=...)``: True unless ``directions`` are given.
+DEFAULT_MAXIMIZE: Any = _DefaultMaximize()
+
+
 def resolve_directions(maximize: Any, directions: Any) -> tuple[bool, list[str]]:
     """``maximize`` for the study's record and one direction per objective, from
     :func:`~hptune.create_study`'s ``maximize`` (default True) or ``directions``."""
     if directions is None:
-        flag = True if maximize is None else check_flag("maximize", maximize)
+        flag = True if maximize is DEFAULT_MAXIMIZE else check_flag("maximize", maximize)
         return flag, ["maximize" if flag else "minimize"]
-    if maximize is not None:
+    if maximize is not DEFAULT_MAXIMIZE:
         raise InvalidArgumentError(
             f"give maximize= or directions=, not both (got maximize={maximize!r} and "
             f"directions={directions!r}); for one objective, maximize=True is "

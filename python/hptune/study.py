@@ -26,6 +26,7 @@ from hptune._errors import InvalidArgumentError, StorageError, TrialPruned
 from hptune._heartbeat import start_liveness
 from hptune._history import History
 from hptune._multi_objective import (
+    DEFAULT_MAXIMIZE,
     check_method,
     directions_of,
     first_of_values,
@@ -844,7 +845,7 @@ def create_study(
     search_space: SearchSpaceLike | None = None,
     method: str | Sampler | None = None,
     *,
-    maximize: bool | None = None,
+    maximize: bool = DEFAULT_MAXIMIZE,
     directions: Sequence[str] | None = None,
     seed: int | None = None,
     storage: Storage | str | None = None,
