@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         TrialPruned,
     )
     from hptune._importance import importance
+    from hptune._multi_objective import hypervolume
     from hptune.adjust import AutomaticHyperparameterAdjustment, DataCollector, ModelRetrainer
     from hptune.agents import OptimizationAgentHyperparameterTuner, RLHyperparameterTuner
     from hptune.samplers import (
@@ -90,6 +91,7 @@ _EXPORTS = {
     "ValidationReport": "hptune.validation",
     "__version__": "hptune._core",
     "create_study": "hptune.study",
+    "hypervolume": "hptune._multi_objective",
     "importance": "hptune._importance",
     "load_study": "hptune.study",
     "validate": "hptune.validation",
@@ -137,6 +139,7 @@ __all__ = [
     "ValidationReport",
     "__version__",
     "create_study",
+    "hypervolume",
     "importance",
     "load_study",
     "validate",

@@ -53,6 +53,9 @@ class History:
         self.numbers: list[int] = []
 
     def _encode(self, params: dict[str, Any]) -> NDArray[np.float64]:
+        if len(params) > len(self.space):
+            # Params defined by run (outside the static space) are not this history's business.
+            params = {k: v for k, v in params.items() if k in self.space}
         row = np.array([self.space.params_to_row(params)], dtype=np.float64)
         out: NDArray[np.float64] = self.space.core.encode(row)[0]
         return out

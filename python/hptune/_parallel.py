@@ -184,6 +184,14 @@ class WorkerTrial:
         """Attach a value to the trial (sent back with the result; must pickle)."""
         self.user_attrs[key] = value
 
+    def _define_by_run(self, *args: Any, **kwargs: Any) -> Any:
+        raise InvalidArgumentError(
+            "trial.suggest_* (define-by-run) needs the study in the same process: run it "
+            "serially or with executor='thread'"
+        )
+
+    suggest_float = suggest_int = suggest_categorical = _define_by_run
+
     def __repr__(self) -> str:
         return f"WorkerTrial(number={self.number}, params={self.params!r})"
 
@@ -589,7 +597,7 @@ def run_parallel(
         width = getattr(executor, "_max_workers", None) or getattr(executor, "max_workers", None)
         k = int(width) if width else 1
     backend = _backend(study, objective, executor, k)
-    pass_trial = wants_trial(objective)
+    pass_trial = wants_trial(objective) or not study.space.names
     catch_t: tuple[type[BaseException], ...] = catch if isinstance(catch, tuple) else (catch,)
     url = study.storage.url
     jobs: dict[Future[Any], _Job] = {}

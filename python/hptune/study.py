@@ -16,14 +16,24 @@ import sys
 import time
 import traceback
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict
 from typing import Any, Protocol, overload
 
 from hptune._checks import check_callbacks, check_flag, check_pruner, check_real
+from hptune._define_by_run import DefineByRun, EmptySpace, StaticlessSampler, static_space
 from hptune._errors import InvalidArgumentError, StorageError, TrialPruned
 from hptune._heartbeat import start_liveness
 from hptune._history import History
+from hptune._multi_objective import (
+    DEFAULT_MAXIMIZE,
+    check_method,
+    directions_of,
+    first_of_values,
+    pareto_front,
+    resolve_directions,
+)
+from hptune._study_verbs import add_trial, check_enqueued, queued_params, trials_dataframe
 from hptune.samplers import Sampler, make_sampler
 from hptune.space import (
     HyperparameterSpace,
@@ -122,6 +132,11 @@ class Study:
         pruner: Pruner | None = None,
     ) -> None:
         self.space = space
+        # Define-by-run params (trial.suggest_*); without a static space the method draws only
+        # those, and the study's own sampler hands out empty params.
+        self._dbr = DefineByRun(self, sampler)
+        if not space.names:
+            sampler = StaticlessSampler(sampler)
         self.sampler = sampler
         self.maximize = bool(maximize)
         self.storage = storage
@@ -131,6 +146,9 @@ class Study:
         self.pruner = pruner
         self.interrupted = False
         self._sign = -1.0 if self.maximize else 1.0
+        #: One direction per objective ("minimize" / "maximize").
+        self.directions = directions_of(meta, self.maximize)
+        check_method(self.directions, sampler)
         self._running: dict[int, Trial] = {}
         self._best_number: int | None = None
         self._best_value: float | None = None
@@ -168,10 +186,12 @@ class Study:
                 queued = storage.pop_enqueued(name)
                 if queued is None:
                     break
-                params = self._validated(queued)
-                number = storage.create_trial(name, now, params)
+                number = storage.create_trial(name, now)
                 numbers.append(number)
+                params, fixed = queued_params(self, queued, number)
+                storage.set_trial_params(name, number, params)
                 trials.append(self._start(number, params, now))
+                trials[-1]._fixed.update(fixed)
                 mark = getattr(self.sampler, "mark_seen", None)
                 if mark is not None:
                     mark(params)
@@ -221,10 +241,6 @@ class Study:
             self.history.add_pending(number, params)
         return trial
 
-    def _validated(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        self.space.params_to_row(params)
-        return {n: params[n] for n in self.space.names}
-
     def tell(
         self,
         trial: Trial | int,
@@ -261,7 +277,10 @@ class Study:
         v: float | None = None
         if st is TrialState.COMPLETE:
             try:
-                v = coerce_value(value)
+                if len(self.directions) == 1:
+                    v = coerce_value(value)
+                else:
+                    v = first_of_values(self.directions, live.user_attrs, value)
             except InvalidArgumentError as exc:
                 st, error = TrialState.FAILED, str(exc)
         end = time.time()
@@ -294,6 +313,7 @@ class Study:
                 self.history.add_complete(record.number, record.params, self._sign * record.value)
         elif state is not TrialState.RUNNING and self.history is not None and record.params:
             self.history.add_failed(record.number, record.params)
+        self._dbr.observe(record)
 
     def _better(self, a: float, b: float | None) -> bool:
         if b is None:
@@ -309,8 +329,14 @@ class Study:
         return bool(self.pruner.prune(self, trial))
 
     def enqueue(self, params: Mapping[str, Any]) -> None:
-        """Evaluate ``params`` before asking the sampler (warm start with known configs)."""
-        self.storage.enqueue(self.name, self._validated(params))
+        """Evaluate ``params`` before asking the sampler (warm start with known configs).
+
+        ``params`` may leave out names of the static space (the study's method draws them) and
+        may give names outside it: ``trial.suggest_*`` returns those values when they fit.
+
+        >>> study.enqueue({"learning_rate": 0.01})   # discount_factor drawn by the method
+        """
+        self.storage.enqueue(self.name, check_enqueued(self, params))
 
     # ----------------------------------------------------------------- results
     @property
@@ -324,8 +350,23 @@ class Study:
         return self.storage.n_trials(self.name)
 
     @property
+    def best_trials(self) -> list[TrialRecord]:
+        """The Pareto front: complete trials that no other complete trial dominates (better or
+        equal in every objective, better in one), in number order. With one objective, the
+        trials that share the best value.
+
+        >>> [t.values for t in study.best_trials]
+        """
+        return pareto_front(self)
+
+    @property
     def best_trial(self) -> TrialRecord:
         """The best completed trial (InvalidArgumentError when none completed)."""
+        if len(self.directions) > 1:
+            raise InvalidArgumentError(
+                f"study {self.name!r} has {len(self.directions)} objectives and no single best "
+                "trial; use study.best_trials (the Pareto front)"
+            )
         if self._best_number is None:
             raise InvalidArgumentError(f"study {self.name!r} has no completed trial yet")
         return self.storage.get_trial(self.name, self._best_number)
@@ -333,6 +374,11 @@ class Study:
     @property
     def best_value(self) -> float:
         """The best value so far."""
+        if len(self.directions) > 1:
+            raise InvalidArgumentError(
+                f"study {self.name!r} has {len(self.directions)} objectives and no single best "
+                "value; use study.best_trials (the Pareto front)"
+            )
         if self._best_value is None:
             raise InvalidArgumentError(f"study {self.name!r} has no completed trial yet")
         return self._best_value
@@ -341,6 +387,53 @@ class Study:
     def best_params(self) -> dict[str, Any]:
         """The params of the best trial."""
         return dict(self.best_trial.params)
+
+    # ----------------------------------------------------------------- Optuna-style verbs
+    #: Set by :meth:`stop`; :meth:`optimize` clears it when it starts.
+    _stop_requested = False
+
+    def stop(self) -> None:
+        """End the running :meth:`optimize` once the trials in progress finish.
+
+        Call it from the objective or a callback; no new trial starts afterwards.
+
+        >>> def callback(study, record):
+        ...     if record.value is not None and record.value > 0.99:
+        ...         study.stop()
+        """
+        self._stop_requested = True
+
+    def trials_dataframe(self) -> Any:
+        """The trials as a pandas DataFrame (needs ``pip install "hptune[pandas]"``).
+
+        Columns: ``number``, ``value``, ``state``, ``duration`` (seconds), ``params_<name>`` for
+        every parameter (missing where a trial did not use it), ``user_attrs_<key>`` and
+        ``error``.
+
+        >>> study.trials_dataframe()[["number", "value", "params_x"]].head()
+        """
+        return trials_dataframe(self)
+
+    def add_trial(
+        self,
+        params: Mapping[str, Any],
+        value: Any = None,
+        state: TrialState | str = "complete",
+        intermediate_values: Mapping[int, float] | None = None,
+        user_attrs: Mapping[str, Any] | None = None,
+        *,
+        distributions: Mapping[str, HyperparameterSpace] | None = None,
+    ) -> TrialRecord:
+        """Record a trial evaluated elsewhere; the sampler learns from it like from any other.
+
+        ``params`` must give every name of the static space (checked like an ask's params);
+        names outside it need a distribution, either suggested by an earlier trial or given in
+        ``distributions``. A complete trial needs a finite ``value``; ``state`` may also be
+        ``"failed"`` or ``"pruned"`` (without a value).
+
+        >>> study.add_trial({"x": 0.25}, 0.0625, user_attrs={"source": "paper"})
+        """
+        return add_trial(self, params, value, state, intermediate_values, user_attrs, distributions)
 
     def __repr__(self) -> str:
         direction = "maximize" if self.maximize else "minimize"
@@ -409,8 +502,23 @@ class Study:
             raise InvalidArgumentError(f"n_jobs must be a positive int or -1, got {n_jobs!r}")
         if show_progress is not None:
             show_progress = check_flag("show_progress", show_progress)
+        if len(self.directions) > 1:
+            refused = {
+                "n_jobs": n_jobs != 1,
+                "executor": executor is not None,
+                "trial_timeout": trial_timeout is not None,
+                "early_stopping_rounds": early_stopping_rounds is not None,
+                "target_score": target_score is not None,
+            }
+            if any(refused.values()):
+                raise InvalidArgumentError(
+                    f"a study with {len(self.directions)} objectives runs serially and stops on "
+                    f"n_trials or timeout only for now; remove "
+                    f"{', '.join(k for k, v in refused.items() if v)}"
+                )
         stop = _StopRules(self, n_trials, timeout, early_stopping_rounds, min_delta, target_score)
         self.interrupted = False
+        self._stop_requested = False
         progress = _progress(show_progress, n_trials)
         try:
             if n_jobs == 1 and executor is None and trial_timeout is None:
@@ -441,9 +549,11 @@ class Study:
         progress: Any,
         catch: type[BaseException] | tuple[type[BaseException], ...],
     ) -> None:
-        pass_trial = wants_trial(objective)
+        # Without a static space the params dict is empty: the objective needs the trial.
+        pass_trial = wants_trial(objective) or not self.space.names
         if (
             not pass_trial
+            and len(self.directions) == 1
             and not callbacks
             and not self.sampler.uses_history
             and isinstance(self.storage, InMemoryStorage)
@@ -502,7 +612,9 @@ class Study:
         sample = getattr(sampler, "sample_one", None)
         # With only a trial count to honour, count down here instead of consulting every rule.
         countdown = stop.remaining() if stop.only_counts() else None
-        while (countdown > 0) if countdown is not None else not stop.done():
+        while ((countdown > 0) if countdown is not None else not stop.done()) and not (
+            self._stop_requested
+        ):
             if queue:
                 # Queued configs go through the general path (validation, grid bookkeeping).
                 trials = self._ask(1)
@@ -647,6 +759,8 @@ class _StopRules:
         return None if self.n_trials is None else max(0, self.n_trials - self.n_done)
 
     def done(self, in_flight: int = 0) -> bool:
+        if self.study._stop_requested:
+            return True
         if self.n_trials is not None and self.n_done + in_flight >= self.n_trials:
             return True
         if self.deadline is not None and time.monotonic() >= self.deadline:
@@ -686,6 +800,8 @@ def _space_to_dicts(space: SearchSpace) -> list[dict[str, Any]]:
 
 
 def _space_from_meta(meta: StudyMeta) -> SearchSpace:
+    if not meta.space:
+        return EmptySpace()
     constraints = [constraint_from_dict(c) for c in meta.user_attrs.get("constraints", [])]
     return SearchSpace([HyperparameterSpace(**dict(d)) for d in meta.space], constraints)
 
@@ -726,10 +842,11 @@ def _resumed_sampler(
 
 
 def create_study(
-    search_space: SearchSpaceLike,
+    search_space: SearchSpaceLike | None = None,
     method: str | Sampler | None = None,
     *,
-    maximize: bool = True,
+    maximize: bool = DEFAULT_MAXIMIZE,
+    directions: Sequence[str] | None = None,
     seed: int | None = None,
     storage: Storage | str | None = None,
     study_name: str | None = None,
@@ -741,21 +858,24 @@ def create_study(
 
     ``method`` is a method name (``"random"`` when None) or a :class:`Sampler`. A stored study
     that is continued keeps its stored method, options and seed; different ones given here are
-    ignored with a ``UserWarning``.
+    ignored with a ``UserWarning``. ``maximize`` defaults to True; ``directions`` (instead of
+    ``maximize``) lists ``"minimize"`` / ``"maximize"`` per objective for a multi-objective
+    study, whose objective returns one number per direction (random search only, for now).
 
     >>> study = create_study({"x": HyperparameterSpace("x", "float", -1.0, 1.0)}, "random",
     ...                      maximize=False, seed=0)
     >>> study.optimize(lambda p: p["x"] ** 2, n_trials=20)
     """
-    maximize = check_flag("maximize", maximize)
+    maximize, dirs = resolve_directions(maximize, directions)
     load_if_exists = check_flag("load_if_exists", load_if_exists)
     check_pruner(pruner)
-    space = SearchSpace(search_space)
+    space = static_space(search_space)
     given_seed = seed
     seed = _check_seed(seed)
     store = get_storage(storage)
     method_given = method is not None or bool(method_options)
     sampler = make_sampler("random" if method is None else method, seed=None, **method_options)
+    check_method(dirs, sampler)
     name = study_name if study_name is not None else f"study-{secrets.token_hex(4)}"
     if not isinstance(name, str) or not name:
         raise InvalidArgumentError(f"study_name must be a non-empty string, got {study_name!r}")
@@ -766,12 +886,18 @@ def create_study(
         method=sampler.name,
         sampler_options=sampler.options(),
         seed=seed,
-        user_attrs={"constraints": [asdict(c) for c in space.constraints]}
-        if space.constraints
-        else {},
+        user_attrs=(
+            {"constraints": [asdict(c) for c in space.constraints]} if space.constraints else {}
+        )
+        | ({"directions": dirs} if len(dirs) > 1 else {}),
     )
     stored = store.create_study(meta, load_if_exists=load_if_exists)
     if stored is not meta:
+        if stored.user_attrs.get("directions") != meta.user_attrs.get("directions"):
+            raise InvalidArgumentError(
+                f"study {name!r} is stored with directions "
+                f"{directions_of(stored, stored.maximize)}, got {dirs}"
+            )
         if stored.maximize != meta.maximize:
             raise InvalidArgumentError(
                 f"study {name!r} is stored with maximize={stored.maximize}, "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -100,6 +100,17 @@ class TrialRecord:
         return self.value
 
     @property
+    def values(self) -> list[float] | None:
+        """The objective values of a complete trial, one per direction of its study (a
+        one-item list in a single-objective study); None unless the trial completed."""
+        if self.state is not TrialState.COMPLETE or self.value is None:
+            return None
+        stored = self.user_attrs.get("hptune:values")
+        if isinstance(stored, (list, tuple)):
+            return [float(v) for v in stored]
+        return [self.value]
+
+    @property
     def last_step(self) -> int | None:
         """The largest step reported, if any."""
         return max(self.intermediate_values) if self.intermediate_values else None
@@ -126,6 +137,8 @@ class Trial:
     """
 
     __slots__ = (
+        "_fixed",
+        "_joint",
         "_study",
         "datetime_start",
         "intermediate_values",
@@ -143,6 +156,55 @@ class Trial:
         self.datetime_start = datetime_start
         self.intermediate_values: dict[int, float] = {}
         self.user_attrs: dict[str, Any] = {}
+        # Define-by-run: enqueued values of dynamic params, and values a model drew together
+        # with an earlier suggestion of this trial (see hptune._define_by_run).
+        self._fixed: dict[str, Any] = {}
+        self._joint: dict[str, Any] = {}
+
+    def suggest_float(
+        self, name: str, low: float, high: float, *, step: float | None = None, log: bool = False
+    ) -> float:
+        """A float in ``[low, high]`` (log-uniform with ``log=True``, on a grid with ``step``).
+
+        A name of the study's static search space returns its value (which must fit); another
+        name is drawn by the study's method. Suggesting a name twice returns the same value.
+
+        >>> def objective(trial):
+        ...     lr = trial.suggest_float("lr", 1e-5, 1e-1, log=True)
+        ...     return (lr - 0.01) ** 2
+        """
+        from hptune._define_by_run import float_distribution
+
+        dist = float_distribution(name, low, high, step, log)
+        value = self._study._dbr.suggest(self, dist, name, float(low))
+        return float(value)
+
+    def suggest_int(
+        self, name: str, low: int, high: int, *, step: int = 1, log: bool = False
+    ) -> int:
+        """An int in ``[low, high]`` (both included), on multiples of ``step`` from ``low``;
+        log-uniform with ``log=True`` (then ``step`` must be 1).
+
+        >>> def objective(trial):
+        ...     layers = trial.suggest_int("layers", 1, 8)
+        ...     return (layers - 3) ** 2
+        """
+        from hptune._define_by_run import int_distribution
+
+        dist = int_distribution(name, low, high, step, log)
+        return int(self._study._dbr.suggest(self, dist, name, low))
+
+    def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any:
+        """One of ``choices``.
+
+        >>> def objective(trial):
+        ...     kind = trial.suggest_categorical("kind", ["linear", "rbf"])
+        ...     return 0.0 if kind == "rbf" else 1.0
+        """
+        from hptune._define_by_run import categorical_distribution
+
+        dist = categorical_distribution(name, choices)
+        return self._study._dbr.suggest(self, dist, name, None)
 
     def report(self, value: float, step: int) -> None:
         """Record an intermediate value (e.g. the return after ``step`` episodes)."""
