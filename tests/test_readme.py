@@ -52,4 +52,4 @@ def test_readme_study_examples_run_on_their_own(
 def test_readme_commands_exist() -> None:
     text = README.read_text()
     assert 'pip install ".[test]" && pytest' in text
-    assert 'pip install ".[rl]" && hptune demo' in text
+    assert 'pip install ".[rl,sb3]" && hptune demo' in text

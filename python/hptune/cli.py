@@ -192,7 +192,7 @@ def _demo_sb3(args: argparse.Namespace, storage: str, method: str, show: bool) -
         result,
         dqn,
         top_k=1,
-        n_repeats=args.repeats,
+        n_repeats=args.sb3_repeats,
         seed=args.seed + 7,
         baseline=presets.defaults("dqn_sb3"),
     )
@@ -449,6 +449,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--repeats", type=int, default=5, help="validation repeats per config (5)")
     demo.add_argument("--sb3-trials", type=int, default=10, help="DQN trials (10)")
     demo.add_argument("--sb3-steps", type=int, default=10000, help="timesteps per DQN run")
+    demo.add_argument("--sb3-repeats", type=int, default=3, help="fresh DQN seeds per config (3)")
     demo.add_argument("--resume", action="store_true", help="continue the previous demo studies")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--no-progress", action="store_true", help="no progress bars")
