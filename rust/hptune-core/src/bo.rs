@@ -465,6 +465,37 @@ mod tests {
     }
 
     #[test]
+    fn noisy_option_allows_more_noise() {
+        // A linear trend plus seeded noise: with the noisy prior the fitted noise is never
+        // smaller, and with enough points both see roughly the true noise (standardised
+        // variance about 0.3 here, ln = -1.2).
+        let space = Space::new(vec![Dim::float(0.0, 1.0, false).unwrap()]).unwrap();
+        for n in [12u32, 20, 40] {
+            let mut rng = Rng::derive(3, 0, 0);
+            let x: Vec<f64> = (0..n).map(|i| f64::from(i) / f64::from(n - 1)).collect();
+            let y: Vec<f64> = x.iter().map(|t| t + 0.2 * rng.normal()).collect();
+            let noise_of = |noisy: bool| {
+                let o = BoOptions {
+                    noisy,
+                    ..BoOptions::default()
+                };
+                let (_, state) = suggest(&space, &x, &y, &[], 1, 0, &o, None).unwrap();
+                state.hyper.log_noise
+            };
+            let (quiet, noisy) = (noise_of(false), noise_of(true));
+            assert!(noisy >= quiet - 1e-6, "n={n}: {noisy} vs {quiet}");
+            if n == 12 {
+                // Few points: the default prior explains the noise away, the noisy one not.
+                assert!(noisy > quiet + 1.0, "n={n}: {noisy} vs {quiet}");
+            }
+            assert!(
+                noisy > -2.5,
+                "n={n}: the noisy fit should see the noise: {noisy}"
+            );
+        }
+    }
+
+    #[test]
     fn rejects_bad_input() {
         let space = Space::new(vec![Dim::float(0.0, 1.0, false).unwrap(); 2]).unwrap();
         let o = BoOptions::default();
