@@ -242,13 +242,53 @@ def test_fail_stale_trials_marks_only_old_heartbeats(tmp_path: Path) -> None:
     store.create_study(meta())
     old, fresh = store.create_trial("s", 0.0), store.create_trial("s", 0.0)
     with sqlite3.connect(path) as conn:
-        conn.execute("UPDATE trials SET heartbeat = 0 WHERE number = ?", (old,))
+        # Owned by a process on another host: only its heartbeat's age can tell.
+        conn.execute("UPDATE trials SET heartbeat = 0, host = 'elsewhere' WHERE number = ?", (old,))
     assert store.fail_stale_trials("s", 60.0) == [old]
     states = store.trial_states("s")
     assert states == {old: TrialState.FAILED, fresh: TrialState.RUNNING}
     error = store.get_trial("s", old).error
     assert error is not None
     assert "heartbeat" in error
+
+
+def test_stale_heartbeat_of_a_live_process_on_this_host_is_kept(tmp_path: Path) -> None:
+    # An objective holding the GIL starves the heartbeat thread; its process is alive, so its
+    # trial must not be failed. A dead process's trial (same host) is failed.
+    path = tmp_path / "s.db"
+    store = SQLiteStorage(sqlite_url(path))
+    store.create_study(meta())
+    mine, dead = store.create_trial("s", 0.0), store.create_trial("s", 0.0)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE trials SET heartbeat = 0")
+        conn.execute("UPDATE trials SET pid = ? WHERE number = ?", (gone.pid, dead))
+    assert store.fail_stale_trials("s", 60.0) == [dead]
+    assert store.trial_states("s") == {mine: TrialState.RUNNING, dead: TrialState.FAILED}
+
+
+def test_version_1_file_is_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "v1.db"
+    store = SQLiteStorage(sqlite_url(path))
+    study = hptune.create_study(SPACE, seed=2, storage=store, study_name="old")
+    study.optimize(lambda p: p["x"], n_trials=3, show_progress=False)
+    store.close()
+    with sqlite3.connect(path) as conn:
+        # Back to the version-1 layout: no change counter, no owner columns.
+        conn.execute("DROP INDEX trials_seq")
+        for column in ("seq", "host", "pid", "pid_start"):
+            conn.execute(f"ALTER TABLE trials DROP COLUMN {column}")
+        conn.execute("UPDATE hptune_schema SET version = 1")
+    again = hptune.load_study(study_name="old", storage=sqlite_url(path))
+    assert len(again.trials) == 3
+    assert again.best_value == max(t.params["x"] for t in again.trials)
+    again.optimize(lambda p: p["x"], n_trials=2, show_progress=False)
+    mark, changed = again.storage.changes("old", 0)  # type: ignore[misc]
+    assert [t.number for t in changed] == list(range(5))
+    assert again.storage.changes("old", mark) == (mark, [])
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT version FROM hptune_schema").fetchone() == (SCHEMA_VERSION,)
 
 
 def test_heartbeat_keeps_a_long_trial_alive(tmp_path: Path) -> None:
@@ -354,3 +394,71 @@ def test_two_processes_share_one_study(tmp_path: Path) -> None:
     assert [t.number for t in trials] == list(range(400))
     assert all(t.state is TrialState.COMPLETE for t in trials)
     assert all(t.value == t.params["x"] for t in trials)
+
+
+GIL_HOLDER = textwrap.dedent(
+    """
+    import sys, time
+    import hptune
+    from hptune.storage._sqlite import SQLiteStorage
+
+    # A long switch interval: a busy objective keeps the GIL, so the heartbeat thread starves.
+    sys.setswitchinterval(30.0)
+    storage = SQLiteStorage(sys.argv[1], heartbeat_interval=0.05, stale_grace=0.2)
+    space = {"x": hptune.HyperparameterSpace("x", "float", 0.0, 1.0)}
+    study = hptune.create_study(space, seed=1, storage=storage, study_name="gil")
+
+    def objective(params):
+        print("busy", flush=True)
+        end = time.perf_counter() + 1.0
+        while time.perf_counter() < end:
+            pass
+        return params["x"]
+
+    study.optimize(objective, n_trials=2, show_progress=False)
+    """
+)
+
+
+def test_a_worker_holding_the_gil_is_not_declared_dead(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path / "gil.db")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", GIL_HOLDER, url], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "busy"
+    # Another worker on this host looks for stale trials while the first holds the GIL.
+    store = SQLiteStorage(url, heartbeat_interval=0.05, stale_grace=0.2)
+    failed: list[int] = []
+    while proc.poll() is None:
+        failed += store.fail_stale_trials("gil", 0.2)
+        time.sleep(0.05)
+    assert proc.wait() == 0
+    assert failed == []
+    assert [t.state for t in store.trials("gil")] == [TrialState.COMPLETE] * 2
+
+
+def test_a_trial_failed_by_another_worker_is_lost_not_the_run(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "s.db"
+    url = sqlite_url(path)
+    study = hptune.create_study(SPACE, seed=4, storage=url, study_name="lost")
+    other = SQLiteStorage(url)
+
+    def objective(trial: hptune.Trial) -> float:
+        if trial.number == 1:
+            # Another worker takes this trial for a dead one (say, its owner is elsewhere).
+            with sqlite3.connect(path) as conn:
+                conn.execute("UPDATE trials SET heartbeat = 0, host = 'elsewhere' WHERE number = 1")
+            assert other.fail_stale_trials("lost", 60.0) == [1]
+        return float(trial.params["x"])
+
+    with caplog.at_level("WARNING", logger="hptune"):
+        study.optimize(objective, n_trials=4, show_progress=False)
+    states = [t.state for t in study.trials]
+    assert states == [TrialState.COMPLETE, TrialState.FAILED, *[TrialState.COMPLETE] * 2]
+    assert "trial 1 of study 'lost' was marked failed by another worker" in caplog.text
+    # The lost trial is an observation like any failed one, not a running trial.
+    assert study.n_trials == 4
+    assert not study._running

@@ -3,11 +3,17 @@
 A :class:`Study` owns a search space, a sampler, a direction and a storage. Every state change of
 a trial goes to the storage first; the study keeps only what makes the next step cheap (the best
 trial and, for model-based samplers, the growing :class:`~hptune._history.History`).
+
+On a storage shared by several processes (SQLite, PostgreSQL) the study also brings in, before
+every ask and when asked for the best trial, what other workers did since its last look: their
+trials created, finished, failed or pruned (see :meth:`Storage.changes`). Their running trials
+are pending points for the sampler, their results count for the best trial.
 """
 
 from __future__ import annotations
 
 import inspect
+import json
 import logging
 import math
 import secrets
@@ -91,6 +97,23 @@ def wants_trial(objective: Objective) -> bool:
     return first.name == "trial" or ann is Trial or (isinstance(ann, str) and ann.endswith("Trial"))
 
 
+# How many times a trial of a shared study is given a new suggestion because another worker's
+# trial holds the same config (see Study._claim).
+_CLAIM_ROUNDS = 3
+
+
+def _config_key(params: Mapping[str, Any]) -> str:
+    """A config as text that compares equal exactly when the stored params do."""
+    return json.dumps(params, sort_keys=True, default=_plain)
+
+
+def _plain(obj: Any) -> Any:
+    tolist = getattr(obj, "tolist", None)  # numpy scalars and arrays
+    if tolist is not None:
+        return tolist()
+    return repr(obj)
+
+
 def _error_text(exc: BaseException) -> str:
     tb = traceback.extract_tb(exc.__traceback__)
     where = f" (at {tb[-1].filename}:{tb[-1].lineno})" if tb else ""
@@ -128,10 +151,34 @@ class Study:
         self._best_value: float | None = None
         # Before reading the trials: trials of dead workers are failed, not left RUNNING.
         self._heartbeat = start_liveness(storage, self.name, self._running)
-        existing = storage.trials(self.name)
+        # Shared storages: the change mark of the last look at other workers' trials, and the
+        # numbers of this study's own trials that a look has not yet seen finished.
+        self._mark: int | None = None
+        self._own: set[int] = set()
+        # Shared storages: the first trial known with each config, and each trial's config,
+        # for samplers whose suggestions two workers could both get (see _claim). Random and
+        # Sobol' draws depend on the trial number alone, so workers cannot coordinate them.
+        self._configs: dict[str, int] = {}
+        self._config_of: dict[int, str] = {}
+        changed = storage.changes(self.name, 0)
+        if changed is None:
+            existing = storage.trials(self.name)
+        else:
+            self._mark, existing = changed
+        self._claims = self._mark is not None and (
+            sampler.uses_history or hasattr(sampler, "mark_seen")
+        )
+        if self._claims:
+            for record in existing:
+                if record.params:
+                    self._remember(record.number, record.params)
         self.history: History | None = History(space) if sampler.uses_history else None
         for record in existing:
-            self._observe(record)
+            if record.state is not TrialState.RUNNING:
+                self._observe(record)
+            elif self.history is not None and record.params:
+                # Another worker's running trial (the sampler's bind() sees it too).
+                self.history.add_pending(record.number, record.params)
         sampler.bind(space, self.seed, existing)
 
     # ----------------------------------------------------------------- ask / tell
@@ -152,6 +199,8 @@ class Study:
 
     def _ask(self, n: int) -> list[Trial]:
         storage, name = self.storage, self.name
+        if self._mark is not None:
+            self.sync()
         trials: list[Trial] = []
         now = time.time()
         while len(trials) < n:
@@ -171,14 +220,63 @@ class Study:
         if want > 0:
             numbers = [storage.create_trial(name, now) for _ in range(want)]
             suggested = self.sampler.suggest(self.history, numbers)
+            if self._claims:
+                suggested = self._claim(numbers, suggested)
+            else:
+                for number, params in zip(numbers, suggested, strict=False):
+                    storage.set_trial_params(name, number, params)
             for number, params in zip(numbers, suggested, strict=False):
-                storage.set_trial_params(name, number, params)
                 trials.append(self._start(number, params, now))
         return trials
+
+    def _claim(self, numbers: list[int], suggested: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Record suggested params on a shared storage so that no two trials hold one config.
+
+        Two workers asking at the same moment cannot see each other's new trials and may get
+        the same suggestion (a model's optimum on a bound, the next grid point). After the
+        params are stored the study looks again; a trial whose config another trial holds gets
+        a new suggestion, with the other's as a pending point (up to ``_CLAIM_ROUNDS`` times).
+        When both workers see the clash, both move on: a config is never evaluated twice.
+        """
+        storage, name, history = self.storage, self.name, self.history
+        final = dict(zip(numbers, suggested, strict=False))
+        todo = list(final)
+        for round_ in range(_CLAIM_ROUNDS + 1):
+            for number in todo:
+                storage.set_trial_params(name, number, final[number])
+            self.sync()
+            configs = self._configs
+            clash = [k for k in todo if configs.get(_config_key(final[k]), k) != k]
+            if not clash or round_ == _CLAIM_ROUNDS:
+                break
+            if history is not None:
+                for number, params in final.items():
+                    history.add_pending(number, params)
+            again = self.sampler.suggest(history, clash)
+            todo = clash[: len(again)]
+            final.update(zip(todo, again, strict=False))
+            if not todo:
+                break
+        return list(final.values())
+
+    def _remember(self, number: int, params: dict[str, Any]) -> None:
+        """Note the config of a trial (shared storages: see :meth:`_claim`)."""
+        key = _config_key(params)
+        old = self._config_of.get(number)
+        if old == key:
+            return
+        if old is not None and self._configs.get(old) == number:
+            del self._configs[old]
+        self._config_of[number] = key
+        self._configs.setdefault(key, number)
 
     def _start(self, number: int, params: dict[str, Any], now: float) -> Trial:
         trial = Trial(self, number, params, now)
         self._running[number] = trial
+        if self._mark is not None:
+            self._own.add(number)
+            if self._claims:
+                self._remember(number, params)
         if self._heartbeat is not None:
             self._heartbeat.ensure()
         if self.history is not None:
@@ -232,10 +330,80 @@ class Study:
         return self._finish(record)
 
     def _finish(self, record: TrialRecord) -> TrialRecord:
-        self.storage.finish_trial(self.name, record)
+        try:
+            self.storage.finish_trial(self.name, record)
+        except StorageError:
+            stored = self._finished_elsewhere(record.number)
+            if stored is None:
+                raise
+            record = stored
         self._running.pop(record.number, None)
         self._observe(record)
         return record
+
+    def _finished_elsewhere(self, number: int) -> TrialRecord | None:
+        """The stored record of a running trial of ours that another worker finished (it took
+        our heartbeat for a dead worker's), with a warning; None if it is not that."""
+        try:
+            stored = self.storage.get_trial(self.name, number)
+        except StorageError:
+            return None
+        if stored.state is TrialState.RUNNING:
+            return None
+        logger.warning(
+            "trial %d of study %r was marked %s by another worker (%s); its result is lost",
+            number,
+            self.name,
+            stored.state.value,
+            stored.error,
+        )
+        return stored
+
+    def sync(self) -> int:
+        """Bring in what other workers sharing the storage did since the last look.
+
+        Their finished trials update the best trial and the sampler's observations; their
+        running trials become pending points. A look costs in proportion to what changed. The
+        study looks by itself before every ask and when asked for its best trial; returns how
+        many changed trials of other workers it saw (0 on storages only this process uses).
+        """
+        if self._mark is None:
+            return 0
+        changed = self.storage.changes(self.name, self._mark)
+        if changed is None:
+            return 0
+        self._mark, records = changed
+        own, running = self._own, self._running
+        seen = 0
+        for record in records:
+            number = record.number
+            if number in own:
+                # Ours: told here already, or still running here (if another worker failed it
+                # meanwhile, tell() finds out and warns).
+                if record.state is not TrialState.RUNNING and number not in running:
+                    own.discard(number)
+                continue
+            seen += 1
+            if record.params and self._claims:
+                self._remember(number, record.params)
+            if record.state is TrialState.RUNNING:
+                self._observe_running(record)
+            else:
+                self._observe(record)
+                mark = getattr(self.sampler, "mark_seen", None)
+                if mark is not None and record.params:
+                    mark(record.params)
+        return seen
+
+    def _observe_running(self, record: TrialRecord) -> None:
+        """Another worker's running trial: a pending point (once its params are known)."""
+        if not record.params:
+            return
+        if self.history is not None:
+            self.history.add_pending(record.number, record.params)
+        mark = getattr(self.sampler, "mark_seen", None)
+        if mark is not None:
+            mark(record.params)
 
     def _observe(self, record: TrialRecord) -> None:
         state = record.state
@@ -278,6 +446,8 @@ class Study:
     @property
     def best_trial(self) -> TrialRecord:
         """The best completed trial (InvalidArgumentError when none completed)."""
+        if self._mark is not None:
+            self.sync()
         if self._best_number is None:
             raise InvalidArgumentError(f"study {self.name!r} has no completed trial yet")
         return self.storage.get_trial(self.name, self._best_number)
@@ -285,6 +455,8 @@ class Study:
     @property
     def best_value(self) -> float:
         """The best value so far."""
+        if self._mark is not None:
+            self.sync()
         if self._best_value is None:
             raise InvalidArgumentError(f"study {self.name!r} has no completed trial yet")
         return self._best_value
