@@ -62,3 +62,11 @@ def reports_never_checks(trial: Any) -> float:
     if x >= 0.5:
         time.sleep(60)
     return float(x)
+
+
+def announces_pid_then_hangs(params: dict[str, Any]) -> float:
+    """Prints ``started <pid>`` of its worker and sleeps until killed."""
+    # One write of one line: workers sharing the parent's stdout do not interleave.
+    os.write(1, f"started {os.getpid()}\n".encode())
+    time.sleep(120)
+    return float(params["x"])

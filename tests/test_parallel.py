@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -323,3 +324,69 @@ def test_parent_prunes_remote_trials_that_never_check(
         else:
             assert t.state is TrialState.COMPLETE
     assert any(t.state is TrialState.PRUNED for t in study.trials)
+
+
+def _gone(pid: int, timeout: float = 30.0) -> bool:
+    """Whether process ``pid`` ends (or is a zombie nobody reaped) within ``timeout`` s."""
+    from hptune.storage._owner import owner, owner_alive
+
+    host = owner()[0]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if owner_alive(host, pid, None) is False:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+ORPHANED_WORKERS = """
+import sys
+sys.path.insert(0, sys.argv[1])
+import _study_helpers as h
+import hptune
+
+study = hptune.create_study(h.SPACE, seed=0)
+study.optimize(h.announces_pid_then_hangs, n_trials=4, n_jobs=2, executor="process")
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+def test_process_workers_die_with_a_killed_parent() -> None:
+    parent = subprocess.Popen(
+        [sys.executable, "-c", ORPHANED_WORKERS, str(Path(__file__).parent)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert parent.stdout is not None
+        workers = [int(parent.stdout.readline().split()[1]) for _ in range(2)]
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+    assert all(_gone(pid) for pid in workers)
+
+
+WATCHED_CHILD = """
+import os, subprocess, sys, time
+code = (
+    "import os, time; from hptune._parallel import watch_parent; "
+    "watch_parent(os.getppid(), interval=0.05); print(os.getpid(), flush=True); time.sleep(120)"
+)
+subprocess.Popen([sys.executable, "-c", code])
+time.sleep(120)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+def test_the_portable_parent_watch_ends_an_orphan() -> None:
+    # Only the fallback thread, without prctl: the child ends once its parent is killed.
+    parent = subprocess.Popen(
+        [sys.executable, "-c", WATCHED_CHILD], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert parent.stdout is not None
+        child = int(parent.stdout.readline())
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+    assert _gone(child)
