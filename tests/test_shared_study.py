@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 
+import _storages as storages
 import hptune
+from _storages import BACKENDS
 from hptune import TrialState
 
 SPACE = {
@@ -55,8 +57,9 @@ WORKER = textwrap.dedent(
 )
 
 
-def run_workers(tmp: Path, method: str, seed: int, n_workers: int, n_trials: int) -> list[float]:
-    url = f"sqlite:///{tmp / 'shared.db'}"
+def run_workers(
+    url: str, tmp: Path, method: str, seed: int, n_workers: int, n_trials: int
+) -> list[float]:
     hptune.create_study(SPACE, method, maximize=False, seed=seed, storage=url, study_name="shared")
     here = str(Path(__file__).parent)
     counts = (str(n_workers), str(n_trials))
@@ -81,14 +84,16 @@ def run_workers(tmp: Path, method: str, seed: int, n_workers: int, n_trials: int
     return [t.value for t in trials if t.value is not None]
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("method", ["bayesian", "tpe"])
-def test_four_workers_match_one(tmp_path: Path, method: str) -> None:
+def test_four_workers_match_one(tmp_path: Path, method: str, backend: str) -> None:
     seeds = [0, 1, 2, 3, 4]
     shared, serial = [], []
     for seed in seeds:
         work = tmp_path / f"{method}-{seed}"
         work.mkdir()
-        shared.append(min(run_workers(work, method, seed, 4, 25)))
+        with storages.shared_url(backend, work) as url:
+            shared.append(min(run_workers(url, work, method, seed, 4, 25)))
         alone = hptune.create_study(SPACE, method, maximize=False, seed=seed)
         alone.optimize(regret, n_trials=100, show_progress=False)
         serial.append(alone.best_value)
@@ -98,8 +103,8 @@ def test_four_workers_match_one(tmp_path: Path, method: str) -> None:
     assert statistics.median(shared) <= 3.0 * statistics.median(serial) + 0.01, (shared, serial)
 
 
-def test_best_value_and_pending_points_include_other_workers(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 's.db'}"
+def test_best_value_and_pending_points_include_other_workers(shared_url: str) -> None:
+    url = shared_url
     one = hptune.create_study(SPACE, "tpe", maximize=False, seed=0, storage=url, study_name="s")
     two = hptune.load_study(study_name="s", storage=url)
     one.optimize(regret, n_trials=5, show_progress=False)

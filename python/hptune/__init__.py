@@ -32,7 +32,7 @@ if TYPE_CHECKING:
         TPESampler,
     )
     from hptune.space import HyperparameterSpace, LessThan, SearchSpace
-    from hptune.storage import InMemoryStorage, SQLiteStorage, Storage
+    from hptune.storage import InMemoryStorage, PostgresStorage, SQLiteStorage, Storage
     from hptune.study import Study, create_study, load_study
     from hptune.trial import HyperparameterConfig, Trial, TrialRecord, TrialState
     from hptune.tuners import (
@@ -68,6 +68,7 @@ _EXPORTS = {
     "NumericalError": "hptune._errors",
     "OptimizationAgentHyperparameterTuner": "hptune.agents",
     "OutOfRangeError": "hptune._errors",
+    "PostgresStorage": "hptune.storage",
     "RLHyperparameterTuner": "hptune.agents",
     "RandomSampler": "hptune.samplers",
     "RandomSearchTuner": "hptune.tuners",
@@ -114,6 +115,7 @@ __all__ = [
     "NumericalError",
     "OptimizationAgentHyperparameterTuner",
     "OutOfRangeError",
+    "PostgresStorage",
     "RLHyperparameterTuner",
     "RandomSampler",
     "RandomSearchTuner",
