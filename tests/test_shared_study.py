@@ -7,8 +7,9 @@ import statistics
 import subprocess
 import sys
 import textwrap
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -16,6 +17,8 @@ import _storages as storages
 import hptune
 from _storages import BACKENDS
 from hptune import TrialState
+from hptune._history import History
+from hptune.samplers import Sampler
 
 SPACE = {
     "a": hptune.HyperparameterSpace("a", "float", 0.0, 1.0),
@@ -124,3 +127,40 @@ def test_best_value_and_pending_points_include_other_workers(shared_url: str) ->
     assert one.sync() == 1
     assert one.sync() == 0
     assert len(one.history or []) == len(two.history or []) == 7
+
+
+class _Stubborn(Sampler):
+    """Suggests one fixed config every time, as a model stuck on a bound might."""
+
+    name: ClassVar[str] = "stubborn"
+    uses_history: ClassVar[bool] = True
+
+    def suggest(self, history: History | None, numbers: Sequence[int]) -> list[dict[str, Any]]:
+        return [{"a": 0.0, "b": 1.0, "c": 1.0, "d": 8} for _ in numbers]
+
+
+def test_a_config_another_worker_holds_is_not_evaluated_again(shared_url: str) -> None:
+    one = hptune.create_study(
+        SPACE, _Stubborn(), maximize=False, seed=3, storage=shared_url, study_name="s"
+    )
+    two = hptune.create_study(
+        SPACE,
+        _Stubborn(),
+        maximize=False,
+        seed=3,
+        storage=shared_url,
+        study_name="s",
+        load_if_exists=True,
+    )
+    first = one.ask()
+    second = two.ask()
+    assert first.params == {"a": 0.0, "b": 1.0, "c": 1.0, "d": 8}
+    # The other worker's trial holds the config: re-suggested, then a random config.
+    assert second.params != first.params
+    stored = {t.number: t.params for t in two.trials}
+    assert stored[second.number] == second.params
+    # A finished trial holds its config too.
+    one.tell(first, 1.0)
+    two.tell(second, 2.0)
+    third = one.ask()
+    assert third.params not in (first.params, second.params)

@@ -27,6 +27,7 @@ from typing import Any, Protocol, overload
 from hptune._errors import InvalidArgumentError, StorageError, TrialPruned
 from hptune._heartbeat import start_liveness
 from hptune._history import History
+from hptune.rng import derive_seed
 from hptune.samplers import Sampler, make_sampler
 from hptune.space import HyperparameterSpace, LessThan, SearchSpace, SearchSpaceLike
 from hptune.storage import InMemoryStorage, Storage, StudyMeta, get_storage
@@ -155,10 +156,10 @@ class Study:
         # numbers of this study's own trials that a look has not yet seen finished.
         self._mark: int | None = None
         self._own: set[int] = set()
-        # Shared storages: the first trial known with each config, and each trial's config,
+        # Shared storages: the trials known with each config, and each trial's config,
         # for samplers whose suggestions two workers could both get (see _claim). Random and
         # Sobol' draws depend on the trial number alone, so workers cannot coordinate them.
-        self._configs: dict[str, int] = {}
+        self._configs: dict[str, set[int]] = {}
         self._config_of: dict[int, str] = {}
         changed = storage.changes(self.name, 0)
         if changed is None:
@@ -219,6 +220,8 @@ class Study:
             want = min(want, remaining)
         if want > 0:
             numbers = [storage.create_trial(name, now) for _ in range(want)]
+            if self._mark is not None:
+                self._own.update(numbers)
             suggested = self.sampler.suggest(self.history, numbers)
             if self._claims:
                 suggested = self._claim(numbers, suggested)
@@ -234,9 +237,11 @@ class Study:
 
         Two workers asking at the same moment cannot see each other's new trials and may get
         the same suggestion (a model's optimum on a bound, the next grid point). After the
-        params are stored the study looks again; a trial whose config another trial holds gets
-        a new suggestion, with the other's as a pending point (up to ``_CLAIM_ROUNDS`` times).
-        When both workers see the clash, both move on: a config is never evaluated twice.
+        params are stored the study looks again, and a trial yields to every trial that holds
+        its config since before it (seen in an earlier look, committed earlier in this one, or
+        finished): it gets a new suggestion, with the other's as a pending point, and a random
+        config at the last of ``_CLAIM_ROUNDS`` attempts. Of two clashing trials exactly the
+        later one yields, as the later one's look always sees the earlier one's params.
         """
         storage, name, history = self.storage, self.name, self.history
         final = dict(zip(numbers, suggested, strict=False))
@@ -244,15 +249,30 @@ class Study:
         for round_ in range(_CLAIM_ROUNDS + 1):
             for number in todo:
                 storage.set_trial_params(name, number, final[number])
-            self.sync()
+            records = self._pull()[0]
+            # Commit order of this look: our params were stored at our records' positions.
+            position = {r.number: i for i, r in enumerate(records)}
+            late = {r.number for r in records if r.state is TrialState.RUNNING and r.params}
             configs = self._configs
-            clash = [k for k in todo if configs.get(_config_key(final[k]), k) != k]
+            clash = []
+            for k in todo:
+                mine = position.get(k, -1)
+                for other in configs.get(_config_key(final[k]), set()) - {k}:
+                    if other not in late or position[other] < mine:
+                        clash.append(k)
+                        break
             if not clash or round_ == _CLAIM_ROUNDS:
                 break
             if history is not None:
                 for number, params in final.items():
                     history.add_pending(number, params)
-            again = self.sampler.suggest(history, clash)
+            if round_ < _CLAIM_ROUNDS - 1:
+                again = self.sampler.suggest(history, clash)
+            else:
+                # The sampler keeps landing on configs already held (a model can return to a
+                # corner it has evaluated): the last attempt is a random config.
+                seed = derive_seed(self.seed, "claim")
+                again = [self.space.sample_random(seed, k, 1)[0] for k in clash]
             todo = clash[: len(again)]
             final.update(zip(todo, again, strict=False))
             if not todo:
@@ -265,10 +285,14 @@ class Study:
         old = self._config_of.get(number)
         if old == key:
             return
-        if old is not None and self._configs.get(old) == number:
-            del self._configs[old]
+        configs = self._configs
+        if old is not None:
+            holders = configs[old]
+            holders.discard(number)
+            if not holders:
+                del configs[old]
         self._config_of[number] = key
-        self._configs.setdefault(key, number)
+        configs.setdefault(key, set()).add(number)
 
     def _start(self, number: int, params: dict[str, Any], now: float) -> Trial:
         trial = Trial(self, number, params, now)
@@ -367,11 +391,16 @@ class Study:
         study looks by itself before every ask and when asked for its best trial; returns how
         many changed trials of other workers it saw (0 on storages only this process uses).
         """
+        return self._pull()[1]
+
+    def _pull(self) -> tuple[list[TrialRecord], int]:
+        """The look of :meth:`sync`: every changed record (ours too) in commit order, and how
+        many are other workers'."""
         if self._mark is None:
-            return 0
+            return [], 0
         changed = self.storage.changes(self.name, self._mark)
         if changed is None:
-            return 0
+            return [], 0
         self._mark, records = changed
         own, running = self._own, self._running
         seen = 0
@@ -393,7 +422,7 @@ class Study:
                 mark = getattr(self.sampler, "mark_seen", None)
                 if mark is not None and record.params:
                     mark(record.params)
-        return seen
+        return records, seen
 
     def _observe_running(self, record: TrialRecord) -> None:
         """Another worker's running trial: a pending point (once its params are known)."""
