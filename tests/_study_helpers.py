@@ -70,3 +70,10 @@ def announces_pid_then_hangs(params: dict[str, Any]) -> float:
     os.write(1, f"started {os.getpid()}\n".encode())
     time.sleep(120)
     return float(params["x"])
+
+
+def raises_node_died(params: dict[str, Any]) -> float:
+    """Raises Ray's NodeDiedError from the objective itself (its node is fine)."""
+    import ray.exceptions
+
+    raise ray.exceptions.NodeDiedError("raised by the objective itself")
