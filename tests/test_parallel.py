@@ -191,8 +191,8 @@ def test_process_trial_timeout_kills_the_worker() -> None:
     assert all(t.state is TrialState.COMPLETE for t in study.trials if t.params["x"] <= 0.7)
 
 
-def test_process_pruning_through_sqlite(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'p.db'}"
+def test_process_pruning_through_a_shared_storage(shared_url: str) -> None:
+    url = shared_url
     study = hptune.create_study(SPACE, seed=3, storage=url, pruner=MedianPruner(n_startup_trials=2))
     study.optimize(helpers.reporting, n_trials=16, n_jobs=2, executor="process")
     pruned = [t for t in study.trials if t.state is TrialState.PRUNED]
@@ -275,9 +275,9 @@ def test_ctrl_c_stops_process_workers_and_fails_their_trials(tmp_path: Path) -> 
         assert "KeyboardInterrupt" in (t.error or "")
 
 
-def test_threads_share_an_sqlite_study(tmp_path: Path) -> None:
-    # Each worker thread reports through its own SQLite connection.
-    url = f"sqlite:///{tmp_path / 't.db'}"
+def test_threads_share_a_stored_study(shared_url: str) -> None:
+    # Each worker thread reports through its own connection.
+    url = shared_url
     study = hptune.create_study(SPACE, seed=3, storage=url, pruner=MedianPruner(n_startup_trials=2))
     study.optimize(helpers.reporting, n_trials=16, n_jobs=2, executor="thread")
     trials = hptune.load_study(study_name=study.name, storage=url).trials
@@ -301,12 +301,12 @@ def test_worker_that_cannot_reach_the_storage_still_runs(tmp_path: Path) -> None
 
 
 def test_parent_prunes_remote_trials_that_never_check(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    shared_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import hptune._parallel as parallel
 
     monkeypatch.setattr(parallel, "_PRUNE_GRACE", 0.1)
-    url = f"sqlite:///{tmp_path / 'pp.db'}"
+    url = shared_url
     study = hptune.create_study(
         SPACE, maximize=False, seed=1, storage=url, pruner=MedianPruner(n_startup_trials=1)
     )

@@ -13,7 +13,8 @@ at a time, in mark order, trial numbers are unique, and :meth:`PostgresStorage.c
 those after a mark through the ``(study_id, seq)`` index. Heartbeats and reports do not lock
 the study. A report locks its trial's row (``FOR SHARE``), so a trial finished by another worker
 gains no values afterwards; finishing re-checks ``state = 'running'`` on the latest row version,
-so a trial is finished once.
+so a trial is finished once. Each of these changes is one statement: one round trip, one
+commit.
 
 Tables are prefixed ``hptune_`` (a database may hold other applications' tables, Optuna's
 ``studies`` and ``trials`` say). They are created on first use under an advisory lock.
@@ -362,25 +363,18 @@ class PostgresStorage(Storage):
 
     def report(self, study: str, number: int, step: int, value: float) -> None:
         sid = self._study_id(study)
-        try:
-            with self._transaction() as conn:
-                # FOR SHARE: a concurrent finish waits for this report, or this report sees
-                # the trial finished; either way no value lands after the end.
-                row = conn.execute(
-                    "SELECT 1 FROM hptune_trials WHERE study_id = %s AND number = %s "
-                    "AND state = 'running' FOR SHARE",
-                    (sid, number),
-                ).fetchone()
-                if row is None:
-                    raise _Abort()
-                conn.execute(
-                    "INSERT INTO hptune_intermediate (study_id, number, step, value) "
-                    "VALUES (%s, %s, %s, %s) ON CONFLICT (study_id, number, step) "
-                    "DO UPDATE SET value = EXCLUDED.value",
-                    (sid, number, step, value),
-                )
-        except _Abort:
-            raise self._not_running(study, number) from None
+        # One statement. FOR SHARE: a concurrent finish waits for this report, or this report
+        # sees the trial finished; either way no value lands after the end.
+        row = self._execute(
+            "INSERT INTO hptune_intermediate (study_id, number, step, value) "
+            "SELECT study_id, number, %s, %s FROM hptune_trials WHERE study_id = %s "
+            "AND number = %s AND state = 'running' FOR SHARE "
+            "ON CONFLICT (study_id, number, step) DO UPDATE SET value = EXCLUDED.value "
+            "RETURNING number",
+            (step, value, sid, number),
+        ).fetchone()
+        if row is None:
+            raise self._not_running(study, number)
 
     def finish_trial(self, study: str, record: TrialRecord) -> None:
         if record.state is TrialState.RUNNING:
@@ -565,10 +559,6 @@ class PostgresStorage(Storage):
                 if cur.rowcount == 1:
                     failed.append(number)
         return failed
-
-
-class _Abort(Exception):
-    """Rolls a transaction back (the trial was not running); turned into a StorageError."""
 
 
 def _record(r: Any, values: dict[int, float]) -> TrialRecord:
