@@ -164,3 +164,18 @@ def test_a_config_another_worker_holds_is_not_evaluated_again(shared_url: str) -
     two.tell(second, 2.0)
     third = one.ask()
     assert third.params not in (first.params, second.params)
+
+
+def test_grid_workers_share_the_grid(shared_url: str) -> None:
+    space = {"x": hptune.HyperparameterSpace("x", "int", 0, 4)}
+    one = hptune.create_study(space, "grid", seed=0, storage=shared_url, study_name="g")
+    two = hptune.load_study(study_name="g", storage=shared_url)
+    # Both would start at the grid's first point; the second takes the next one.
+    a, b = one.ask(), two.ask()
+    assert (a.params, b.params) == ({"x": 0}, {"x": 1})
+    one.tell(a, 1.0)
+    two.tell(b, 2.0)
+    one.optimize(lambda p: float(p["x"]), n_trials=2, show_progress=False)
+    two.optimize(lambda p: float(p["x"]), n_trials=2, show_progress=False)
+    # The grid is shared out: every point once, and the search ends when it is exhausted.
+    assert sorted(t.params["x"] for t in two.trials) == [0, 1, 2, 3, 4]

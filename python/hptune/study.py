@@ -239,9 +239,10 @@ class Study:
         the same suggestion (a model's optimum on a bound, the next grid point). After the
         params are stored the study looks again, and a trial yields to every trial that holds
         its config since before it (seen in an earlier look, committed earlier in this one, or
-        finished): it gets a new suggestion, with the other's as a pending point, and a random
-        config at the last of ``_CLAIM_ROUNDS`` attempts. Of two clashing trials exactly the
-        later one yields, as the later one's look always sees the earlier one's params.
+        finished): it gets a new suggestion, with the other's as a pending point (a model
+        sampler's last of ``_CLAIM_ROUNDS`` attempts is a random config). Of two clashing
+        trials exactly the later one yields, as the later one's look always sees the earlier
+        one's params.
         """
         storage, name, history = self.storage, self.name, self.history
         final = dict(zip(numbers, suggested, strict=False))
@@ -266,11 +267,12 @@ class Study:
             if history is not None:
                 for number, params in final.items():
                     history.add_pending(number, params)
-            if round_ < _CLAIM_ROUNDS - 1:
+            if round_ < _CLAIM_ROUNDS - 1 or history is None:
+                # A grid hands out its next points (a random config would leave the grid).
                 again = self.sampler.suggest(history, clash)
             else:
-                # The sampler keeps landing on configs already held (a model can return to a
-                # corner it has evaluated): the last attempt is a random config.
+                # The model keeps landing on configs already held (it can return to a corner
+                # it has evaluated): the last attempt is a random config.
                 seed = derive_seed(self.seed, "claim")
                 again = [self.space.sample_random(seed, k, 1)[0] for k in clash]
             todo = clash[: len(again)]
