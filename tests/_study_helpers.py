@@ -49,7 +49,8 @@ def reporting(trial: Any) -> float:
 
 def announces_then_hangs(params: dict[str, Any]) -> float:
     """Prints a line (the test waits for it) and sleeps until killed."""
-    print("started", flush=True)
+    # One write of one line: two workers sharing the parent's stdout do not interleave.
+    os.write(1, b"started\n")
     time.sleep(60)
     return float(params["x"])
 
