@@ -1,7 +1,15 @@
-"""Storage overhead: SQLite per-trial cost vs Optuna's SQLite storage, and a 100k in-memory study.
+"""Storage overhead: SQLite per-trial cost vs Optuna's SQLite storage, and a 100k in-memory study;
+with ``--postgres URL``, PostgreSQL per-trial cost vs Optuna's RDB storage on the same server.
 
     python benches/bench_storage.py [--sqlite-trials 2000] [--optuna-sqlite-trials 2000]
                                     [--memory-trials 100000] [--optuna-memory-trials 10000]
+                                    [--postgres postgresql://user@host:port/db]
+                                    [--postgres-trials 500]
+
+``--postgres`` names a database where the benchmark may create and drop databases (each case
+runs in a fresh one). Optuna reaches it through SQLAlchemy with the same psycopg 3 driver
+(``postgresql+psycopg://``). Both run twice: with the server's durable commits (each commit
+waits for its WAL flush) and with ``synchronous_commit=off`` set for the session in the URL.
 
 Needs ``pip install ".[bench]"`` (Optuna). Every case runs in a fresh child process, so its peak
 memory (``ru_maxrss``) is its own; memory is the growth of the peak over the child's footprint
@@ -36,13 +44,15 @@ def _peak_bytes() -> int:
     return peak if sys.platform == "darwin" else peak * 1024
 
 
-def child(case: str, n: int, path: str | None) -> dict[str, float]:
+def child(case: str, n: int, path: str | None, db_url: str | None = None) -> dict[str, float]:
     """Run one case in this (child) process; seconds and peak-memory growth."""
     if case.startswith("optuna"):
         import optuna
 
         optuna.logging.set_verbosity(logging.WARNING)
-    url = f"sqlite:///{path}" if path else None
+    url = f"sqlite:///{path}" if path else db_url
+    if url is not None and case.startswith("optuna") and url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     base = _peak_bytes()
     start = time.perf_counter()
     if case.startswith("hptune"):
@@ -61,14 +71,54 @@ def child(case: str, n: int, path: str | None) -> dict[str, float]:
     return {"seconds": seconds, "memory": float(_peak_bytes() - base)}
 
 
-def run_child(case: str, n: int, sqlite: bool) -> dict[str, float]:
+def run_child(case: str, n: int, sqlite: bool, db_url: str | None = None) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         args = [sys.executable, __file__, "--child", case, "--n", str(n)]
         if sqlite:
             args += ["--path", os.path.join(tmp, "bench.db")]
+        if db_url is not None:
+            args += ["--url", db_url]
         out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
     result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
     return result
+
+
+def _with_option(url: str, option: str) -> str:
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options=-c{option.replace('=', '%3D')}"
+
+
+def run_postgres(case: str, n: int, server: str, option: str | None) -> dict[str, float]:
+    """Run ``case`` in a fresh database on the server of ``server`` (dropped afterwards)."""
+    import psycopg
+
+    base, _, query = server.partition("?")
+    name = f"hptune_bench_{os.getpid()}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.execute(f"CREATE DATABASE {name}")
+    try:
+        url = base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
+        if option is not None:
+            url = _with_option(url, option)
+        return run_child(case, n, sqlite=False, db_url=url)
+    finally:
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name}")
+
+
+def postgres_table(server: str, n: int) -> None:
+    rows = []
+    for label, option in (
+        ("durable commits", None),
+        ("synchronous_commit=off", "synchronous_commit=off"),
+    ):
+        h = run_postgres("hptune-postgres", n, server, option)
+        o = run_postgres("optuna-postgres", n, server, option)
+        us_h, us_o = h["seconds"] / n * 1e6, o["seconds"] / n * 1e6
+        rows.append([label, us_h, us_o, f"{us_o / us_h:.1f}x"])
+    print(f"\nPostgreSQL on {n:,} random-search trials each, one server, one process\n")
+    print(table(["server setting", "hptune us/trial", "Optuna us/trial", "Optuna/hptune"], rows))
 
 
 def main() -> None:
@@ -77,12 +127,15 @@ def main() -> None:
     parser.add_argument("--optuna-sqlite-trials", type=int, default=2000)
     parser.add_argument("--memory-trials", type=int, default=100_000)
     parser.add_argument("--optuna-memory-trials", type=int, default=10_000)
+    parser.add_argument("--postgres", help="a PostgreSQL URL: also compare PostgreSQL storages")
+    parser.add_argument("--postgres-trials", type=int, default=500)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--path", help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.n, args.path)))
+        print(json.dumps(child(args.child, args.n, args.path, args.url)))
         return
 
     n_h, n_o = args.sqlite_trials, args.optuna_sqlite_trials
@@ -125,6 +178,8 @@ def main() -> None:
             ],
         )
     )
+    if args.postgres:
+        postgres_table(args.postgres, args.postgres_trials)
 
 
 if __name__ == "__main__":

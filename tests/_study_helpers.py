@@ -49,7 +49,8 @@ def reporting(trial: Any) -> float:
 
 def announces_then_hangs(params: dict[str, Any]) -> float:
     """Prints a line (the test waits for it) and sleeps until killed."""
-    print("started", flush=True)
+    # One write of one line: two workers sharing the parent's stdout do not interleave.
+    os.write(1, b"started\n")
     time.sleep(60)
     return float(params["x"])
 
@@ -62,3 +63,18 @@ def reports_never_checks(trial: Any) -> float:
     if x >= 0.5:
         time.sleep(60)
     return float(x)
+
+
+def announces_pid_then_hangs(params: dict[str, Any]) -> float:
+    """Prints ``started <pid>`` of its worker and sleeps until killed."""
+    # One write of one line: workers sharing the parent's stdout do not interleave.
+    os.write(1, f"started {os.getpid()}\n".encode())
+    time.sleep(120)
+    return float(params["x"])
+
+
+def raises_node_died(params: dict[str, Any]) -> float:
+    """Raises Ray's NodeDiedError from the objective itself (its node is fine)."""
+    import ray.exceptions
+
+    raise ray.exceptions.NodeDiedError("raised by the objective itself")

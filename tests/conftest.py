@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+import _storages as storages
+from _storages import BACKENDS
 
 settings.register_profile("dev", max_examples=50, deadline=None)
 settings.register_profile(
@@ -12,3 +18,10 @@ settings.register_profile(
 )
 settings.register_profile("thorough", max_examples=1000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+@pytest.fixture(params=BACKENDS)
+def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty shared storage: SQLite, and PostgreSQL when configured."""
+    with storages.shared_url(request.param, tmp_path) as url:
+        yield url

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -190,8 +191,8 @@ def test_process_trial_timeout_kills_the_worker() -> None:
     assert all(t.state is TrialState.COMPLETE for t in study.trials if t.params["x"] <= 0.7)
 
 
-def test_process_pruning_through_sqlite(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'p.db'}"
+def test_process_pruning_through_a_shared_storage(shared_url: str) -> None:
+    url = shared_url
     study = hptune.create_study(SPACE, seed=3, storage=url, pruner=MedianPruner(n_startup_trials=2))
     study.optimize(helpers.reporting, n_trials=16, n_jobs=2, executor="process")
     pruned = [t for t in study.trials if t.state is TrialState.PRUNED]
@@ -274,9 +275,9 @@ def test_ctrl_c_stops_process_workers_and_fails_their_trials(tmp_path: Path) -> 
         assert "KeyboardInterrupt" in (t.error or "")
 
 
-def test_threads_share_an_sqlite_study(tmp_path: Path) -> None:
-    # Each worker thread reports through its own SQLite connection.
-    url = f"sqlite:///{tmp_path / 't.db'}"
+def test_threads_share_a_stored_study(shared_url: str) -> None:
+    # Each worker thread reports through its own connection.
+    url = shared_url
     study = hptune.create_study(SPACE, seed=3, storage=url, pruner=MedianPruner(n_startup_trials=2))
     study.optimize(helpers.reporting, n_trials=16, n_jobs=2, executor="thread")
     trials = hptune.load_study(study_name=study.name, storage=url).trials
@@ -300,12 +301,12 @@ def test_worker_that_cannot_reach_the_storage_still_runs(tmp_path: Path) -> None
 
 
 def test_parent_prunes_remote_trials_that_never_check(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    shared_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import hptune._parallel as parallel
 
     monkeypatch.setattr(parallel, "_PRUNE_GRACE", 0.1)
-    url = f"sqlite:///{tmp_path / 'pp.db'}"
+    url = shared_url
     study = hptune.create_study(
         SPACE, maximize=False, seed=1, storage=url, pruner=MedianPruner(n_startup_trials=1)
     )
@@ -323,3 +324,69 @@ def test_parent_prunes_remote_trials_that_never_check(
         else:
             assert t.state is TrialState.COMPLETE
     assert any(t.state is TrialState.PRUNED for t in study.trials)
+
+
+def _gone(pid: int, timeout: float = 30.0) -> bool:
+    """Whether process ``pid`` ends (or is a zombie nobody reaped) within ``timeout`` s."""
+    from hptune.storage._owner import owner, owner_alive
+
+    host = owner()[0]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if owner_alive(host, pid, None) is False:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+ORPHANED_WORKERS = """
+import sys
+sys.path.insert(0, sys.argv[1])
+import _study_helpers as h
+import hptune
+
+study = hptune.create_study(h.SPACE, seed=0)
+study.optimize(h.announces_pid_then_hangs, n_trials=4, n_jobs=2, executor="process")
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+def test_process_workers_die_with_a_killed_parent() -> None:
+    parent = subprocess.Popen(
+        [sys.executable, "-c", ORPHANED_WORKERS, str(Path(__file__).parent)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert parent.stdout is not None
+        workers = [int(parent.stdout.readline().split()[1]) for _ in range(2)]
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+    assert all(_gone(pid) for pid in workers)
+
+
+WATCHED_CHILD = """
+import os, subprocess, sys, time
+code = (
+    "import os, time; from hptune._parallel import watch_parent; "
+    "watch_parent(os.getppid(), interval=0.05); print(os.getpid(), flush=True); time.sleep(120)"
+)
+subprocess.Popen([sys.executable, "-c", code])
+time.sleep(120)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+def test_the_portable_parent_watch_ends_an_orphan() -> None:
+    # Only the fallback thread, without prctl: the child ends once its parent is killed.
+    parent = subprocess.Popen(
+        [sys.executable, "-c", WATCHED_CHILD], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert parent.stdout is not None
+        child = int(parent.stdout.readline())
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+    assert _gone(child)

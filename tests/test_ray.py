@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from concurrent.futures import Future
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -88,3 +90,66 @@ def test_pruned_ray_tasks_are_cancelled(
     for t in study.trials:
         expected = TrialState.PRUNED if t.params["x"] >= 0.5 else TrialState.COMPLETE
         assert t.state is expected
+
+
+class _FlakyRemote:
+    """Stands in for the executor's remote function: the first ``lose`` calls end as if
+    their node died; later calls run the function here."""
+
+    def __init__(self, lose: int) -> None:
+        self.lose = lose
+        self.calls = 0
+
+    def remote(self, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        self.calls += 1
+        inner: Future[Any] = Future()
+        if self.calls <= self.lose:
+            inner.set_exception(ray.exceptions.NodeDiedError("node 7 died"))
+        else:
+            inner.set_result(fn(*args, **kwargs))
+        return SimpleNamespace(future=lambda: inner)
+
+
+def test_trials_lost_with_their_node_run_again(
+    local_ray: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    executor = RayExecutor(max_workers=1, max_retries=2)
+    executor._remote = _FlakyRemote(lose=2)
+    with caplog.at_level("WARNING", logger="hptune"):
+        assert executor.submit(pow, 2, 10).result(timeout=30) == 1024
+    assert executor._remote.calls == 3
+    assert "lost with its node" in caplog.text
+    # Past max_retries the trial fails with the node's error.
+    executor._remote = _FlakyRemote(lose=3)
+    with pytest.raises(ray.exceptions.NodeDiedError):
+        executor.submit(pow, 2, 10).result(timeout=30)
+    # In a study: the trial completes, it is not failed.
+    executor._remote = _FlakyRemote(lose=1)
+    study = hptune.create_study(helpers.SPACE, seed=2)
+    study.optimize(helpers.square, n_trials=3, executor=executor)
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 3
+    executor.shutdown()
+
+
+def test_an_objective_raising_node_died_is_not_retried(local_ray: Any) -> None:
+    study = hptune.create_study(helpers.SPACE, seed=2)
+    with RayExecutor(max_workers=1, max_retries=3) as executor:
+        study.optimize(helpers.raises_node_died, n_trials=1, executor=executor)
+    [trial] = study.trials
+    assert trial.state is TrialState.FAILED
+    assert "raised by the objective" in (trial.error or "")
+
+
+def test_address_and_retry_options(local_ray: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(hptune.InvalidArgumentError, match="already initialised"):
+        RayExecutor(address="auto")
+    with pytest.raises(hptune.InvalidArgumentError, match="max_retries"):
+        RayExecutor(max_retries=-1)
+    with pytest.raises(hptune.InvalidArgumentError, match="own task retries"):
+        RayExecutor(max_retries=1, retry_exceptions=True)
+    # Not initialised yet: the address goes to ray.init.
+    seen: list[Any] = []
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", lambda **kw: seen.append(kw))
+    RayExecutor(address="ray://head.example:10001", max_workers=1)
+    assert seen == [{"address": "ray://head.example:10001"}]

@@ -1,4 +1,8 @@
-"""Storages: the contract both implement, SQLite persistence, bad inputs, crash and resume."""
+"""Storages: the contract all implement, persistence, bad inputs, crash and resume.
+
+Tests of shared storages run on SQLite, and on PostgreSQL when ``HPTUNE_TEST_POSTGRES`` names a
+test database (see ``_storages.py``).
+"""
 
 from __future__ import annotations
 
@@ -15,8 +19,9 @@ from pathlib import Path
 import pytest
 
 import hptune
+from _storages import BACKENDS, open_storage, run_sql, shared_url
 from hptune import InMemoryStorage, Storage, StorageError, TrialRecord, TrialState
-from hptune.storage import StudyMeta, get_storage
+from hptune.storage import PostgresStorage, StudyMeta, get_storage
 from hptune.storage._sqlite import SCHEMA_VERSION, SQLiteStorage
 
 SPACE = {"x": hptune.HyperparameterSpace("x", "float", 0.0, 1.0)}
@@ -32,16 +37,18 @@ def meta(name: str = "s") -> StudyMeta:
     return StudyMeta(name=name, maximize=True, space=[{"name": "x"}], method="random", seed=7)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", *BACKENDS])
 def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
-    store: Storage
     if request.param == "memory":
-        store = InMemoryStorage()
-    else:
-        store = SQLiteStorage(sqlite_url(tmp_path / "contract.db"))
-    store.create_study(meta())
-    yield store
-    store.close()
+        store: Storage = InMemoryStorage()
+        store.create_study(meta())
+        yield store
+        return
+    with shared_url(request.param, tmp_path) as url:
+        store = open_storage(url)
+        store.create_study(meta())
+        yield store
+        store.close()
 
 
 # --------------------------------------------------------------------- the contract
@@ -107,8 +114,8 @@ def test_studies_create_load_delete(storage: Storage) -> None:
 
 
 # --------------------------------------------------------------------- SQLite specifics
-def test_sqlite_is_durable_across_instances(tmp_path: Path) -> None:
-    url = sqlite_url(tmp_path / "s.db")
+def test_stored_study_is_durable_across_instances(shared_url: str) -> None:
+    url = shared_url
     study = hptune.create_study(SPACE, maximize=False, seed=3, storage=url, study_name="a")
     study.enqueue({"x": 0.5})
     study.optimize(lambda p: (p["x"] - 0.3) ** 2, n_trials=8, show_progress=False)
@@ -121,9 +128,9 @@ def test_sqlite_is_durable_across_instances(tmp_path: Path) -> None:
     assert again.best_trial.number == study.best_trial.number
 
 
-def test_resume_continues_the_same_random_stream(tmp_path: Path) -> None:
+def test_resume_continues_the_same_random_stream(shared_url: str) -> None:
     # A study stopped after 6 trials and resumed for 6 more makes the same 12 trials as one run.
-    url = sqlite_url(tmp_path / "s.db")
+    url = shared_url
     first = hptune.create_study(SPACE, seed=11, storage=url, study_name="r")
     first.optimize(lambda p: p["x"], n_trials=6, show_progress=False)
     resumed = hptune.load_study(study_name="r", storage=url)
@@ -145,10 +152,10 @@ def test_url_forms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert (tmp_path / "abs.db").exists()
 
 
-def test_pickled_storage_reopens_the_file(tmp_path: Path) -> None:
+def test_pickled_storage_reopens_the_database(shared_url: str) -> None:
     import pickle
 
-    store = SQLiteStorage(sqlite_url(tmp_path / "p.db"), heartbeat_interval=2.0)
+    store = open_storage(shared_url, heartbeat_interval=2.0)
     store.create_study(meta())
     copy = pickle.loads(pickle.dumps(store))
     assert copy.study_names() == ["s"]
@@ -228,21 +235,31 @@ def test_existing_study_without_load_if_exists(tmp_path: Path) -> None:
     assert hptune.create_study(SPACE, storage=url, study_name="a", load_if_exists=True)
 
 
-def test_bad_heartbeat_settings(tmp_path: Path) -> None:
+def test_bad_heartbeat_settings(shared_url: str) -> None:
     with pytest.raises(hptune.InvalidArgumentError, match="twice"):
-        SQLiteStorage(sqlite_url(tmp_path / "s.db"), heartbeat_interval=1.0, stale_grace=1.5)
+        open_storage(shared_url, heartbeat_interval=1.0, stale_grace=1.5)
     with pytest.raises(hptune.InvalidArgumentError, match="positive"):
-        SQLiteStorage(sqlite_url(tmp_path / "s.db"), heartbeat_interval=0)
+        open_storage(shared_url, heartbeat_interval=0)
+
+
+def test_postgres_url_errors() -> None:
+    pytest.importorskip("psycopg")
+    with pytest.raises(hptune.InvalidArgumentError, match="postgresql://"):
+        PostgresStorage("mysql://localhost/db")
+    # Nothing listens on port 1; the message names the server but not the password.
+    with pytest.raises(StorageError, match=r"cannot connect to 'postgresql://me:\*\*\*@") as err:
+        hptune.create_study(SPACE, storage="postgresql://me:secret@127.0.0.1:1/db")
+    assert "secret" not in str(err.value)
 
 
 # --------------------------------------------------------------------- liveness
-def test_fail_stale_trials_marks_only_old_heartbeats(tmp_path: Path) -> None:
-    path = tmp_path / "s.db"
-    store = SQLiteStorage(sqlite_url(path))
+def test_fail_stale_trials_marks_only_old_heartbeats(shared_url: str) -> None:
+    store = open_storage(shared_url)
     store.create_study(meta())
     old, fresh = store.create_trial("s", 0.0), store.create_trial("s", 0.0)
-    with sqlite3.connect(path) as conn:
-        conn.execute("UPDATE trials SET heartbeat = 0 WHERE number = ?", (old,))
+    # Owned by a process on another host: only its heartbeat's age can tell.
+    elsewhere = "UPDATE {trials} SET heartbeat = 0, host = 'elsewhere' WHERE number = ?"
+    run_sql(shared_url, elsewhere, old)
     assert store.fail_stale_trials("s", 60.0) == [old]
     states = store.trial_states("s")
     assert states == {old: TrialState.FAILED, fresh: TrialState.RUNNING}
@@ -251,33 +268,70 @@ def test_fail_stale_trials_marks_only_old_heartbeats(tmp_path: Path) -> None:
     assert "heartbeat" in error
 
 
-def test_heartbeat_keeps_a_long_trial_alive(tmp_path: Path) -> None:
-    store = SQLiteStorage(sqlite_url(tmp_path / "s.db"), heartbeat_interval=0.05)
+def test_stale_heartbeat_of_a_live_process_on_this_host_is_kept(shared_url: str) -> None:
+    # An objective holding the GIL starves the heartbeat thread; its process is alive, so its
+    # trial must not be failed. A dead process's trial (same host) is failed.
+    store = open_storage(shared_url)
+    store.create_study(meta())
+    mine, dead = store.create_trial("s", 0.0), store.create_trial("s", 0.0)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    run_sql(shared_url, "UPDATE {trials} SET heartbeat = 0")
+    run_sql(shared_url, "UPDATE {trials} SET pid = ? WHERE number = ?", gone.pid, dead)
+    assert store.fail_stale_trials("s", 60.0) == [dead]
+    assert store.trial_states("s") == {mine: TrialState.RUNNING, dead: TrialState.FAILED}
+
+
+def test_version_1_file_is_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "v1.db"
+    store = SQLiteStorage(sqlite_url(path))
+    study = hptune.create_study(SPACE, seed=2, storage=store, study_name="old")
+    study.optimize(lambda p: p["x"], n_trials=3, show_progress=False)
+    store.close()
+    with sqlite3.connect(path) as conn:
+        # Back to the version-1 layout: no change counter, no owner columns.
+        conn.execute("DROP INDEX trials_seq")
+        for column in ("seq", "host", "pid", "pid_start"):
+            conn.execute(f"ALTER TABLE trials DROP COLUMN {column}")
+        conn.execute("UPDATE hptune_schema SET version = 1")
+    again = hptune.load_study(study_name="old", storage=sqlite_url(path))
+    assert len(again.trials) == 3
+    assert again.best_value == max(t.params["x"] for t in again.trials)
+    again.optimize(lambda p: p["x"], n_trials=2, show_progress=False)
+    mark, changed = again.storage.changes("old", 0)  # type: ignore[misc]
+    assert [t.number for t in changed] == list(range(5))
+    assert again.storage.changes("old", mark) == (mark, [])
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT version FROM hptune_schema").fetchone() == (SCHEMA_VERSION,)
+
+
+def test_heartbeat_keeps_a_long_trial_alive(shared_url: str) -> None:
+    store = open_storage(shared_url, heartbeat_interval=0.05)
     study = hptune.create_study(SPACE, storage=store, study_name="h")
     trial = study.ask()
-    first = _heartbeat_of(tmp_path / "s.db", trial.number)
+    first = _heartbeat_of(shared_url, trial.number)
     deadline = time.monotonic() + 10
     # Waits for the background thread, however slow the machine: no timing assertion.
-    while _heartbeat_of(tmp_path / "s.db", trial.number) == first:
+    while _heartbeat_of(shared_url, trial.number) == first:
         assert time.monotonic() < deadline, "no heartbeat within 10 s"
         time.sleep(0.02)
     assert study.tell(trial, 1.0).state is TrialState.COMPLETE
 
 
-def _heartbeat_of(path: Path, number: int) -> float:
-    with sqlite3.connect(path) as conn:
-        row = conn.execute("SELECT heartbeat FROM trials WHERE number = ?", (number,)).fetchone()
-    return float(row[0])
+def _heartbeat_of(url: str, number: int) -> float:
+    return float(run_sql(url, "SELECT heartbeat FROM {trials} WHERE number = ?", number)[0][0])
 
 
 CRASHING_STUDY = textwrap.dedent(
     """
     import sys, time
     import hptune
-    from hptune.storage._sqlite import SQLiteStorage
 
     url, hang_at = sys.argv[1], int(sys.argv[2])
-    storage = SQLiteStorage(url, heartbeat_interval=0.05, stale_grace=0.25)
+    sys.path.insert(0, sys.argv[3])
+    from _storages import open_storage
+
+    storage = open_storage(url, heartbeat_interval=0.05, stale_grace=0.25)
     space = {"x": hptune.HyperparameterSpace("x", "float", 0.0, 1.0)}
     study = hptune.create_study(
         space, maximize=False, seed=5, storage=storage, study_name="crash", load_if_exists=True
@@ -294,10 +348,12 @@ CRASHING_STUDY = textwrap.dedent(
 )
 
 
-def test_crash_and_resume(tmp_path: Path) -> None:
-    url = sqlite_url(tmp_path / "crash.db")
+def test_crash_and_resume(shared_url: str) -> None:
+    url = shared_url
     proc = subprocess.Popen(
-        [sys.executable, "-c", CRASHING_STUDY, url, "5"], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", CRASHING_STUDY, url, "5", str(HERE)],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert proc.stdout is not None
@@ -307,7 +363,7 @@ def test_crash_and_resume(tmp_path: Path) -> None:
         proc.wait()
     # The killed worker's last heartbeat must age past the grace: the one unavoidable sleep.
     time.sleep(0.35)
-    storage = SQLiteStorage(url, heartbeat_interval=0.05, stale_grace=0.25)
+    storage = open_storage(url, heartbeat_interval=0.05, stale_grace=0.25)
     study = hptune.load_study(study_name="crash", storage=storage)
     trials = study.trials
     assert [t.state for t in trials] == [TrialState.COMPLETE] * 5 + [TrialState.FAILED]
@@ -343,8 +399,8 @@ TWO_WORKERS = textwrap.dedent(
 )
 
 
-def test_two_processes_share_one_study(tmp_path: Path) -> None:
-    url = sqlite_url(tmp_path / "shared.db")
+def test_two_processes_share_one_study(shared_url: str, tmp_path: Path) -> None:
+    url = shared_url
     hptune.create_study(SPACE, seed=9, storage=url, study_name="shared")
     procs = [
         subprocess.Popen([sys.executable, "-c", TWO_WORKERS, url, str(tmp_path)]) for _ in range(2)
@@ -354,3 +410,70 @@ def test_two_processes_share_one_study(tmp_path: Path) -> None:
     assert [t.number for t in trials] == list(range(400))
     assert all(t.state is TrialState.COMPLETE for t in trials)
     assert all(t.value == t.params["x"] for t in trials)
+
+
+GIL_HOLDER = textwrap.dedent(
+    """
+    import sys, time
+    import hptune
+    sys.path.insert(0, sys.argv[2])
+    from _storages import open_storage
+
+    # A long switch interval: a busy objective keeps the GIL, so the heartbeat thread starves.
+    sys.setswitchinterval(30.0)
+    storage = open_storage(sys.argv[1], heartbeat_interval=0.05, stale_grace=0.2)
+    space = {"x": hptune.HyperparameterSpace("x", "float", 0.0, 1.0)}
+    study = hptune.create_study(space, seed=1, storage=storage, study_name="gil")
+
+    def objective(params):
+        print("busy", flush=True)
+        end = time.perf_counter() + 1.0
+        while time.perf_counter() < end:
+            pass
+        return params["x"]
+
+    study.optimize(objective, n_trials=2, show_progress=False)
+    """
+)
+
+
+def test_a_worker_holding_the_gil_is_not_declared_dead(shared_url: str) -> None:
+    url = shared_url
+    proc = subprocess.Popen(
+        [sys.executable, "-c", GIL_HOLDER, url, str(HERE)], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "busy"
+    # Another worker on this host looks for stale trials while the first holds the GIL.
+    store = open_storage(url, heartbeat_interval=0.05, stale_grace=0.2)
+    failed: list[int] = []
+    while proc.poll() is None:
+        failed += store.fail_stale_trials("gil", 0.2)
+        time.sleep(0.05)
+    assert proc.wait() == 0
+    assert failed == []
+    assert [t.state for t in store.trials("gil")] == [TrialState.COMPLETE] * 2
+
+
+def test_a_trial_failed_by_another_worker_is_lost_not_the_run(
+    shared_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = shared_url
+    study = hptune.create_study(SPACE, seed=4, storage=url, study_name="lost")
+    other = open_storage(url)
+
+    def objective(trial: hptune.Trial) -> float:
+        if trial.number == 1:
+            # Another worker takes this trial for a dead one (say, its owner is elsewhere).
+            run_sql(url, "UPDATE {trials} SET heartbeat = 0, host = 'elsewhere' WHERE number = 1")
+            assert other.fail_stale_trials("lost", 60.0) == [1]
+        return float(trial.params["x"])
+
+    with caplog.at_level("WARNING", logger="hptune"):
+        study.optimize(objective, n_trials=4, show_progress=False)
+    states = [t.state for t in study.trials]
+    assert states == [TrialState.COMPLETE, TrialState.FAILED, *[TrialState.COMPLETE] * 2]
+    assert "trial 1 of study 'lost' was marked failed by another worker" in caplog.text
+    # The lost trial is an observation like any failed one, not a running trial.
+    assert study.n_trials == 4
+    assert not study._running

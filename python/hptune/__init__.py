@@ -33,7 +33,7 @@ if TYPE_CHECKING:
         TPESampler,
     )
     from hptune.space import AtMost, HyperparameterSpace, LessThan, SearchSpace
-    from hptune.storage import InMemoryStorage, SQLiteStorage, Storage
+    from hptune.storage import InMemoryStorage, PostgresStorage, SQLiteStorage, Storage
     from hptune.study import Study, create_study, load_study
     from hptune.trial import HyperparameterConfig, Trial, TrialRecord, TrialState
     from hptune.tuners import (
@@ -70,6 +70,7 @@ _EXPORTS = {
     "NumericalError": "hptune._errors",
     "OptimizationAgentHyperparameterTuner": "hptune.agents",
     "OutOfRangeError": "hptune._errors",
+    "PostgresStorage": "hptune.storage",
     "RLHyperparameterTuner": "hptune.agents",
     "RandomSampler": "hptune.samplers",
     "RandomSearchTuner": "hptune.tuners",
@@ -118,6 +119,7 @@ __all__ = [
     "NumericalError",
     "OptimizationAgentHyperparameterTuner",
     "OutOfRangeError",
+    "PostgresStorage",
     "RLHyperparameterTuner",
     "RandomSampler",
     "RandomSearchTuner",

@@ -22,6 +22,10 @@ Workers come in two kinds:
   trial recorded as pruned, with its reports. So an objective that reports but never asks
   ``should_prune`` is still pruned.
 
+Worker processes die with their parent, even when it is killed with SIGKILL: on Linux the
+kernel sends them SIGKILL (``prctl(PR_SET_PDEATHSIG)``); everywhere a watcher thread ends a
+worker whose parent is gone (a worker holding the GIL delays only that fallback).
+
 ``trial_timeout``: a trial running longer is marked failed. A process worker is killed (and
 replaced); an executor's future is cancelled (Ray: ``ray.cancel``); a thread cannot be stopped
 in Python, so it runs on in the background and its late result is ignored.
@@ -30,6 +34,7 @@ in Python, so it runs on in the background and its late result is ignored.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import multiprocessing
 import os
@@ -257,8 +262,64 @@ def _worker_main(conn: Connection) -> None:
             conn.send(("err", RuntimeError(f"the worker's result could not be pickled: {exc!r}")))
 
 
+# prctl option: the signal this process gets when the thread that started it ends (Linux).
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """End this worker process when process ``parent`` (the one that started it) ends.
+
+    On Linux the kernel kills it with SIGKILL; elsewhere, and as a fallback, a daemon thread
+    polls the parent pid (a dead parent's children are adopted by another process).
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        except (OSError, AttributeError):  # pragma: no cover - a libc without prctl
+            pass
+    # The parent may have died before prctl took effect.
+    if os.getppid() != parent:
+        os._exit(1)
+    watch_parent(parent)
+
+
+def watch_parent(parent: int, interval: float = 0.5) -> threading.Thread:
+    """Start a daemon thread that ends this process once its parent pid is no longer
+    ``parent`` (the portable part of :func:`_die_with_parent`)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(1)
+
+    thread = threading.Thread(target=watch, name="hptune-parent-watch", daemon=True)
+    thread.start()
+    return thread
+
+
+def _watch_spawn_parent() -> None:  # pragma: no cover - exercised on Windows only
+    """The fallback for multiprocessing's spawn: wait on the parent's process sentinel."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        parent.join()
+        os._exit(1)
+
+    threading.Thread(target=watch, name="hptune-parent-watch", daemon=True).start()
+
+
+def _spawn_entry(conn: Connection) -> None:  # pragma: no cover - exercised on Windows only
+    """Entry point of a worker process started by multiprocessing's spawn (not POSIX)."""
+    _watch_spawn_parent()
+    _worker_main(conn)
+
+
 def _child_entry() -> None:
     """Entry point of a worker process started by :class:`ProcessPool` (POSIX)."""
+    _die_with_parent(int(sys.argv[2]))
     conn = Connection(int(sys.argv[1]))
     # The parent's import path, so objectives from the user's modules import the same way.
     sys.path[:] = conn.recv()
@@ -278,8 +339,10 @@ class _WorkerProcess:
         if os.name == "posix":
             parent, child = socket.socketpair()
             code = "from hptune._parallel import _child_entry; _child_entry()"
+            # PR_SET_PDEATHSIG follows the thread that starts the worker: a pool slot's
+            # thread, which outlives its workers.
             self._popen: subprocess.Popen[bytes] | None = subprocess.Popen(
-                [sys.executable, "-c", code, str(child.fileno())],
+                [sys.executable, "-c", code, str(child.fileno()), str(os.getpid())],
                 pass_fds=(child.fileno(),),
                 stdin=subprocess.DEVNULL,
             )
@@ -291,7 +354,7 @@ class _WorkerProcess:
             ctx = multiprocessing.get_context("spawn")
             parent_conn, child_conn = ctx.Pipe()
             self._popen = None
-            self._process = ctx.Process(target=_worker_main, args=(child_conn,), daemon=True)
+            self._process = ctx.Process(target=_spawn_entry, args=(child_conn,), daemon=True)
             self._process.start()
             child_conn.close()
             self.conn = parent_conn

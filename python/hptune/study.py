@@ -3,11 +3,17 @@
 A :class:`Study` owns a search space, a sampler, a direction and a storage. Every state change of
 a trial goes to the storage first; the study keeps only what makes the next step cheap (the best
 trial and, for model-based samplers, the growing :class:`~hptune._history.History`).
+
+On a storage shared by several processes (SQLite, PostgreSQL) the study also brings in, before
+every ask and when asked for the best trial, what other workers did since its last look: their
+trials created, finished, failed or pruned (see :meth:`Storage.changes`). Their running trials
+are pending points for the sampler, their results count for the best trial.
 """
 
 from __future__ import annotations
 
 import inspect
+import json
 import logging
 import math
 import os
@@ -34,6 +40,7 @@ from hptune._multi_objective import (
     resolve_directions,
 )
 from hptune._study_verbs import add_trial, check_enqueued, queued_params, trials_dataframe
+from hptune.rng import derive_seed
 from hptune.samplers import Sampler, make_sampler
 from hptune.space import (
     HyperparameterSpace,
@@ -107,6 +114,23 @@ def wants_trial(objective: Objective) -> bool:
     return first.name == "trial" or ann is Trial or (isinstance(ann, str) and ann.endswith("Trial"))
 
 
+# How many times a trial of a shared study is given a new suggestion because another worker's
+# trial holds the same config (see Study._claim).
+_CLAIM_ROUNDS = 3
+
+
+def _config_key(params: Mapping[str, Any]) -> str:
+    """A config as text that compares equal exactly when the stored params do."""
+    return json.dumps(params, sort_keys=True, default=_plain)
+
+
+def _plain(obj: Any) -> Any:
+    tolist = getattr(obj, "tolist", None)  # numpy scalars and arrays
+    if tolist is not None:
+        return tolist()
+    return repr(obj)
+
+
 def _error_text(exc: BaseException) -> str:
     # The file's base name only: the text is stored and shown, and an absolute path would give
     # away the layout of the machine the objective ran on.
@@ -154,10 +178,34 @@ class Study:
         self._best_value: float | None = None
         # Before reading the trials: trials of dead workers are failed, not left RUNNING.
         self._heartbeat = start_liveness(storage, self.name, self._running)
-        existing = storage.trials(self.name)
+        # Shared storages: the change mark of the last look at other workers' trials, and the
+        # numbers of this study's own trials that a look has not yet seen finished.
+        self._mark: int | None = None
+        self._own: set[int] = set()
+        # Shared storages: the trials known with each config, and each trial's config,
+        # for samplers whose suggestions two workers could both get (see _claim). Random and
+        # Sobol' draws depend on the trial number alone, so workers cannot coordinate them.
+        self._configs: dict[str, set[int]] = {}
+        self._config_of: dict[int, str] = {}
+        changed = storage.changes(self.name, 0)
+        if changed is None:
+            existing = storage.trials(self.name)
+        else:
+            self._mark, existing = changed
+        self._claims = self._mark is not None and (
+            sampler.uses_history or hasattr(sampler, "mark_seen")
+        )
+        if self._claims:
+            for record in existing:
+                if record.params:
+                    self._remember(record.number, record.params)
         self.history: History | None = History(space) if sampler.uses_history else None
         for record in existing:
-            self._observe(record)
+            if record.state is not TrialState.RUNNING:
+                self._observe(record)
+            elif self.history is not None and record.params:
+                # Another worker's running trial (the sampler's bind() sees it too).
+                self.history.add_pending(record.number, record.params)
         sampler.bind(space, self.seed, existing)
 
     # ----------------------------------------------------------------- ask / tell
@@ -178,6 +226,8 @@ class Study:
 
     def _ask(self, n: int) -> list[Trial]:
         storage, name = self.storage, self.name
+        if self._mark is not None:
+            self.sync()
         trials: list[Trial] = []
         numbers: list[int] = []
         now = time.time()
@@ -204,9 +254,16 @@ class Study:
                 for _ in range(want):
                     fresh.append(storage.create_trial(name, now))
                     numbers.append(fresh[-1])
+                if self._mark is not None:
+                    # Before any look at the storage: these are ours, not another worker's.
+                    self._own.update(fresh)
                 suggested = self.sampler.suggest(self.history, fresh)
+                if self._claims:
+                    suggested = self._claim(fresh[: len(suggested)], suggested)
+                else:
+                    for number, params in zip(fresh, suggested, strict=False):
+                        storage.set_trial_params(name, number, params)
                 for number, params in zip(fresh, suggested, strict=False):
-                    storage.set_trial_params(name, number, params)
                     trials.append(self._start(number, params, now))
                 # A finite method may suggest fewer than asked: those numbers were never used.
                 self._abandon(fresh[len(suggested) :], now, "the search is exhausted")
@@ -232,9 +289,77 @@ class Study:
             except Exception as exc:  # the original error matters more than this one
                 logger.warning("could not mark trial %d failed: %s", number, exc)
 
+    def _claim(self, numbers: list[int], suggested: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Record suggested params on a shared storage so that no two trials hold one config.
+
+        Two workers asking at the same moment cannot see each other's new trials and may get
+        the same suggestion (a model's optimum on a bound, the next grid point). After the
+        params are stored the study looks again, and a trial yields to every trial that holds
+        its config since before it (seen in an earlier look, committed earlier in this one, or
+        finished): it gets a new suggestion, with the other's as a pending point (a model
+        sampler's last of ``_CLAIM_ROUNDS`` attempts is a random config). Of two clashing
+        trials exactly the later one yields, as the later one's look always sees the earlier
+        one's params.
+        """
+        storage, name, history = self.storage, self.name, self.history
+        final = dict(zip(numbers, suggested, strict=False))
+        todo = list(final)
+        for round_ in range(_CLAIM_ROUNDS + 1):
+            for number in todo:
+                storage.set_trial_params(name, number, final[number])
+            records = self._pull()[0]
+            # Commit order of this look: our params were stored at our records' positions.
+            position = {r.number: i for i, r in enumerate(records)}
+            late = {r.number for r in records if r.state is TrialState.RUNNING and r.params}
+            configs = self._configs
+            clash = []
+            for k in todo:
+                mine = position.get(k, -1)
+                for other in configs.get(_config_key(final[k]), set()) - {k}:
+                    if other not in late or position[other] < mine:
+                        clash.append(k)
+                        break
+            if not clash or round_ == _CLAIM_ROUNDS:
+                break
+            if history is not None:
+                for number, params in final.items():
+                    history.add_pending(number, params)
+            if round_ < _CLAIM_ROUNDS - 1 or history is None:
+                # A grid hands out its next points (a random config would leave the grid).
+                again = self.sampler.suggest(history, clash)
+            else:
+                # The model keeps landing on configs already held (it can return to a corner
+                # it has evaluated): the last attempt is a random config.
+                seed = derive_seed(self.seed, "claim")
+                again = [self.space.sample_random(seed, k, 1)[0] for k in clash]
+            todo = clash[: len(again)]
+            final.update(zip(todo, again, strict=False))
+            if not todo:
+                break
+        return list(final.values())
+
+    def _remember(self, number: int, params: dict[str, Any]) -> None:
+        """Note the config of a trial (shared storages: see :meth:`_claim`)."""
+        key = _config_key(params)
+        old = self._config_of.get(number)
+        if old == key:
+            return
+        configs = self._configs
+        if old is not None:
+            holders = configs[old]
+            holders.discard(number)
+            if not holders:
+                del configs[old]
+        self._config_of[number] = key
+        configs.setdefault(key, set()).add(number)
+
     def _start(self, number: int, params: dict[str, Any], now: float) -> Trial:
         trial = Trial(self, number, params, now)
         self._running[number] = trial
+        if self._mark is not None:
+            self._own.add(number)
+            if self._claims:
+                self._remember(number, params)
         if self._heartbeat is not None:
             self._heartbeat.ensure()
         if self.history is not None:
@@ -299,10 +424,85 @@ class Study:
         return self._finish(record)
 
     def _finish(self, record: TrialRecord) -> TrialRecord:
-        self.storage.finish_trial(self.name, record)
+        try:
+            self.storage.finish_trial(self.name, record)
+        except StorageError:
+            stored = self._finished_elsewhere(record.number)
+            if stored is None:
+                raise
+            record = stored
         self._running.pop(record.number, None)
         self._observe(record)
         return record
+
+    def _finished_elsewhere(self, number: int) -> TrialRecord | None:
+        """The stored record of a running trial of ours that another worker finished (it took
+        our heartbeat for a dead worker's), with a warning; None if it is not that."""
+        try:
+            stored = self.storage.get_trial(self.name, number)
+        except StorageError:
+            return None
+        if stored.state is TrialState.RUNNING:
+            return None
+        logger.warning(
+            "trial %d of study %r was marked %s by another worker (%s); its result is lost",
+            number,
+            self.name,
+            stored.state.value,
+            stored.error,
+        )
+        return stored
+
+    def sync(self) -> int:
+        """Bring in what other workers sharing the storage did since the last look.
+
+        Their finished trials update the best trial and the sampler's observations; their
+        running trials become pending points. A look costs in proportion to what changed. The
+        study looks by itself before every ask and when asked for its best trial; returns how
+        many changed trials of other workers it saw (0 on storages only this process uses).
+        """
+        return self._pull()[1]
+
+    def _pull(self) -> tuple[list[TrialRecord], int]:
+        """The look of :meth:`sync`: every changed record (ours too) in commit order, and how
+        many are other workers'."""
+        if self._mark is None:
+            return [], 0
+        changed = self.storage.changes(self.name, self._mark)
+        if changed is None:
+            return [], 0
+        self._mark, records = changed
+        own, running = self._own, self._running
+        seen = 0
+        for record in records:
+            number = record.number
+            if number in own:
+                # Ours: told here already, or still running here (if another worker failed it
+                # meanwhile, tell() finds out and warns).
+                if record.state is not TrialState.RUNNING and number not in running:
+                    own.discard(number)
+                continue
+            seen += 1
+            if record.params and self._claims:
+                self._remember(number, record.params)
+            if record.state is TrialState.RUNNING:
+                self._observe_running(record)
+            else:
+                self._observe(record)
+                mark = getattr(self.sampler, "mark_seen", None)
+                if mark is not None and record.params:
+                    mark(record.params)
+        return records, seen
+
+    def _observe_running(self, record: TrialRecord) -> None:
+        """Another worker's running trial: a pending point (once its params are known)."""
+        if not record.params:
+            return
+        if self.history is not None:
+            self.history.add_pending(record.number, record.params)
+        mark = getattr(self.sampler, "mark_seen", None)
+        if mark is not None:
+            mark(record.params)
 
     def _observe(self, record: TrialRecord) -> None:
         state = record.state
@@ -367,6 +567,8 @@ class Study:
                 f"study {self.name!r} has {len(self.directions)} objectives and no single best "
                 "trial; use study.best_trials (the Pareto front)"
             )
+        if self._mark is not None:
+            self.sync()
         if self._best_number is None:
             raise InvalidArgumentError(f"study {self.name!r} has no completed trial yet")
         return self.storage.get_trial(self.name, self._best_number)
@@ -379,6 +581,8 @@ class Study:
                 f"study {self.name!r} has {len(self.directions)} objectives and no single best "
                 "value; use study.best_trials (the Pareto front)"
             )
+        if self._mark is not None:
+            self.sync()
         if self._best_value is None:
             raise InvalidArgumentError(f"study {self.name!r} has no completed trial yet")
         return self._best_value

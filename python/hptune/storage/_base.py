@@ -94,6 +94,17 @@ class Storage(ABC):
 
         raise StorageError(f"study {study!r} has no trial {number}")
 
+    def changes(self, study: str, since: int) -> tuple[int, list[TrialRecord]] | None:
+        """Trials created, given params or finished after change mark ``since``, and the new mark.
+
+        Storages shared by several processes number every such change of a study's trials with
+        a counter that only grows; a study keeps the mark of its last look and asks for what
+        changed since, so a look costs in proportion to the changes, not to the study's size.
+        ``since=0`` gives every trial. The records carry no intermediate values. Storages that
+        only this process reaches return None: a study there sees every change itself.
+        """
+        return None
+
     def trial_states(self, study: str) -> dict[int, TrialState]:
         """The state of every trial by number (pruners use it; storages may do it cheaper)."""
         return {t.number: t.state for t in self.trials(study)}
@@ -114,7 +125,11 @@ class Storage(ABC):
         """Note that a running trial's worker is alive (storages shared across processes)."""
 
     def fail_stale_trials(self, study: str, grace_seconds: float) -> list[int]:
-        """Mark RUNNING trials without a heartbeat for ``grace_seconds`` as failed."""
+        """Mark RUNNING trials without a heartbeat for ``grace_seconds`` as failed.
+
+        A trial whose owning process runs on this host and is still alive is kept, however old
+        its heartbeat (an objective holding the GIL delays heartbeats but is not dead).
+        """
         return []
 
     def close(self) -> None:  # noqa: B027 - optional hook

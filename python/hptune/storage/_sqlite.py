@@ -8,6 +8,15 @@ commit, for a few times the per-call cost).
 Concurrency: each thread of each process gets its own connection (sqlite3 connections must not
 be shared across threads). Trial numbers are allocated inside ``BEGIN IMMEDIATE`` so two
 processes never get the same number; writers wait up to ``timeout`` seconds for the lock.
+
+Shared observations: every change a study must see (a trial created, given params, finished,
+failed as stale) sets the trial's ``seq`` to one more than the study's largest, under the write
+lock, so ``seq`` orders changes as they were committed and :meth:`SQLiteStorage.changes` reads
+those after a mark through the ``(study_id, seq)`` index. Heartbeats do not count as changes.
+
+Schema history: version 2 added ``seq`` and the owner of each trial (``host``, ``pid``,
+``pid_start``); a version-1 file is migrated in place when opened (its trials get ``seq =
+number + 1`` and no owner). Upgrade every worker of a study together.
 """
 
 from __future__ import annotations
@@ -25,12 +34,13 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from hptune._checks import check_real
 from hptune._errors import InvalidArgumentError, StorageError
 from hptune.storage._base import Storage, StudyMeta
+from hptune.storage._owner import owner, owner_alive
 from hptune.trial import TrialRecord, TrialState
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStorage"]
 
 #: Bumped on any change of the tables below; a newer file is refused, never silently misread.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE hptune_schema (version INTEGER NOT NULL);
@@ -56,9 +66,14 @@ CREATE TABLE trials (
     error TEXT,
     user_attrs TEXT NOT NULL,
     heartbeat REAL,
+    seq INTEGER NOT NULL DEFAULT 0,
+    host TEXT,
+    pid INTEGER,
+    pid_start INTEGER,
     PRIMARY KEY (study_id, number)
 ) WITHOUT ROWID;
 CREATE INDEX trials_state ON trials (study_id, state);
+CREATE INDEX trials_seq ON trials (study_id, seq);
 CREATE TABLE intermediate (
     study_id INTEGER NOT NULL REFERENCES studies(study_id) ON DELETE CASCADE,
     number INTEGER NOT NULL,
@@ -75,9 +90,23 @@ CREATE TABLE queue (
 CREATE INDEX queue_study ON queue (study_id, id);
 """
 
+# From version 1 to 2: the change counter and the owner of each trial.
+_MIGRATE_1_TO_2 = """
+ALTER TABLE trials ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE trials ADD COLUMN host TEXT;
+ALTER TABLE trials ADD COLUMN pid INTEGER;
+ALTER TABLE trials ADD COLUMN pid_start INTEGER;
+UPDATE trials SET seq = number + 1;
+CREATE INDEX trials_seq ON trials (study_id, seq);
+UPDATE hptune_schema SET version = 2;
+"""
+
 _TRIAL_COLUMNS = (
     "number, state, value, params, datetime_start, datetime_complete, duration, error, user_attrs"
 )
+
+# The next change mark of a study (its parameter: the study id); valid under the write lock.
+_NEXT_SEQ = "(SELECT COALESCE(MAX(seq), 0) + 1 FROM trials WHERE study_id = ?)"
 
 
 def _json_default(obj: Any) -> Any:
@@ -292,6 +321,11 @@ class SQLiteStorage(Storage):
                 else:
                     row = conn.execute("SELECT version FROM hptune_schema").fetchone()
                     version = int(row[0]) if row else -1
+                    if version == 1:
+                        for statement in _MIGRATE_1_TO_2.split(";"):
+                            if statement.strip():
+                                conn.execute(statement)
+                        version = 2
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -396,6 +430,7 @@ class SQLiteStorage(Storage):
         conn = self._conn()
         text = _dumps(params or {})
         now = time.time()
+        host, pid, pid_start = owner()
         # IMMEDIATE takes the write lock before reading MAX, so the number is unique across
         # every process writing to this file.
         conn.execute("BEGIN IMMEDIATE")
@@ -406,8 +441,9 @@ class SQLiteStorage(Storage):
             number = 0 if row[0] is None else int(row[0]) + 1
             conn.execute(
                 "INSERT INTO trials (study_id, number, state, params, datetime_start, "
-                "user_attrs, heartbeat) VALUES (?, ?, 'running', ?, ?, '{}', ?)",
-                (sid, number, text, datetime_start, now),
+                "user_attrs, heartbeat, seq, host, pid, pid_start) "
+                f"VALUES (?, ?, 'running', ?, ?, '{{}}', ?, {_NEXT_SEQ}, ?, ?, ?)",
+                (sid, number, text, datetime_start, now, sid, host, pid, pid_start),
             )
             conn.execute("COMMIT")
         except BaseException:
@@ -431,9 +467,11 @@ class SQLiteStorage(Storage):
 
     @_sqlite_errors
     def set_trial_params(self, study: str, number: int, params: dict[str, Any]) -> None:
+        sid = self._study_id(study)
         cur = self._conn().execute(
-            "UPDATE trials SET params = ? WHERE study_id = ? AND number = ? AND state = 'running'",
-            (_dumps(params), self._study_id(study), number),
+            f"UPDATE trials SET params = ?, seq = {_NEXT_SEQ} "
+            "WHERE study_id = ? AND number = ? AND state = 'running'",
+            (_dumps(params), sid, sid, number),
         )
         if cur.rowcount != 1:
             raise self._not_running(study, number)
@@ -466,7 +504,8 @@ class SQLiteStorage(Storage):
         try:
             cur = conn.execute(
                 "UPDATE trials SET state = ?, value = ?, params = ?, datetime_start = ?, "
-                "datetime_complete = ?, duration = ?, error = ?, user_attrs = ? "
+                "datetime_complete = ?, duration = ?, error = ?, user_attrs = ?, "
+                f"seq = {_NEXT_SEQ} "
                 "WHERE study_id = ? AND number = ? AND state = 'running'",
                 (
                     record.state.value,
@@ -477,6 +516,7 @@ class SQLiteStorage(Storage):
                     record.duration,
                     record.error,
                     _dumps(record.user_attrs),
+                    sid,
                     sid,
                     record.number,
                 ),
@@ -530,6 +570,20 @@ class SQLiteStorage(Storage):
         for number, step, v in values:
             by_number.setdefault(number, {})[step] = v
         return [self._record(r, dict(sorted(by_number.get(r[0], {}).items()))) for r in rows]
+
+    @_sqlite_errors
+    def changes(self, study: str, since: int) -> tuple[int, list[TrialRecord]]:
+        rows = (
+            self._conn()
+            .execute(
+                f"SELECT {_TRIAL_COLUMNS}, seq FROM trials WHERE study_id = ? AND seq > ? "
+                "ORDER BY seq",
+                (self._study_id(study), since),
+            )
+            .fetchall()
+        )
+        mark = int(rows[-1][9]) if rows else since
+        return mark, [self._record(r, {}) for r in rows]
 
     @_sqlite_errors
     def n_trials(self, study: str) -> int:
@@ -643,24 +697,37 @@ class SQLiteStorage(Storage):
         sid = self._study_id(study)
         now = time.time()
         error = (
-            f"stale: no heartbeat for more than {grace_seconds:g} s (its worker process died or "
-            "was killed); marked failed"
+            f"stale: no heartbeat for more than {grace_seconds:g} s and its worker process is "
+            "gone (died or was killed) or on another host; marked failed"
         )
         conn = self._conn()
+        # Cheap read first: almost always nothing is stale, and this keeps the heartbeat
+        # thread's periodic check free of a write lock.
+        if (
+            conn.execute(
+                "SELECT 1 FROM trials WHERE study_id = ? AND state = 'running' AND heartbeat < ? "
+                "LIMIT 1",
+                (sid, now - grace_seconds),
+            ).fetchone()
+            is None
+        ):
+            return []
         # Select then update inside one write transaction (not UPDATE ... RETURNING, which
         # needs SQLite 3.35 and some Python builds ship older).
         conn.execute("BEGIN IMMEDIATE")
         try:
             rows = conn.execute(
-                "SELECT number FROM trials WHERE study_id = ? AND state = 'running' "
-                "AND heartbeat < ?",
+                "SELECT number, host, pid, pid_start FROM trials WHERE study_id = ? "
+                "AND state = 'running' AND heartbeat < ?",
                 (sid, now - grace_seconds),
             ).fetchall()
-            numbers = sorted(int(r[0]) for r in rows)
+            # A live owner on this host is busy (its heartbeat thread starved), not dead.
+            numbers = sorted(int(r[0]) for r in rows if owner_alive(r[1], r[2], r[3]) is not True)
             conn.executemany(
                 "UPDATE trials SET state = 'failed', error = ?, datetime_complete = ?, "
-                "duration = ? - datetime_start WHERE study_id = ? AND number = ?",
-                [(error, now, now, sid, n) for n in numbers],
+                f"duration = ? - datetime_start, seq = {_NEXT_SEQ} "
+                "WHERE study_id = ? AND number = ?",
+                [(error, now, now, sid, sid, n) for n in numbers],
             )
             conn.execute("COMMIT")
         except BaseException:
