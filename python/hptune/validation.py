@@ -149,21 +149,10 @@ def evaluate_repeats(
     return tuple(scores), tuple(errors)
 
 
-def validate(
-    result: TuningResult,
-    objective: Callable[..., Any],
-    top_k: int = 3,
-    n_repeats: int = 5,
-    seed: int = 0,
-    *,
-    baseline: Mapping[str, Any] | None = None,
-) -> ValidationReport:
-    """Re-evaluate the ``top_k`` distinct best configs of ``result`` ``n_repeats`` times each.
-
-    Objectives with a ``seed`` keyword get one fresh seed per repeat (the same seeds for every
-    config); others are simply called again. ``baseline`` (e.g. a preset's defaults) is
-    evaluated on the same seeds and appended, for the gain over it.
-    """
+def _check_inputs(
+    result: Any, objective: Any, seed: Any, baseline: Mapping[str, Any] | None
+) -> None:
+    """The checks :func:`validate` and :func:`race` share."""
     if not isinstance(result, TuningResult):
         raise InvalidArgumentError(
             f"result must be the TuningResult of a tuner's tune(), got {type(result).__name__}"
@@ -185,28 +174,32 @@ def validate(
                 result.study.space.params_to_row(baseline)
             except InvalidArgumentError as exc:
                 raise InvalidArgumentError(f"baseline: {exc}") from None
+
+
+def validate(
+    result: TuningResult,
+    objective: Callable[..., Any],
+    top_k: int = 3,
+    n_repeats: int = 5,
+    seed: int = 0,
+    *,
+    baseline: Mapping[str, Any] | None = None,
+) -> ValidationReport:
+    """Re-evaluate the ``top_k`` distinct best configs of ``result`` ``n_repeats`` times each.
+
+    Objectives with a ``seed`` keyword get one fresh seed per repeat (the same seeds for every
+    config); others are simply called again. ``baseline`` (e.g. a preset's defaults) is
+    evaluated on the same seeds and appended, for the gain over it.
+    """
+    _check_inputs(result, objective, seed, baseline)
     if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
         raise InvalidArgumentError(f"top_k must be a positive int, got {top_k!r}")
     if isinstance(n_repeats, bool) or not isinstance(n_repeats, int) or n_repeats < 1:
         raise InvalidArgumentError(f"n_repeats must be a positive int, got {n_repeats!r}")
     maximize = result.maximize
     seeds = tuple(derive_seed(seed, "validation", i) for i in range(n_repeats))
-    picked: list[tuple[dict[str, Any], float | None]] = []
-    seen: set[str] = set()
-    for t in sorted(
-        result.completed_trials,
-        key=lambda t: t.value if t.value is not None else 0.0,
-        reverse=maximize,
-    ):
-        key = repr(sorted(t.params.items(), key=lambda kv: kv[0]))
-        if key in seen:
-            continue
-        seen.add(key)
-        picked.append((dict(t.params), t.value))
-        if len(picked) == top_k:
-            break
     entries = []
-    for params, tuning in picked:
+    for params, tuning, _ in _distinct_top(result, top_k):
         scores, errors = evaluate_repeats(objective, params, seeds)
         entries.append(ConfigValidation(params, tuning, scores, errors))
     report = ValidationReport(entries=entries, maximize=maximize, seeds=seeds)
@@ -276,6 +269,7 @@ def race(
     >>> report = race(result, objective, top_k=4, n_seeds=6, baseline=presets.defaults("ppo"))
     >>> report.robust.params                                    # doctest: +SKIP
     """
+    _check_inputs(result, objective, seed, baseline)
     for name, value, low in (
         ("top_k", top_k, 1),
         ("n_seeds", n_seeds, 1),
