@@ -5,52 +5,24 @@
 //! `Q(z) = erfcx(z / sqrt 2) exp(-z^2 / 2) / 2` for `z >= 0`. Everything that can underflow is
 //! kept in log space: the Parzen estimators only ever need `ln` of masses and densities.
 //!
-//! `erfcx` on `[0, 8]` is a cubic Hermite interpolant of a table computed once (by a
-//! non-cancelling power series below 2.5 and a continued fraction above), because the TPE calls it
-//! for every component and dimension of every suggestion and must stay cheap; above 8 its
-//! asymptotic series is already exact to double precision after a dozen terms.
+//! `erfcx` is the one of [`crate::acquisition::special`] (full double precision). The hot paths
+//! do not call it: the truncation mass of every kernel reads `Q` from a cubic Hermite table
+//! computed once from it.
 
 use std::sync::OnceLock;
 
+/// `ln(2 pi) / 2`.
+pub(crate) use crate::acquisition::special::LN_SQRT_2PI as HALF_LN_TAU;
+pub use crate::acquisition::special::erfcx;
 pub use crate::fastmath::exp_nonpositive;
 use crate::rng::Rng;
 
-const FRAC_2_SQRT_PI: f64 = std::f64::consts::FRAC_2_SQRT_PI;
-/// `ln(2 pi) / 2`.
-pub(crate) const HALF_LN_TAU: f64 = 0.918_938_533_204_672_8;
-const TABLE_END: f64 = 8.0;
-const TABLE_STEPS: usize = 1024;
-const TABLE_H: f64 = TABLE_END / TABLE_STEPS as f64;
+const TABLE_H: f64 = 8.0 / 1024.0;
 /// Below this (in `z` units) a cell's mass is its midpoint density times its width, since the
 /// difference of two nearly equal tails would lose the digits that matter.
 const NARROW: f64 = 1e-3;
 /// Smallest log-mass we report: keeps every log-density finite so log-sum-exp never sees NaN.
 pub(crate) const LOG_FLOOR: f64 = -700.0;
-
-/// `erfcx` evaluated without the table (slow, accurate to about 1e-15 relative on `t >= 0`).
-fn erfcx_reference(t: f64) -> f64 {
-    if t < 2.5 {
-        // erf(t) = 2/sqrt(pi) e^{-t^2} sum_n t (2 t^2)^n / (2n+1)!!, all terms positive.
-        let two_t2 = 2.0 * t * t;
-        let mut term = t;
-        let mut sum = t;
-        let mut n = 0.0;
-        while term > 1e-17 * sum {
-            n += 1.0;
-            term *= two_t2 / (2.0 * n + 1.0);
-            sum += term;
-        }
-        (t * t).exp() - FRAC_2_SQRT_PI * sum
-    } else {
-        // erfc(t) = e^{-t^2}/sqrt(pi) / (t + (1/2)/(t + 1/(t + (3/2)/(t + ...)))), evaluated from
-        // the tail; 300 levels converge far beyond double precision for t >= 2.5.
-        let mut f = t;
-        for k in (1..=300).rev() {
-            f = t + f64::from(k) * 0.5 / f;
-        }
-        FRAC_2_SQRT_PI * 0.5 / f
-    }
-}
 
 #[inline]
 /// Hermite-interpolate a table of (value, derivative) pairs on a grid of step `h` from 0.
@@ -127,40 +99,6 @@ impl UnitMass {
             }
         };
         1.0 - q(a) - q(b)
-    }
-}
-
-fn table() -> &'static [f64] {
-    static TABLE: OnceLock<Vec<f64>> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        // Pairs (value, derivative); erfcx'(t) = 2 t erfcx(t) - 2/sqrt(pi).
-        let mut v = Vec::with_capacity(2 * (TABLE_STEPS + 1));
-        for i in 0..=TABLE_STEPS {
-            let t = i as f64 * TABLE_H;
-            let f = erfcx_reference(t);
-            v.push(f);
-            v.push(2.0 * t * f - FRAC_2_SQRT_PI);
-        }
-        v
-    })
-}
-
-/// `exp(t^2) erfc(t)` for `t >= 0` (relative error below about 2e-10).
-#[must_use]
-pub fn erfcx(t: f64) -> f64 {
-    debug_assert!(t >= 0.0 || t.is_nan());
-    if t < TABLE_END {
-        hermite(table(), TABLE_H, t)
-    } else {
-        // 1/(t sqrt pi) sum_n (-1)^n (2n-1)!! / (2 t^2)^n.
-        let inv = 1.0 / (2.0 * t * t);
-        let mut term = 1.0;
-        let mut sum = 1.0;
-        for n in 1..14 {
-            term *= -f64::from(2 * n - 1) * inv;
-            sum += term;
-        }
-        FRAC_2_SQRT_PI * 0.5 * sum / t
     }
 }
 
@@ -311,21 +249,10 @@ mod tests {
         for (t, want) in cases {
             let got = erfcx(t) * (-t * t).exp();
             assert!(rel(got, want) < 2e-10, "erfc({t}) = {got}, want {want}");
-            let exact = erfcx_reference(t) * (-t * t).exp();
-            if t < TABLE_END {
-                assert!(rel(exact, want) < 1e-13, "reference erfc({t}) = {exact}");
+            if t < 8.0 {
+                assert!(rel(got, want) < 1e-13, "erfc({t}) = {got}, want {want}");
             }
         }
-    }
-
-    #[test]
-    fn table_interpolation_is_tight() {
-        let mut worst: f64 = 0.0;
-        for i in 0..4000 {
-            let t = f64::from(i) * 0.002_017;
-            worst = worst.max(rel(erfcx(t), erfcx_reference(t)));
-        }
-        assert!(worst < 2e-10, "worst relative error {worst}");
     }
 
     #[test]
