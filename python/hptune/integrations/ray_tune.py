@@ -194,8 +194,8 @@ class HptuneSearch(Searcher):
         method: ``"bayesian"`` (GP, default), ``"tpe"``, ``"random"`` or ``"sobol"``.
         seed: Same seed, same trials (for the same sequence of results); drawn once when None.
         points_to_evaluate: Configs to run first (e.g. the current defaults).
-        **method_options: Options of the method's hptune sampler (``n_initial``,
-            ``acquisition``, ``n_startup_trials``, ``gamma`` ...).
+        **method_options: Options of the method's hptune sampler (``n_startup_trials``,
+            ``acquisition``, ``gamma`` ...).
 
     Trials are numbered in the order Ray asks for them; a trial's point depends on the seed,
     its number and the results told before it. The searcher pickles (Ray checkpoints it with
