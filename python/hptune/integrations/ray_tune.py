@@ -38,7 +38,7 @@ from typing import Any, Protocol, cast
 from hptune._errors import InvalidArgumentError
 from hptune._history import History
 from hptune.pruners import MedianPruner
-from hptune.samplers import BayesianSampler, Sampler, make_sampler
+from hptune.samplers import BayesianSampler, Sampler, make_sampler, stored_options
 from hptune.space import HyperparameterSpace, SearchSpace
 from hptune.storage import InMemoryStorage
 from hptune.storage._base import StudyMeta
@@ -422,6 +422,8 @@ class HptuneSearch(Searcher):
 
     def set_state(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        # A checkpoint saved before an option was renamed (n_initial) restores silently.
+        self._options = stored_options(self._method, self._options)
         self._model = None
 
     def __getstate__(self) -> dict[str, Any]:
