@@ -73,7 +73,7 @@ def run_config(tmp_path: Path, name: str) -> Any:
 
 
 def test_tuner_with_failures_and_a_concurrency_limit(local_ray: None, tmp_path: Path) -> None:
-    search = HptuneSearch(SPACE, "loss", "min", method="bayesian", seed=0, n_initial=4)
+    search = HptuneSearch(SPACE, "loss", "min", method="bayesian", seed=0, n_startup_trials=4)
     tuner = tune.Tuner(
         trainable,
         tune_config=tune.TuneConfig(
@@ -94,7 +94,7 @@ def test_tuner_with_failures_and_a_concurrency_limit(local_ray: None, tmp_path: 
         assert -2.0 <= r.config["x"] <= 2.0
         assert r.config["opt"] in ("adam", "sgd")
     # Ray saved the searcher in the experiment directory; a new one restores the whole history.
-    restored = HptuneSearch(SPACE, method="bayesian", seed=0, n_initial=4)
+    restored = HptuneSearch(SPACE, method="bayesian", seed=0, n_startup_trials=4)
     restored.restore_from_dir(results.experiment_path)
     states = [t.state for t in restored.trials]
     assert len(states) == 12

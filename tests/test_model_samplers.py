@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
+import warnings
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,11 +39,7 @@ def valid(params: dict[str, Any]) -> bool:
     ids=["constant", "huge-offset", "huge-spread", "discrete-only"],
 )
 def test_degenerate_objectives_never_raise(method: str, objective: Any) -> None:
-    study = (
-        hptune.create_study(SPACE, method, n_initial=3, seed=0, maximize=False)
-        if (method == "bayesian")
-        else hptune.create_study(SPACE, method, n_startup_trials=3, seed=0, maximize=False)
-    )
+    study = hptune.create_study(SPACE, method, n_startup_trials=3, seed=0, maximize=False)
     study.optimize(objective, n_trials=15)
     assert all(valid(t.params) for t in study.trials)
     assert all(t.state is hptune.TrialState.COMPLETE for t in study.trials)
@@ -89,3 +89,49 @@ def test_same_seed_same_suggestions_with_a_model(method: str) -> None:
         study.optimize(f, n_trials=18)
         runs.append([t.params for t in study.trials])
     assert runs[0] == runs[1]
+
+
+def test_n_startup_trials_is_the_one_name_and_n_initial_still_works(tmp_path: Path) -> None:
+    sampler = hptune.BayesianSampler(n_startup_trials=4)
+    assert sampler.n_startup_trials == 4
+    assert sampler.options()["n_startup_trials"] == 4
+    assert "n_initial" not in sampler.options()
+    assert hptune.BayesianSampler().n_startup_trials == 10
+    with pytest.warns(DeprecationWarning, match="n_initial is deprecated"):
+        old = hptune.BayesianSampler(n_initial=3)
+    assert old.n_startup_trials == 3
+    with pytest.warns(DeprecationWarning, match="n_initial is deprecated"):
+        assert old.n_initial == 3
+    with pytest.warns(DeprecationWarning, match="n_initial is deprecated"):
+        study = hptune.create_study(SPACE, "bayesian", n_initial=2, seed=0)
+    assert study.sampler.options()["n_startup_trials"] == 2
+    with pytest.raises(hptune.InvalidArgumentError, match="give only n_startup_trials"):
+        hptune.BayesianSampler(n_initial=3, n_startup_trials=3)
+    with pytest.raises(hptune.InvalidArgumentError, match="n_startup_trials"):
+        hptune.BayesianSampler(n_startup_trials=0)
+
+    # A study stored before the rename (options with n_initial) loads as it was, silently.
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    stored = hptune.create_study(SPACE, "bayesian", n_startup_trials=3, seed=1, storage=url)
+    stored.optimize(lambda p: p["x"], n_trials=4, show_progress=False)
+    with sqlite3.connect(tmp_path / "old.db") as conn:
+        (text,) = conn.execute("SELECT sampler_options FROM studies").fetchone()
+        options = json.loads(text)
+        options["n_initial"] = options.pop("n_startup_trials")
+        conn.execute("UPDATE studies SET sampler_options = ?", (json.dumps(options),))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loaded = hptune.load_study(study_name=stored.name, storage=url)
+        again = hptune.create_study(
+            SPACE,
+            "bayesian",
+            n_startup_trials=3,
+            seed=1,
+            storage=url,
+            study_name=stored.name,
+            load_if_exists=True,
+        )
+    for study in (loaded, again):
+        assert isinstance(study.sampler, hptune.BayesianSampler)
+        assert study.sampler.n_startup_trials == 3
+        study.optimize(lambda p: p["x"], n_trials=1, show_progress=False)

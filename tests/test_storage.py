@@ -305,6 +305,35 @@ def test_version_1_file_is_migrated(tmp_path: Path) -> None:
         assert conn.execute("SELECT version FROM hptune_schema").fetchone() == (SCHEMA_VERSION,)
 
 
+def test_sqlite_helpers_roll_back_and_migrate(tmp_path: Path) -> None:
+    from hptune._sqlite_util import ForeignDatabaseError, connect, ensure_schema, transaction
+
+    conn = connect(str(tmp_path / "h.db"), 1.0, pragmas=("foreign_keys=ON",))
+    assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    schema = "CREATE TABLE v (version INTEGER NOT NULL); CREATE TABLE t (x INTEGER)"
+    assert ensure_schema(conn, "v", 1, schema) == 1
+    assert ensure_schema(conn, "v", 2, schema, {1: "UPDATE v SET version = 2"}) == 2
+
+    def insert_then_fail() -> None:
+        with transaction(conn):
+            conn.execute("INSERT INTO t VALUES (1)")
+            raise ZeroDivisionError
+
+    with pytest.raises(ZeroDivisionError):
+        insert_then_fail()
+    with transaction(conn):
+        conn.execute("INSERT INTO t VALUES (2)")
+    assert conn.execute("SELECT x FROM t").fetchall() == [(2,)]
+    assert not conn.in_transaction
+    conn.close()
+    other = connect(None)
+    other.execute("CREATE TABLE invoices (id INTEGER)")
+    with pytest.raises(ForeignDatabaseError) as info:
+        ensure_schema(other, "v", 1, schema)
+    assert info.value.tables == ("invoices",)
+    assert not other.in_transaction
+
+
 def test_heartbeat_keeps_a_long_trial_alive(shared_url: str) -> None:
     store = open_storage(shared_url, heartbeat_interval=0.05)
     study = hptune.create_study(SPACE, storage=store, study_name="h")

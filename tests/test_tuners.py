@@ -152,6 +152,27 @@ def test_bad_tuner_arguments() -> None:
         RandomSearchTuner(SPACE, score, n_trials=None).tune()
 
 
+@pytest.mark.parametrize(
+    "tuner",
+    [
+        RandomSearchTuner,
+        SobolSearchTuner,
+        GridSearchTuner,
+        hptune.BayesianOptimizationTuner,
+        hptune.TPETuner,
+    ],
+)
+def test_fixed_method_tuners_refuse_method(tuner: type[HyperparameterTuner]) -> None:
+    with pytest.raises(
+        hptune.InvalidArgumentError, match=r"always runs method .* takes no method="
+    ):
+        tuner(SPACE, score, n_trials=2, method="tpe")  # type: ignore[call-arg]
+    # MethodTuner picks its method by name.
+    assert hptune.MethodTuner(SPACE, score, n_trials=2, seed=0, method="sobol").tune().method == (
+        "sobol"
+    )
+
+
 def test_grid_tuner_whole_grid_by_default() -> None:
     result = GridSearchTuner(SPACE, score, resolution=4).tune()
     assert len(result.trials) == 16

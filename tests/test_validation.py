@@ -24,6 +24,26 @@ def test_t_quantiles() -> None:
     assert t_quantile_975(10_000) == pytest.approx(1.960, abs=1e-3)
 
 
+def test_one_student_t_serves_validation_and_adjustment() -> None:
+    from hptune import _stats
+    from hptune.adjust import _stats as adjust_stats
+    from hptune.adjust import welch_greater
+
+    # Both the validation and the adjustment service read the one module.
+    assert t_quantile_975 is _stats.t_quantile_975
+    assert adjust_stats.student_t_sf is _stats.student_t_sf
+    assert welch_greater is _stats.welch_greater
+    # Known values of the table (two-sided 95%) and, past it, of the expansion.
+    for df, q in [(2, 4.303), (5, 2.571), (10, 2.228), (20, 2.086)]:
+        assert t_quantile_975(df) == q
+    assert t_quantile_975(0) == math.inf
+    assert t_quantile_975(40) == pytest.approx(2.021, abs=1e-3)
+    assert t_quantile_975(120) == pytest.approx(1.980, abs=1e-3)
+    # The quantile and the tail agree: 2.5% beyond the 0.975 quantile.
+    for df in (1, 2, 3, 7, 15, 30, 31, 50, 200):
+        assert _stats.student_t_sf(t_quantile_975(df), df) == pytest.approx(0.025, abs=1e-4)
+
+
 def test_statistics_of_one_config() -> None:
     c = ConfigValidation({"x": 1}, 2.0, (1.0, 2.0, 3.0))
     assert c.mean == 2.0

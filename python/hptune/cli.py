@@ -162,7 +162,7 @@ def _demo_sb3(args: argparse.Namespace, storage: str, method: str, show: bool) -
     dqn = objectives.sb3_objective(
         "dqn", "CartPole-v1", steps, n_eval_episodes=5, seed=args.seed, eval_freq=steps // 4
     )
-    options = {"n_initial": max(2, args.sb3_trials // 2)} if method == "bayesian" else {}
+    options = {"n_startup_trials": max(2, args.sb3_trials // 2)} if method == "bayesian" else {}
     result = hptune.RLHyperparameterTuner("cartpole-dqn").tune_rl_model(
         algorithm="dqn",
         objective_function=dqn,

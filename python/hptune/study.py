@@ -41,7 +41,7 @@ from hptune._multi_objective import (
 )
 from hptune._study_verbs import add_trial, check_enqueued, queued_params, trials_dataframe
 from hptune.rng import derive_seed
-from hptune.samplers import Sampler, make_sampler
+from hptune.samplers import Sampler, make_sampler, stored_options
 from hptune.space import (
     HyperparameterSpace,
     SearchSpace,
@@ -1018,11 +1018,14 @@ def _resumed_sampler(
     A method, options or seed given to :func:`create_study` that differ from the stored ones
     are ignored with a warning, so the study stays reproducible from its record.
     """
+    from hptune.samplers import METHODS
+
+    options = stored_options(stored.method, stored.sampler_options)
     ignored = []
     if method_given:
         if given.name != stored.method:
             ignored.append(f"method {given.name!r}")
-        elif given.options() != stored.sampler_options:
+        elif given.options() != options:
             ignored.append(f"method options {given.options()!r}")
     requested = getattr(given, "_requested_seed", None)
     if requested is not None:
@@ -1032,15 +1035,13 @@ def _resumed_sampler(
     if ignored:
         warnings.warn(
             f"study {stored.name!r} is stored with method {stored.method!r} (options "
-            f"{stored.sampler_options!r}) and seed {stored.seed}; it continues with those, "
+            f"{options!r}) and seed {stored.seed}; it continues with those, "
             f"ignoring the given {', '.join(ignored)}",
             UserWarning,
             stacklevel=3,
         )
-    from hptune.samplers import METHODS
-
     if stored.method in METHODS:
-        return make_sampler(stored.method, **stored.sampler_options)
+        return make_sampler(stored.method, **options)
     # A custom sampler class is not in the registry: keep the instance given.
     return given
 
@@ -1143,7 +1144,7 @@ def load_study(
     meta = store.load_study(study_name)
     space = _space_from_meta(meta)
     if method is None:
-        sampler = make_sampler(meta.method, **meta.sampler_options)
+        sampler = make_sampler(meta.method, **stored_options(meta.method, meta.sampler_options))
     else:
         sampler = make_sampler(method)
     return Study(

@@ -262,6 +262,15 @@ class HyperparameterTuner(ABC):
         return result
 
 
+def _method_refused(tuner: HyperparameterTuner, method: object) -> InvalidArgumentError:
+    """A tuner whose class fixes the method does not take another one by name."""
+    cls = type(tuner)
+    return InvalidArgumentError(
+        f"{cls.__name__} always runs method {cls.method!r} and takes no method= (got "
+        f"{method!r}); use MethodTuner(..., method=...) to pick a method by name"
+    )
+
+
 class RandomSearchTuner(HyperparameterTuner):
     """Random search: independent uniform (log-uniform on log scale) draws.
 
@@ -274,6 +283,19 @@ class RandomSearchTuner(HyperparameterTuner):
 
     method = "random"
 
+    def __init__(
+        self,
+        search_space: SearchSpaceLike,
+        objective_function: Callable[..., Any],
+        maximize: bool = True,
+        n_trials: int | None = 100,
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if "method" in kwargs:
+            raise _method_refused(self, kwargs["method"])
+        super().__init__(search_space, objective_function, maximize, n_trials, seed, **kwargs)
+
     def make_sampler(self) -> Sampler:
         return RandomSampler(seed=self.seed)
 
@@ -282,6 +304,19 @@ class SobolSearchTuner(HyperparameterTuner):
     """Quasi-random search with scrambled Sobol' points (better spread than random)."""
 
     method = "sobol"
+
+    def __init__(
+        self,
+        search_space: SearchSpaceLike,
+        objective_function: Callable[..., Any],
+        maximize: bool = True,
+        n_trials: int | None = 100,
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if "method" in kwargs:
+            raise _method_refused(self, kwargs["method"])
+        super().__init__(search_space, objective_function, maximize, n_trials, seed, **kwargs)
 
     def make_sampler(self) -> Sampler:
         return SobolSampler(seed=self.seed)
@@ -299,6 +334,8 @@ class MethodTuner(HyperparameterTuner):
     """A tuner for any method by name (``"random"``, ``"sobol"``, ``"grid"``, ``"bayesian"``,
     ``"tpe"``). Keyword arguments that are not the tuner's own go to the method
     (``acquisition="ei"`` for ``"bayesian"``, say); ``method_options`` may hold them too.
+    Its subclasses of one method (:class:`GridSearchTuner`, :class:`BayesianOptimizationTuner`,
+    :class:`TPETuner`) refuse ``method=``.
     """
 
     def __init__(
@@ -313,6 +350,8 @@ class MethodTuner(HyperparameterTuner):
         method_options: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
+        if method is not None and type(self).method != HyperparameterTuner.method:
+            raise _method_refused(self, method)
         tuner_kwargs = {k: v for k, v in kwargs.items() if k in _TUNER_KEYWORDS}
         options = {k: v for k, v in kwargs.items() if k not in _TUNER_KEYWORDS}
         options.update(method_options or {})
@@ -362,8 +401,8 @@ class BayesianOptimizationTuner(MethodTuner):
     """Bayesian optimisation with a Gaussian process (see :class:`~hptune.BayesianSampler`).
 
     Method options: ``acquisition`` (``"logei"``, ``"ei"``, ``"pi"``, ``"ucb"``), ``beta`` (for
-    UCB), ``n_initial`` Sobol' points before the model (10), ``n_candidates``, ``n_restarts``,
-    ``fit_max_points``.
+    UCB), ``n_startup_trials`` Sobol' points before the model (10; ``n_initial`` is its
+    deprecated name), ``n_candidates``, ``n_restarts``, ``fit_max_points``.
     """
 
     method = "bayesian"

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hptune._errors import InvalidArgumentError
+from hptune._stats import t_quantile_975
 from hptune.rng import derive_seed
 from hptune.study import coerce_value
 from hptune.trial import params_repr
@@ -28,24 +29,6 @@ __all__ = [
     "t_quantile_975",
     "validate",
 ]
-
-# Two-sided 95% quantiles of Student's t for 1..30 degrees of freedom.
-_T975 = (
-    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-    2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
-    2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
-)  # fmt: skip
-
-
-def t_quantile_975(df: int) -> float:
-    """The 0.975 quantile of Student's t with ``df`` degrees of freedom."""
-    if df < 1:
-        return math.inf
-    if df <= len(_T975):
-        return _T975[df - 1]
-    # Cornish-Fisher expansion around the normal quantile; accurate to 1e-3 beyond 30.
-    z = 1.959964
-    return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
 
 
 @dataclass(frozen=True)

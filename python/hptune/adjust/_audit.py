@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from hptune._errors import StorageError
+from hptune._sqlite_util import connect
 
 __all__ = ["AuditEntry", "AuditLog"]
 
@@ -52,13 +53,8 @@ class AuditLog:
         self.path = None if path is None else str(path)
         self._lock = threading.Lock()
         try:
-            self._db = sqlite3.connect(
-                ":memory:" if self.path is None else self.path,
-                check_same_thread=False,  # guarded by self._lock
-                isolation_level=None,
-            )
-            if self.path is not None:
-                self._db.execute("PRAGMA journal_mode=WAL")
+            # Autocommit, in WAL mode for a file.
+            self._db = connect(self.path, check_same_thread=False)  # guarded by self._lock
             self._db.executescript(
                 """
                 CREATE TABLE IF NOT EXISTS events (

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from hptune._errors import InvalidArgumentError, StorageError
+from hptune._sqlite_util import connect
 from hptune.adjust._clock import Clock, SystemClock
 
 __all__ = ["DataCollector", "DataCollectorProtocol", "Record"]
@@ -98,19 +99,15 @@ class DataCollector:
         self.clock: Clock = clock if clock is not None else SystemClock()
         self._lock = threading.Lock()
         try:
-            self._db = sqlite3.connect(
-                ":memory:" if self.path is None else self.path,
+            # A file runs in WAL mode. One record per episode: an fsync per commit (FULL)
+            # costs ~100 us a record. NORMAL in WAL mode cannot corrupt the file; a power cut
+            # may lose the last few records, which a monitor can afford (the audit log keeps
+            # FULL).
+            self._db = connect(
+                self.path,
+                pragmas=("journal_mode=OFF",) if self.path is None else ("synchronous=NORMAL",),
                 check_same_thread=False,  # guarded by self._lock
-                isolation_level=None,  # autocommit; multi-statement changes use BEGIN
             )
-            if self.path is not None:
-                self._db.execute("PRAGMA journal_mode=WAL")
-                # One record per episode: an fsync per commit (FULL) costs ~100 us a record.
-                # NORMAL in WAL mode cannot corrupt the file; a power cut may lose the last few
-                # records, which a monitor can afford (the audit log keeps FULL).
-                self._db.execute("PRAGMA synchronous=NORMAL")
-            else:
-                self._db.execute("PRAGMA journal_mode=OFF")
             self._db.executescript(
                 """
                 CREATE TABLE IF NOT EXISTS records (

@@ -327,7 +327,7 @@ class GPSampler(_HptuneSampler):
             warn_independent_sampling=warn_independent_sampling,
         )
         self._options: dict[str, Any] = dict(
-            n_initial=n_startup_trials, acquisition=acquisition, beta=beta, **options
+            n_startup_trials=n_startup_trials, acquisition=acquisition, beta=beta, **options
         )
         self._make_core_sampler()  # validate the options now, not at the first trial
 

@@ -38,7 +38,7 @@ from typing import Any, Protocol, cast
 from hptune._errors import InvalidArgumentError
 from hptune._history import History
 from hptune.pruners import MedianPruner
-from hptune.samplers import BayesianSampler, Sampler, make_sampler
+from hptune.samplers import BayesianSampler, Sampler, make_sampler, stored_options
 from hptune.space import HyperparameterSpace, SearchSpace
 from hptune.storage import InMemoryStorage
 from hptune.storage._base import StudyMeta
@@ -194,8 +194,8 @@ class HptuneSearch(Searcher):
         method: ``"bayesian"`` (GP, default), ``"tpe"``, ``"random"`` or ``"sobol"``.
         seed: Same seed, same trials (for the same sequence of results); drawn once when None.
         points_to_evaluate: Configs to run first (e.g. the current defaults).
-        **method_options: Options of the method's hptune sampler (``n_initial``,
-            ``acquisition``, ``n_startup_trials``, ``gamma`` ...).
+        **method_options: Options of the method's hptune sampler (``n_startup_trials``,
+            ``acquisition``, ``gamma`` ...).
 
     Trials are numbered in the order Ray asks for them; a trial's point depends on the seed,
     its number and the results told before it. The searcher pickles (Ray checkpoints it with
@@ -422,6 +422,8 @@ class HptuneSearch(Searcher):
 
     def set_state(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        # A checkpoint saved before an option was renamed (n_initial) restores silently.
+        self._options = stored_options(self._method, self._options)
         self._model = None
 
     def __getstate__(self) -> dict[str, Any]:

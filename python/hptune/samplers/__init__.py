@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from hptune._errors import InvalidArgumentError
@@ -40,6 +41,17 @@ def method_name(method: object) -> str:
             f"unknown method {method!r}; allowed: {', '.join(repr(m) for m in METHODS)}"
         )
     return name
+
+
+# Options renamed since studies were first stored: method -> {old name: current name}.
+_RENAMED_OPTIONS = {"bayesian": {"n_initial": "n_startup_trials"}}
+
+
+def stored_options(method: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    """The stored options of a study under their current names, so that a study stored before
+    a rename loads as it was, without a deprecation warning."""
+    renamed = _RENAMED_OPTIONS.get(method, {})
+    return {renamed.get(k, k): v for k, v in options.items()}
 
 
 def make_sampler(method: str | Sampler, seed: int | None = None, **options: Any) -> Sampler:

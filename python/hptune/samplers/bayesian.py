@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -33,16 +34,19 @@ class BayesianSampler(Sampler):
     A Matern-5/2 GP with one lengthscale per parameter (a Hamming kernel for categoricals),
     fitted by maximum a posteriori on the log marginal likelihood (warm-started from the last
     fit), and an acquisition maximised by a Sobol' sweep, multi-start L-BFGS and a local search
-    over discrete parameters. The first ``n_initial`` trials are scrambled Sobol' points.
+    over discrete parameters. The first ``n_startup_trials`` trials are scrambled Sobol' points.
 
     Options: ``acquisition`` (``"logei"`` default, ``"ei"``, ``"pi"``, ``"ucb"`` with ``beta``),
-    ``n_initial`` (default 10), ``n_candidates`` (512), ``n_restarts`` (4), ``fit_max_points``
-    (hyperparameters are fitted on at most this many points, 64; the posterior uses all),
-    ``noisy`` (default False; true for objectives whose repeats differ, such as RL returns: the
-    GP's noise prior allows far more noise and the incumbent of EI is the best posterior mean,
-    not the luckiest observation).
+    ``n_startup_trials`` (default 10), ``n_candidates`` (512), ``n_restarts`` (4),
+    ``fit_max_points`` (hyperparameters are fitted on at most this many points, 64; the posterior
+    uses all), ``noisy`` (default False; true for objectives whose repeats differ, such as RL
+    returns: the GP's noise prior allows far more noise and the incumbent of EI is the best
+    posterior mean, not the luckiest observation).
     Batches (``study.ask(n)``, parallel trials) are spread by kriging-believer fantasies, and
     running or failed trials are avoided.
+
+    ``n_initial`` is the deprecated name of ``n_startup_trials`` (the name TPE and the Optuna
+    plug-ins use): it still works, with a :class:`DeprecationWarning`.
     """
 
     name: ClassVar[str] = "bayesian"
@@ -54,13 +58,26 @@ class BayesianSampler(Sampler):
         seed: int | None = None,
         acquisition: str = "logei",
         beta: float = 2.0,
-        n_initial: int = 10,
+        n_startup_trials: int | None = None,
         n_candidates: int = 512,
         n_restarts: int = 4,
         fit_max_points: int = 64,
         noisy: bool = False,
+        n_initial: int | None = None,
     ) -> None:
         super().__init__(seed=seed)
+        if n_initial is not None:
+            if n_startup_trials is not None:
+                raise InvalidArgumentError(
+                    "n_initial is the deprecated name of n_startup_trials; give only "
+                    "n_startup_trials"
+                )
+            warnings.warn(
+                "BayesianSampler's n_initial is deprecated; use n_startup_trials",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            n_startup_trials = n_initial
         acq = acquisition.lower().replace("_", "") if isinstance(acquisition, str) else None
         if acq not in ACQUISITIONS:
             raise InvalidArgumentError(
@@ -69,7 +86,9 @@ class BayesianSampler(Sampler):
         # The same ranges as the Rust core's validate_options, checked at construction.
         self.acquisition: str = acq
         self.beta = check_real("beta", beta, low=0.0)
-        self.n_initial = check_int("n_initial", n_initial, 1)
+        self.n_startup_trials = check_int(
+            "n_startup_trials", 10 if n_startup_trials is None else n_startup_trials, 1
+        )
         self.n_candidates = check_int("n_candidates", n_candidates, 1)
         self.n_restarts = check_int("n_restarts", n_restarts, 1)
         self.fit_max_points = check_int("fit_max_points", fit_max_points, 2)
@@ -86,7 +105,7 @@ class BayesianSampler(Sampler):
         assert history is not None
         assert self._sobol is not None
         space = self.space
-        if len(history) < self.n_initial:
+        if len(history) < self.n_startup_trials:
             return space.decode(self._initial_design(history, numbers))
         unit, state = _core.bo_suggest(
             space.core,
@@ -125,11 +144,21 @@ class BayesianSampler(Sampler):
             chosen.append(rows[pick])
         return np.array(chosen, dtype=np.float64)
 
+    @property
+    def n_initial(self) -> int:
+        """Deprecated name of :attr:`n_startup_trials`."""
+        warnings.warn(
+            "BayesianSampler.n_initial is deprecated; use n_startup_trials",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.n_startup_trials
+
     def options(self) -> dict[str, Any]:
         return {
             "acquisition": self.acquisition,
             "beta": self.beta,
-            "n_initial": self.n_initial,
+            "n_startup_trials": self.n_startup_trials,
             "n_candidates": self.n_candidates,
             "n_restarts": self.n_restarts,
             "fit_max_points": self.fit_max_points,

@@ -33,6 +33,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from hptune._checks import check_real
 from hptune._errors import InvalidArgumentError, StorageError
+from hptune._sqlite_util import ForeignDatabaseError, connect, ensure_schema, transaction
 from hptune.storage._base import Storage, StudyMeta
 from hptune.storage._owner import owner, owner_alive
 from hptune.trial import TrialRecord, TrialState
@@ -273,12 +274,9 @@ class SQLiteStorage(Storage):
         try:
             # isolation_level=None: autocommit, so a single statement is its own durable
             # transaction and multi-statement changes use explicit BEGIN IMMEDIATE.
-            conn = sqlite3.connect(
-                self.path, timeout=self.timeout, isolation_level=None, check_same_thread=True
+            conn = connect(
+                self.path, self.timeout, pragmas=("synchronous=NORMAL", "foreign_keys=ON")
             )
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA foreign_keys=ON")
         except sqlite3.DatabaseError as exc:
             raise self._open_error(exc) from None
         local.conn = conn
@@ -301,35 +299,14 @@ class SQLiteStorage(Storage):
     def _init_schema(self) -> None:
         conn = self._conn()
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                tables = {
-                    r[0]
-                    for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-                }
-                if not tables:
-                    for statement in _SCHEMA.split(";"):
-                        if statement.strip():
-                            conn.execute(statement)
-                    conn.execute("INSERT INTO hptune_schema VALUES (?)", (SCHEMA_VERSION,))
-                    version = SCHEMA_VERSION
-                elif "hptune_schema" not in tables:
-                    raise StorageError(
-                        f"{self.path!r} is an SQLite database but not an hptune study database "
-                        f"(its tables: {', '.join(sorted(tables))})"
-                    )
-                else:
-                    row = conn.execute("SELECT version FROM hptune_schema").fetchone()
-                    version = int(row[0]) if row else -1
-                    if version == 1:
-                        for statement in _MIGRATE_1_TO_2.split(";"):
-                            if statement.strip():
-                                conn.execute(statement)
-                        version = 2
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+            version = ensure_schema(
+                conn, "hptune_schema", SCHEMA_VERSION, _SCHEMA, {1: _MIGRATE_1_TO_2}
+            )
+        except ForeignDatabaseError as exc:
+            raise StorageError(
+                f"{self.path!r} is an SQLite database but not an hptune study database "
+                f"(its tables: {', '.join(exc.tables)})"
+            ) from None
         except sqlite3.Error as exc:
             raise self._open_error(exc) from None
         if version != SCHEMA_VERSION:
@@ -433,8 +410,7 @@ class SQLiteStorage(Storage):
         host, pid, pid_start = owner()
         # IMMEDIATE takes the write lock before reading MAX, so the number is unique across
         # every process writing to this file.
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(conn):
             row = conn.execute(
                 "SELECT MAX(number) FROM trials WHERE study_id = ?", (sid,)
             ).fetchone()
@@ -445,10 +421,6 @@ class SQLiteStorage(Storage):
                 f"VALUES (?, ?, 'running', ?, ?, '{{}}', ?, {_NEXT_SEQ}, ?, ?, ?)",
                 (sid, number, text, datetime_start, now, sid, host, pid, pid_start),
             )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         return number
 
     def _not_running(self, study: str, number: int) -> StorageError:
@@ -500,8 +472,7 @@ class SQLiteStorage(Storage):
         value = record.value
         if value is not None and not math.isfinite(value):
             raise InvalidArgumentError(f"trial value must be finite, got {value!r}")
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(conn):
             cur = conn.execute(
                 "UPDATE trials SET state = ?, value = ?, params = ?, datetime_start = ?, "
                 "datetime_complete = ?, duration = ?, error = ?, user_attrs = ?, "
@@ -522,7 +493,6 @@ class SQLiteStorage(Storage):
                 ),
             )
             if cur.rowcount != 1:
-                conn.execute("ROLLBACK")
                 raise self._not_running(study, record.number)
             if record.intermediate_values:
                 # Values reported along the way are already here; this merges those the
@@ -532,12 +502,6 @@ class SQLiteStorage(Storage):
                     "VALUES (?, ?, ?, ?)",
                     [(sid, record.number, s, v) for s, v in record.intermediate_values.items()],
                 )
-            conn.execute("COMMIT")
-        except StorageError:
-            raise
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
 
     @_sqlite_errors
     def trials(self, study: str, states: Collection[TrialState] | None = None) -> list[TrialRecord]:
@@ -667,17 +631,12 @@ class SQLiteStorage(Storage):
             is None
         ):
             return None
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(conn):
             row = conn.execute(
                 "SELECT id, params FROM queue WHERE study_id = ? ORDER BY id LIMIT 1", (sid,)
             ).fetchone()
             if row is not None:
                 conn.execute("DELETE FROM queue WHERE id = ?", (row[0],))
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         if row is None:
             return None
         params: dict[str, Any] = _loads(row[1])
@@ -714,8 +673,7 @@ class SQLiteStorage(Storage):
             return []
         # Select then update inside one write transaction (not UPDATE ... RETURNING, which
         # needs SQLite 3.35 and some Python builds ship older).
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(conn):
             rows = conn.execute(
                 "SELECT number, host, pid, pid_start FROM trials WHERE study_id = ? "
                 "AND state = 'running' AND heartbeat < ?",
@@ -729,8 +687,4 @@ class SQLiteStorage(Storage):
                 "WHERE study_id = ? AND number = ?",
                 [(error, now, now, sid, sid, n) for n in numbers],
             )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         return numbers

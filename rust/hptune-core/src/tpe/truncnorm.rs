@@ -5,19 +5,20 @@
 //! `Q(z) = erfcx(z / sqrt 2) exp(-z^2 / 2) / 2` for `z >= 0`. Everything that can underflow is
 //! kept in log space: the Parzen estimators only ever need `ln` of masses and densities.
 //!
-//! `erfcx` on `[0, 8]` is a cubic Hermite interpolant of a table computed once (by a
-//! non-cancelling power series below 2.5 and a continued fraction above), because the TPE calls it
-//! for every component and dimension of every suggestion and must stay cheap; above 8 its
-//! asymptotic series is already exact to double precision after a dozen terms.
+//! `erfcx` is the one of [`crate::acquisition::special`] (full double precision). The TPE calls
+//! it for every component and dimension of every suggestion, so it goes through
+//! [`erfcx_fast`]: on `[0, 8]` a cubic Hermite interpolant of a table of `erfcx` computed once,
+//! beyond 8 `erfcx` itself.
 
 use std::sync::OnceLock;
 
+/// `ln(2 pi) / 2`.
+pub(crate) use crate::acquisition::special::LN_SQRT_2PI as HALF_LN_TAU;
+use crate::acquisition::special::erfcx;
 pub use crate::fastmath::exp_nonpositive;
 use crate::rng::Rng;
 
 const FRAC_2_SQRT_PI: f64 = std::f64::consts::FRAC_2_SQRT_PI;
-/// `ln(2 pi) / 2`.
-pub(crate) const HALF_LN_TAU: f64 = 0.918_938_533_204_672_8;
 const TABLE_END: f64 = 8.0;
 const TABLE_STEPS: usize = 1024;
 const TABLE_H: f64 = TABLE_END / TABLE_STEPS as f64;
@@ -26,31 +27,6 @@ const TABLE_H: f64 = TABLE_END / TABLE_STEPS as f64;
 const NARROW: f64 = 1e-3;
 /// Smallest log-mass we report: keeps every log-density finite so log-sum-exp never sees NaN.
 pub(crate) const LOG_FLOOR: f64 = -700.0;
-
-/// `erfcx` evaluated without the table (slow, accurate to about 1e-15 relative on `t >= 0`).
-fn erfcx_reference(t: f64) -> f64 {
-    if t < 2.5 {
-        // erf(t) = 2/sqrt(pi) e^{-t^2} sum_n t (2 t^2)^n / (2n+1)!!, all terms positive.
-        let two_t2 = 2.0 * t * t;
-        let mut term = t;
-        let mut sum = t;
-        let mut n = 0.0;
-        while term > 1e-17 * sum {
-            n += 1.0;
-            term *= two_t2 / (2.0 * n + 1.0);
-            sum += term;
-        }
-        (t * t).exp() - FRAC_2_SQRT_PI * sum
-    } else {
-        // erfc(t) = e^{-t^2}/sqrt(pi) / (t + (1/2)/(t + 1/(t + (3/2)/(t + ...)))), evaluated from
-        // the tail; 300 levels converge far beyond double precision for t >= 2.5.
-        let mut f = t;
-        for k in (1..=300).rev() {
-            f = t + f64::from(k) * 0.5 / f;
-        }
-        FRAC_2_SQRT_PI * 0.5 / f
-    }
-}
 
 #[inline]
 /// Hermite-interpolate a table of (value, derivative) pairs on a grid of step `h` from 0.
@@ -137,7 +113,7 @@ fn table() -> &'static [f64] {
         let mut v = Vec::with_capacity(2 * (TABLE_STEPS + 1));
         for i in 0..=TABLE_STEPS {
             let t = i as f64 * TABLE_H;
-            let f = erfcx_reference(t);
+            let f = erfcx(t);
             v.push(f);
             v.push(2.0 * t * f - FRAC_2_SQRT_PI);
         }
@@ -145,22 +121,15 @@ fn table() -> &'static [f64] {
     })
 }
 
-/// `exp(t^2) erfc(t)` for `t >= 0` (relative error below about 2e-10).
+/// `exp(t^2) erfc(t)` for `t >= 0`, cheaply: the table's interpolant on `[0, 8]` (relative error
+/// below about 2e-10), [`erfcx`] beyond.
 #[must_use]
-pub fn erfcx(t: f64) -> f64 {
+pub fn erfcx_fast(t: f64) -> f64 {
     debug_assert!(t >= 0.0 || t.is_nan());
     if t < TABLE_END {
         hermite(table(), TABLE_H, t)
     } else {
-        // 1/(t sqrt pi) sum_n (-1)^n (2n-1)!! / (2 t^2)^n.
-        let inv = 1.0 / (2.0 * t * t);
-        let mut term = 1.0;
-        let mut sum = 1.0;
-        for n in 1..14 {
-            term *= -f64::from(2 * n - 1) * inv;
-            sum += term;
-        }
-        FRAC_2_SQRT_PI * 0.5 * sum / t
+        erfcx(t)
     }
 }
 
@@ -169,7 +138,7 @@ pub fn erfcx(t: f64) -> f64 {
 pub fn log_upper_tail(z: f64) -> f64 {
     if z >= 0.0 {
         let t = z * std::f64::consts::FRAC_1_SQRT_2;
-        (0.5 * erfcx(t)).ln() - 0.5 * z * z
+        (0.5 * erfcx_fast(t)).ln() - 0.5 * z * z
     } else {
         (-upper_tail(-z)).ln_1p()
     }
@@ -180,7 +149,7 @@ pub fn log_upper_tail(z: f64) -> f64 {
 pub fn upper_tail(z: f64) -> f64 {
     if z >= 0.0 {
         let t = z * std::f64::consts::FRAC_1_SQRT_2;
-        0.5 * erfcx(t) * (-0.5 * z * z).exp()
+        0.5 * erfcx_fast(t) * (-0.5 * z * z).exp()
     } else {
         1.0 - upper_tail(-z)
     }
@@ -209,8 +178,8 @@ pub fn log_mass(a: f64, b: f64) -> f64 {
         // Q(a) - Q(b) = Q(a) (1 - r), r = erfcx(b') / erfcx(a') exp(-delta), with t' = t / sqrt 2
         // and delta = (b^2 - a^2) / 2; one logarithm in the common case.
         let (ea, eb) = (
-            erfcx(a * std::f64::consts::FRAC_1_SQRT_2),
-            erfcx(b * std::f64::consts::FRAC_1_SQRT_2),
+            erfcx_fast(a * std::f64::consts::FRAC_1_SQRT_2),
+            erfcx_fast(b * std::f64::consts::FRAC_1_SQRT_2),
         );
         let delta = 0.5 * (b - a) * (b + a);
         let one_minus_r = if delta > 0.1 {
@@ -309,11 +278,11 @@ mod tests {
             (10.0, 2.088_487_583_762_545e-45),
         ];
         for (t, want) in cases {
-            let got = erfcx(t) * (-t * t).exp();
+            let got = erfcx_fast(t) * (-t * t).exp();
             assert!(rel(got, want) < 2e-10, "erfc({t}) = {got}, want {want}");
-            let exact = erfcx_reference(t) * (-t * t).exp();
+            let exact = erfcx(t) * (-t * t).exp();
             if t < TABLE_END {
-                assert!(rel(exact, want) < 1e-13, "reference erfc({t}) = {exact}");
+                assert!(rel(exact, want) < 1e-13, "exact erfc({t}) = {exact}");
             }
         }
     }
@@ -323,7 +292,7 @@ mod tests {
         let mut worst: f64 = 0.0;
         for i in 0..4000 {
             let t = f64::from(i) * 0.002_017;
-            worst = worst.max(rel(erfcx(t), erfcx_reference(t)));
+            worst = worst.max(rel(erfcx_fast(t), erfcx(t)));
         }
         assert!(worst < 2e-10, "worst relative error {worst}");
     }
