@@ -7,7 +7,9 @@ of minutes on one core; run pairs side by side on separate cores and merge the J
     python benches/bench_rl.py --table bench-results/rl-*.json
 
 Methods, all at the same training budget per trial (``--timesteps`` per seed) and the same
-number of trial-equivalents (``--budget``, in full trials; pruned trials cost less):
+total training budget for the tuning (``--budget`` full trials' worth of timesteps: a method
+starts trials until it has trained ``budget * timesteps`` environment steps, so pruned trials
+leave room for more trials):
 
 - ``sb3-defaults``: SB3's defaults, no tuning.
 - ``rl-zoo3``: rl-baselines3-zoo's published hyperparameters for the env, where they exist and
@@ -18,7 +20,8 @@ number of trial-equivalents (``--budget``, in full trials; pruned trials cost le
 - ``random``: hptune random search over the ``*_sb3`` preset, best observation chosen.
 - ``hptune-bayesian`` / ``hptune-tpe``: ``RLHyperparameterTuner`` over the ``*_sb3`` preset with
   SB3's defaults as the first trial, ASHA pruning on the timestep budget, and the final config
-  chosen by a race on fresh seeds (the race's trainings count towards the budget).
+  chosen by a race on fresh seeds (the race's ``RACE_COST`` trainings count towards the budget:
+  the search gets ``budget - RACE_COST`` trials' worth).
 
 Every chosen config is then trained on ``--test-seeds`` fresh seeds (10001, 10002, ...), which
 no method saw, and its final mean return reported with the standard error; timesteps spent and
@@ -80,15 +83,19 @@ def make_objective(args: argparse.Namespace, n_envs: int = 1) -> Any:
     )
 
 
-def run_hptune(args: argparse.Namespace, method: str) -> tuple[dict[str, Any], int]:
+MAX_TRIALS = 200  # a cap that the timestep budget always reaches first
+
+
+def run_hptune(args: argparse.Namespace, method: str) -> tuple[dict[str, Any], int, int]:
     objective = make_objective(args)
     prune = method != "random"
-    n_trials = args.budget - (RACE_COST if prune else 0)
+    search_budget = (args.budget - (RACE_COST if prune else 0)) * args.timesteps
     result = RLHyperparameterTuner("bench").tune_rl_model(
         args.algo,
         objective,
         method=method,
-        n_trials=n_trials,
+        n_trials=MAX_TRIALS,
+        max_timesteps=search_budget,
         seed=args.seed,
         pruner=SuccessiveHalvingPruner(min_resource=args.timesteps // 4, reduction_factor=3)
         if prune
@@ -98,7 +105,7 @@ def run_hptune(args: argparse.Namespace, method: str) -> tuple[dict[str, Any], i
         **(RACE if prune else {}),
     )
     kwargs = objective.kwargs(result.best_params)
-    return kwargs, objective.timesteps_used
+    return kwargs, objective.timesteps_used, len(result.trials)
 
 
 class _OptunaTrial:
@@ -115,7 +122,7 @@ class _OptunaTrial:
         return bool(self._trial.should_prune())
 
 
-def run_optuna(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
+def run_optuna(args: argparse.Namespace) -> tuple[dict[str, Any], int, int]:
     import optuna
     from rl_zoo3.hyperparams_opt import HYPERPARAMS_SAMPLER
 
@@ -139,11 +146,18 @@ def run_optuna(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
         except hptune.TrialPruned as exc:
             raise optuna.TrialPruned() from exc
 
-    study.optimize(optuna_objective, n_trials=args.budget, catch=(Exception,))
+    def stop_at_budget(study: Any, _trial: Any) -> None:
+        if objective.timesteps_used >= args.budget * args.timesteps:
+            study.stop()
+
+    study.optimize(
+        optuna_objective, n_trials=MAX_TRIALS, catch=(Exception,), callbacks=[stop_at_budget]
+    )
     best = study.best_trial
     # Re-sample the best trial's parameters into SB3 arguments.
     fixed = optuna.trial.FixedTrial(best.params)
-    return objective.kwargs(sampler(fixed, 2, 1, extra)), objective.timesteps_used
+    kwargs = objective.kwargs(sampler(fixed, 2, 1, extra))
+    return kwargs, objective.timesteps_used, len(study.trials)
 
 
 def test_config(args: argparse.Namespace, kwargs: dict[str, Any], n_envs: int) -> list[float]:
@@ -162,7 +176,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     for method in args.methods.split(","):
         start = time.perf_counter()
         n_envs = 1
-        spent = 0
+        spent = n_tried = 0
         if method == "sb3-defaults":
             kwargs: dict[str, Any] | None = make_objective(args).kwargs(
                 presets.defaults(f"{args.algo}_sb3")
@@ -172,9 +186,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             if kwargs is not None:
                 n_envs = int(kwargs.pop("n_envs", 1))
         elif method == "optuna-tpe":
-            kwargs, spent = run_optuna(args)
+            kwargs, spent, n_tried = run_optuna(args)
         elif method in ("random", "hptune-bayesian", "hptune-tpe"):
-            kwargs, spent = run_hptune(args, method.removeprefix("hptune-"))
+            kwargs, spent, n_tried = run_hptune(args, method.removeprefix("hptune-"))
         else:
             raise SystemExit(f"unknown method {method!r}")
         tuned = time.perf_counter() - start
@@ -195,12 +209,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "mean": mean,
             "stderr": sd / math.sqrt(max(1, len(scores))),
             "tuning_timesteps": spent,
+            "tuning_trials": n_tried,
             "tuning_seconds": tuned,
             "config": {k: repr(v) for k, v in kwargs.items()},
         }
         print(
             f"{method:>16}: fresh-seed return {mean:8.1f} +- {rows[method]['stderr']:6.1f}  "
-            f"tuning {spent:>9,} steps {tuned:7.0f} s",
+            f"tuning {spent:>9,} steps {n_tried:3d} trials {tuned:7.0f} s",
             flush=True,
         )
     return {
@@ -230,14 +245,14 @@ def table(paths: list[str]) -> None:
                 cells.append(f"{row['mean']:.1f} +- {row['stderr']:.1f}")
         print(f"| {r['env']} | {r['algo']} | " + " | ".join(cells) + " |")
     print()
-    print("| env | algo | method | tuning timesteps | tuning wall s |")
-    print("|---|---|---|---|---|")
+    print("| env | algo | method | tuning timesteps | trials | tuning wall s |")
+    print("|---|---|---|---|---|---|")
     for r in results:
         for m, row in r["methods"].items():
             if row.get("available") and row.get("tuning_timesteps"):
                 print(
                     f"| {r['env']} | {r['algo']} | {m} | {row['tuning_timesteps']:,} | "
-                    f"{row['tuning_seconds']:.0f} |"
+                    f"{row.get('tuning_trials', '?')} | {row['tuning_seconds']:.0f} |"
                 )
 
 
@@ -245,8 +260,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--env", default="CartPole-v1")
     parser.add_argument("--algo", default="ppo", choices=["ppo", "dqn"])
-    parser.add_argument("--timesteps", type=int, default=20_000, help="per trial and seed")
-    parser.add_argument("--budget", type=int, default=24, help="trial-equivalents per method")
+    parser.add_argument("--timesteps", type=int, default=15_000, help="per trial and seed")
+    parser.add_argument("--budget", type=int, default=20, help="trial-equivalents per method")
     parser.add_argument("--eval-episodes", type=int, default=5)
     parser.add_argument("--test-seeds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)

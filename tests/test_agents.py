@@ -135,3 +135,76 @@ def test_constraint_round_trips_through_encode_decode() -> None:
     bad["scale_down_cpu_threshold"] = bad["scale_up_cpu_threshold"] + 0.01
     with pytest.raises(hptune.InvalidArgumentError, match="violate the constraint"):
         space.params_to_row(bad)
+
+
+class CountingObjective:
+    """A noisy-flagged objective that counts 'timesteps' like sb3_objective does."""
+
+    noisy = True
+
+    def __init__(self, steps_per_trial: int) -> None:
+        self.steps_per_trial = steps_per_trial
+        self.timesteps_used = 0
+        self.calls = 0
+
+    def __call__(self, params: dict[str, Any], seed: int | None = None) -> float:
+        self.calls += 1
+        self.timesteps_used += self.steps_per_trial
+        return mean_of(params) + (0.0 if seed is None else 1e-3 * (seed % 7))
+
+
+def test_max_timesteps_ends_the_search_when_the_budget_is_spent() -> None:
+    objective = CountingObjective(steps_per_trial=1_000)
+    result = RLHyperparameterTuner("budget").tune_rl_model(
+        "ppo",
+        objective,
+        method="random",
+        n_trials=100,
+        max_timesteps=7_500,
+        selection="best",
+        seed=1,
+        show_progress=False,
+    )
+    # The eighth trial crosses the budget; no ninth starts.
+    assert len(result.trials) == 8
+    assert objective.timesteps_used == 8_000
+
+
+def test_max_timesteps_is_checked_and_needs_a_counting_objective() -> None:
+    tuner = RLHyperparameterTuner("budget")
+    with pytest.raises(hptune.InvalidArgumentError, match="max_timesteps must be an int >= 1"):
+        tuner.tune_rl_model("ppo", CountingObjective(1), n_trials=2, max_timesteps=0)
+    with pytest.raises(hptune.InvalidArgumentError, match="timesteps_used"):
+        tuner.tune_rl_model("ppo", mean_of, n_trials=2, max_timesteps=100)
+
+
+@pytest.mark.parametrize("method", ["bayesian", "tpe"])
+def test_noisy_objectives_start_modelling_after_the_rl_startup_trials(
+    method: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hptune.agents as agents
+
+    seen: list[dict[str, Any]] = []
+
+    class Recording(agents.MethodTuner):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            seen.append(self.method_options)
+
+    monkeypatch.setattr(agents, "MethodTuner", Recording)
+    tuner = RLHyperparameterTuner("startup")
+    for options in (None, {"n_startup_trials": 3}):
+        tuner.tune_rl_model(
+            "ppo",
+            CountingObjective(1),
+            method=method,
+            n_trials=2,
+            selection="best",
+            method_options=options,
+            seed=0,
+            show_progress=False,
+        )
+    assert [o["n_startup_trials"] for o in seen] == [agents.RL_STARTUP_TRIALS, 3]
+    # A deterministic objective keeps the library-wide default.
+    tuner.tune_rl_model("ppo", mean_of, method=method, n_trials=2, seed=0, show_progress=False)
+    assert "n_startup_trials" not in seen[-1]

@@ -22,6 +22,7 @@ from hptune.validation import race
 
 __all__ = [
     "RL_ALGORITHMS",
+    "RL_STARTUP_TRIALS",
     "SELECTIONS",
     "OptimizationAgentHyperparameterTuner",
     "RLHyperparameterTuner",
@@ -30,6 +31,10 @@ __all__ = [
 
 RL_ALGORITHMS = ("q_learning", "ppo", "dqn")
 SELECTIONS = ("auto", "race", "best")
+# Trials of a noisy RL objective are few and expensive: model-based methods start modelling
+# after this many (SB3's defaults among them) unless ``method_options`` says otherwise, as
+# rl-baselines3-zoo does; the library-wide default of 10 would spend most small budgets at random.
+RL_STARTUP_TRIALS = 5
 _ALGORITHM_ALIASES = {"q-learning": "q_learning", "qlearning": "q_learning"}
 
 
@@ -71,6 +76,26 @@ def preset_space(
                 )
             params[o.name] = o
     return list(params.values())
+
+
+def _timestep_budget(objective: Any, max_timesteps: object) -> Callable[[Any, Any], None]:
+    """A callback that stops the study once ``objective.timesteps_used`` reaches the budget."""
+    if isinstance(max_timesteps, bool) or not isinstance(max_timesteps, int) or max_timesteps < 1:
+        raise InvalidArgumentError(
+            f"max_timesteps must be an int >= 1 or None, got {max_timesteps!r}"
+        )
+    if not isinstance(getattr(objective, "timesteps_used", None), int):
+        raise InvalidArgumentError(
+            "max_timesteps needs an objective that counts the environment steps it trained in "
+            "an int attribute timesteps_used (hptune.objectives.sb3_objective does); "
+            f"{type(objective).__name__} has none"
+        )
+
+    def stop_at_budget(study: Any, record: Any) -> None:
+        if int(objective.timesteps_used) >= max_timesteps:
+            study.stop()
+
+    return stop_at_budget
 
 
 def _result_with(result: TuningResult, **attrs: Any) -> TuningResult:
@@ -148,9 +173,18 @@ class RLHyperparameterTuner:
         selection: str = "auto",
         selection_top_k: int = 4,
         selection_seeds: int = 6,
+        max_timesteps: int | None = None,
         **tuner_kwargs: Any,
     ) -> TuningResult:
         """Tune ``objective_function`` (params -> score) over the algorithm's preset.
+
+        ``max_timesteps`` is a training budget for the search in environment steps: no new
+        trial starts once the objective has trained that many (it counts them in
+        ``timesteps_used``, as :func:`~hptune.objectives.sb3_objective` does), so trials that
+        a pruner stops early leave room for more trials (``n_trials`` stays a cap). The
+        race of ``selection="race"`` comes on top of that budget. With a noisy objective,
+        ``bayesian`` and ``tpe`` start modelling after ``RL_STARTUP_TRIALS`` trials unless
+        ``method_options`` sets ``n_startup_trials``.
 
         ``preset`` defaults to the objective's own (``objective.preset``, e.g. ``ppo_sb3``) or
         else the algorithm's. ``selection``: ``"race"`` re-evaluates the ``selection_top_k``
@@ -178,6 +212,13 @@ class RLHyperparameterTuner:
         options = dict(method_options or {})
         if noisy and m == "bayesian":
             options.setdefault("noisy", True)
+        if noisy and m in ("bayesian", "tpe") and "n_initial" not in options:
+            options.setdefault("n_startup_trials", RL_STARTUP_TRIALS)
+        if max_timesteps is not None:
+            tuner_kwargs["callbacks"] = [
+                *tuner_kwargs.get("callbacks", ()),
+                _timestep_budget(objective_function, max_timesteps),
+            ]
         defaults = space.defaults()
         if noisy and defaults is not None and "initial_configs" not in tuner_kwargs:
             tuner_kwargs["initial_configs"] = [defaults]
