@@ -173,6 +173,14 @@ def test_config(args: argparse.Namespace, kwargs: dict[str, Any], n_envs: int) -
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     rows: dict[str, Any] = {}
+    result = {
+        "env": args.env,
+        "algo": args.algo,
+        "timesteps": args.timesteps,
+        "budget": args.budget,
+        "test_seeds": args.test_seeds,
+        "methods": rows,
+    }
     for method in args.methods.split(","):
         start = time.perf_counter()
         n_envs = 1
@@ -195,6 +203,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if kwargs is None:
             rows[method] = {"available": False}
             print(f"{method:>16}: not available for {args.env}", flush=True)
+            save(args, result)
             continue
         scores = test_config(args, kwargs, n_envs)
         mean = sum(scores) / len(scores) if scores else math.nan
@@ -218,14 +227,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             f"tuning {spent:>9,} steps {n_tried:3d} trials {tuned:7.0f} s",
             flush=True,
         )
-    return {
-        "env": args.env,
-        "algo": args.algo,
-        "timesteps": args.timesteps,
-        "budget": args.budget,
-        "test_seeds": args.test_seeds,
-        "methods": rows,
-    }
+        save(args, result)
+    return result
+
+
+def save(args: argparse.Namespace, result: dict[str, Any]) -> None:
+    """Write the results so far: a long run that is stopped keeps what it measured."""
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(result, indent=1))
 
 
 def table(paths: list[str]) -> None:
@@ -276,10 +286,7 @@ def main() -> None:
         table([p for pattern in args.table for p in glob.glob(pattern)])
         return
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    result = run(args)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(result, indent=1))
+    run(args)
 
 
 if __name__ == "__main__":
