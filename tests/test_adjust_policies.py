@@ -167,3 +167,10 @@ def test_state_with_an_open_watch_survives_a_restart(tmp_path: Path) -> None:
     sim.run(50)
     again.check_now()
     assert again.history(AGENT)[-1].event in ("kept", "rollback")
+
+
+def test_the_policy_attributes_leave_the_class_introspectable() -> None:
+    import pydoc
+
+    assert hasattr(AutomaticHyperparameterAdjustment, "window")
+    assert "trigger_policy" in pydoc.render_doc(AutomaticHyperparameterAdjustment)

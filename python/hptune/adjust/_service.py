@@ -70,6 +70,8 @@ class _PolicyField(Generic[T]):
         self.name = self.name or name
 
     def __get__(self, service: Any, owner: type | None = None) -> T:
+        if service is None:  # looked up on the class (help(), introspection)
+            return cast(T, self)
         return cast(T, getattr(getattr(service._policies, self.policy), self.name))
 
     def __set__(self, service: Any, value: T) -> None:
