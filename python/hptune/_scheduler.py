@@ -1,4 +1,4 @@
-"""The parallel scheduler: runs several trials at once in threads, worker processes or any Executor.
+"""The parallel scheduler: several trials at once in threads, worker processes or any Executor.
 
 The study stays in this (the parent) process: it asks the sampler for a batch of params (so
 concurrent trials differ), hands each trial to a worker, and tells the study the outcome. Only
