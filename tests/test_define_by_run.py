@@ -239,7 +239,7 @@ def test_without_a_static_space_the_objective_gets_the_trial() -> None:
 
 
 def test_worker_processes_explain_that_define_by_run_needs_the_study() -> None:
-    from hptune._parallel import TrialTask, WorkerTrial
+    from hptune._worker import TrialTask, WorkerTrial
 
     task = TrialTask(lambda t: 0.0, 0, {}, True, "s", True)
     trial = WorkerTrial(task)

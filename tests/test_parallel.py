@@ -17,7 +17,7 @@ import pytest
 import _study_helpers as helpers
 import hptune
 from hptune import TrialState
-from hptune._parallel import ProcessPool
+from hptune._process_pool import ProcessPool
 from hptune.pruners import MedianPruner
 
 SPACE = helpers.SPACE
@@ -287,7 +287,7 @@ def test_threads_share_a_stored_study(shared_url: str) -> None:
 
 
 def test_worker_that_cannot_reach_the_storage_still_runs(tmp_path: Path) -> None:
-    from hptune._parallel import TrialTask, run_task
+    from hptune._worker import TrialTask, run_task
 
     # The file exists but holds no such study: as on a Ray node with its own /tmp.
     url = f"sqlite:///{tmp_path / 'elsewhere.db'}"
@@ -303,7 +303,7 @@ def test_worker_that_cannot_reach_the_storage_still_runs(tmp_path: Path) -> None
 def test_parent_prunes_remote_trials_that_never_check(
     shared_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import hptune._parallel as parallel
+    import hptune._scheduler as parallel
 
     monkeypatch.setattr(parallel, "_PRUNE_GRACE", 0.1)
     url = shared_url
@@ -369,7 +369,7 @@ def test_process_workers_die_with_a_killed_parent() -> None:
 WATCHED_CHILD = """
 import os, subprocess, sys, time
 code = (
-    "import os, time; from hptune._parallel import watch_parent; "
+    "import os, time; from hptune._process_pool import watch_parent; "
     "watch_parent(os.getppid(), interval=0.05); print(os.getpid(), flush=True); time.sleep(120)"
 )
 subprocess.Popen([sys.executable, "-c", code])

@@ -72,7 +72,7 @@ def test_timeout_cancels_the_ray_task(local_ray: Any) -> None:
 def test_pruned_ray_tasks_are_cancelled(
     local_ray: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import hptune._parallel as parallel
+    import hptune._scheduler as parallel
 
     monkeypatch.setattr(parallel, "_PRUNE_GRACE", 0.1)
     url = f"sqlite:///{tmp_path / 'cancel.db'}"

@@ -26,6 +26,11 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from hptune._distributions import (
+    categorical_distribution,
+    float_distribution,
+    int_distribution,
+)
 from hptune._errors import InvalidArgumentError
 from hptune._history import History
 from hptune.rng import derive_seed
@@ -99,47 +104,6 @@ class StaticlessSampler(Sampler):
 
     def options(self) -> dict[str, Any]:
         return self.inner.options()
-
-
-# ----------------------------------------------------------------------------- distributions
-def float_distribution(
-    name: str, low: float, high: float, step: float | None, log: bool
-) -> HyperparameterSpace | None:
-    """The distribution of ``suggest_float`` (None when ``low == high``: a single value)."""
-    if _single(name, low, high):
-        return None
-    return HyperparameterSpace(name, "float", low, high, log_scale=log, step=step)
-
-
-def int_distribution(
-    name: str, low: int, high: int, step: int, log: bool
-) -> HyperparameterSpace | None:
-    """The distribution of ``suggest_int`` (None when ``low == high``: a single value)."""
-    for arg, v in (("low", low), ("high", high), ("step", step)):
-        if isinstance(v, bool) or not isinstance(v, int):
-            raise InvalidArgumentError(
-                f"parameter {name!r}: {arg} of suggest_int must be an int, got {v!r}"
-            )
-    if _single(name, low, high):
-        return None
-    return HyperparameterSpace(
-        name, "int", low, high, log_scale=log, step=None if step == 1 else step
-    )
-
-
-def categorical_distribution(name: str, choices: Sequence[Any]) -> HyperparameterSpace | None:
-    """The distribution of ``suggest_categorical``."""
-    return HyperparameterSpace(name, "categorical", choices=choices)
-
-
-def _single(name: str, low: Any, high: Any) -> bool:
-    """Whether ``[low, high]`` is one value (allowed, as in Optuna: it is returned as is)."""
-    try:
-        return bool(low == high)
-    except Exception as exc:
-        raise InvalidArgumentError(
-            f"parameter {name!r}: low and high must be numbers, got {low!r} and {high!r}"
-        ) from exc
 
 
 def _describe(d: HyperparameterSpace) -> str:

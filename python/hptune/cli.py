@@ -86,11 +86,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     import hptune
     from hptune import objectives, presets
+    from hptune.samplers import method_name
 
     try:
         import gymnasium  # noqa: F401
     except ImportError:
         raise CliError('the demo needs Gymnasium: pip install "hptune[rl]"') from None
+    # Before anything is removed or run: an unknown method fails here, naming the known ones.
+    method_name(args.method)
     path = Path(args.storage)
     if not args.resume and path.exists():
         # The demo's own file: a rerun starts afresh unless asked to continue.

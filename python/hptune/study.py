@@ -12,15 +12,12 @@ are pending points for the sampler, their results count for the best trial.
 
 from __future__ import annotations
 
-import inspect
 import json
 import logging
-import math
 import os
 import secrets
 import sys
 import time
-import traceback
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict
@@ -39,9 +36,12 @@ from hptune._multi_objective import (
     pareto_front,
     resolve_directions,
 )
+from hptune._objective import Catch, Objective, coerce_value, error_text, wants_trial
+from hptune._scheduler import run_parallel
+from hptune._stop_rules import StopRules
 from hptune._study_verbs import add_trial, check_enqueued, queued_params, trials_dataframe
 from hptune.rng import derive_seed
-from hptune.samplers import Sampler, make_sampler, stored_options
+from hptune.samplers import METHODS, Sampler, make_sampler, stored_options
 from hptune.space import (
     HyperparameterSpace,
     SearchSpace,
@@ -50,13 +50,12 @@ from hptune.space import (
 )
 from hptune.storage import InMemoryStorage, Storage, StudyMeta, get_storage
 from hptune.storage._sqlite import parse_sqlite_url
-from hptune.trial import Trial, TrialRecord, TrialState, as_number
+from hptune.trial import Trial, TrialRecord, TrialState
 
 __all__ = ["Callback", "Pruner", "Study", "create_study", "load_study"]
 
 logger = logging.getLogger("hptune")
 
-Objective = Callable[..., Any]
 Callback = Callable[["Study", TrialRecord], Any]
 
 
@@ -82,38 +81,6 @@ def _check_seed(seed: int | None) -> int:
     return seed
 
 
-def coerce_value(value: Any) -> float:
-    """The objective's return value as a finite float, or InvalidArgumentError saying why not."""
-    v = as_number(value)
-    if v is None:
-        raise InvalidArgumentError(
-            f"objective returned {type(value).__name__} {value!r}, not a number"
-        )
-    if not math.isfinite(v):
-        raise InvalidArgumentError(f"objective returned {v!r}; values must be finite")
-    return v
-
-
-def wants_trial(objective: Objective) -> bool:
-    """Whether ``objective`` takes a :class:`Trial` (else it takes the params dict).
-
-    True when it has a true ``accepts_trial`` attribute, or its first parameter is named
-    ``trial`` or annotated as ``Trial``.
-    """
-    flag = getattr(objective, "accepts_trial", None)
-    if flag is not None:
-        return bool(flag)
-    try:
-        params = list(inspect.signature(objective).parameters.values())
-    except (TypeError, ValueError):
-        return False
-    if not params:
-        return False
-    first = params[0]
-    ann = first.annotation
-    return first.name == "trial" or ann is Trial or (isinstance(ann, str) and ann.endswith("Trial"))
-
-
 # How many times a trial of a shared study is given a new suggestion because another worker's
 # trial holds the same config (see Study._claim).
 _CLAIM_ROUNDS = 3
@@ -129,14 +96,6 @@ def _plain(obj: Any) -> Any:
     if tolist is not None:
         return tolist()
     return repr(obj)
-
-
-def _error_text(exc: BaseException) -> str:
-    # The file's base name only: the text is stored and shown, and an absolute path would give
-    # away the layout of the machine the objective ran on.
-    tb = traceback.extract_tb(exc.__traceback__)
-    where = f" (at {os.path.basename(tb[-1].filename)}:{tb[-1].lineno})" if tb else ""
-    return f"{type(exc).__name__}: {exc}{where}"
 
 
 class Study:
@@ -268,7 +227,7 @@ class Study:
                 # A finite method may suggest fewer than asked: those numbers were never used.
                 self._abandon(fresh[len(suggested) :], now, "the search is exhausted")
         except BaseException as exc:
-            self._abandon(numbers, now, f"ask failed: {_error_text(exc)}")
+            self._abandon(numbers, now, f"ask failed: {error_text(exc)}")
             raise
         return trials
 
@@ -720,7 +679,7 @@ class Study:
                     f"n_trials or timeout only for now; remove "
                     f"{', '.join(k for k, v in refused.items() if v)}"
                 )
-        stop = _StopRules(self, n_trials, timeout, early_stopping_rounds, min_delta, target_score)
+        stop = StopRules(self, n_trials, timeout, early_stopping_rounds, min_delta, target_score)
         self.interrupted = False
         self._stop_requested = False
         progress = _progress(show_progress, n_trials)
@@ -728,8 +687,6 @@ class Study:
             if n_jobs == 1 and executor is None and trial_timeout is None:
                 self._run_serial(objective, stop, callbacks, progress, catch)
             else:
-                from hptune._parallel import run_parallel
-
                 run_parallel(
                     self,
                     objective,
@@ -748,10 +705,10 @@ class Study:
     def _run_serial(
         self,
         objective: Objective,
-        stop: _StopRules,
+        stop: StopRules,
         callbacks: list[Callback],
         progress: Any,
-        catch: type[BaseException] | tuple[type[BaseException], ...],
+        catch: Catch,
     ) -> None:
         # Without a static space the params dict is empty: the objective needs the trial.
         pass_trial = wants_trial(objective) or not self.space.names
@@ -760,6 +717,8 @@ class Study:
             and len(self.directions) == 1
             and not callbacks
             and not self.sampler.uses_history
+            # The fast loop uses InMemoryStorage's column methods, which the Storage interface
+            # does not have; tests/test_study_loops.py pins it to this general loop.
             and isinstance(self.storage, InMemoryStorage)
         ):
             self._run_fast(objective, stop, progress, catch)
@@ -779,12 +738,12 @@ class Study:
                 logger.warning("study %r interrupted; keeping the finished trials", self.name)
                 break
             except catch as exc:
-                record = self.tell(trial, state=TrialState.FAILED, error=_error_text(exc))
+                record = self.tell(trial, state=TrialState.FAILED, error=error_text(exc))
                 logger.warning("trial %d failed: %s", trial.number, record.error)
             except BaseException as exc:
                 # SystemExit, or an exception outside ``catch``: the trial fails (it must not
                 # stay RUNNING), then the exception goes on to the caller.
-                self.tell(trial, state=TrialState.FAILED, error=_error_text(exc))
+                self.tell(trial, state=TrialState.FAILED, error=error_text(exc))
                 raise
             else:
                 record = self.tell(trial, value)
@@ -795,9 +754,9 @@ class Study:
     def _run_fast(
         self,
         objective: Objective,
-        stop: _StopRules,
+        stop: StopRules,
         progress: Any,
-        catch: type[BaseException] | tuple[type[BaseException], ...],
+        catch: Catch,
     ) -> None:
         """The serial loop for in-memory studies whose objective takes a params dict.
 
@@ -838,7 +797,7 @@ class Study:
                         params = sampler.suggest(None, (number,))[0]
                         storage.set_trial_params(name, number, params)
                     except BaseException as exc:
-                        self._abandon((number,), start, f"ask failed: {_error_text(exc)}")
+                        self._abandon((number,), start, f"ask failed: {error_text(exc)}")
                         raise
             error: str | None = None
             value: float | None = None
@@ -852,9 +811,9 @@ class Study:
                 logger.warning("study %r interrupted; keeping the finished trials", self.name)
                 break
             except catch as exc:
-                state, error = failed, _error_text(exc)
+                state, error = failed, error_text(exc)
             except BaseException as exc:
-                finish(name, number, failed, None, clock(), _error_text(exc))
+                finish(name, number, failed, None, clock(), error_text(exc))
                 raise
             else:
                 # Fast check for the common case; coerce_value explains everything else.
@@ -881,7 +840,7 @@ class Study:
                 progress.update(1)
 
     def after_trial(
-        self, record: TrialRecord, stop: _StopRules, callbacks: list[Callback], progress: Any
+        self, record: TrialRecord, stop: StopRules, callbacks: list[Callback], progress: Any
     ) -> None:
         """Book-keeping after each finished trial: stopping rules, callbacks, progress."""
         stop.update(record)
@@ -891,94 +850,6 @@ class Study:
             progress.update(1)
             if self._best_value is not None:
                 progress.set_postfix(best=self._best_value, refresh=False)
-
-
-class _StopRules:
-    """Trial count, time budget, early stopping without improvement, and target score."""
-
-    __slots__ = (
-        "_best",
-        "_since_improvement",
-        "deadline",
-        "min_delta",
-        "n_done",
-        "n_trials",
-        "rounds",
-        "study",
-        "target",
-    )
-
-    def __init__(
-        self,
-        study: Study,
-        n_trials: int | None,
-        timeout: float | None,
-        rounds: int | None,
-        min_delta: float,
-        target: float | None,
-    ) -> None:
-        self.study = study
-        self.n_trials = n_trials
-        self.deadline = time.monotonic() + timeout if timeout is not None else None
-        self.rounds = rounds
-        self.min_delta = float(min_delta)
-        self.target = target
-        self.n_done = 0
-        self._since_improvement = 0
-        self._best: float | None = study._best_value
-
-    def update(self, record: TrialRecord) -> None:
-        """Count a finished trial."""
-        self.update_value(record.state, record.value)
-
-    def update_value(self, state: TrialState, v: float | None) -> None:
-        """Count a finished trial from its state and value."""
-        self.n_done += 1
-        if state is TrialState.COMPLETE and v is not None:
-            if self._best is None:
-                improved = True
-            elif self.study.maximize:
-                improved = v > self._best + self.min_delta
-            else:
-                improved = v < self._best - self.min_delta
-            if improved:
-                self._best = v
-                self._since_improvement = 0
-                return
-            if self.study._better(v, self._best):
-                self._best = v
-        self._since_improvement += 1
-
-    def only_counts(self) -> bool:
-        """True when the trial count is the only rule (no time, rounds or target)."""
-        return (
-            self.n_trials is not None
-            and self.deadline is None
-            and self.rounds is None
-            and self.target is None
-        )
-
-    def remaining(self) -> int | None:
-        """How many more trials the count allows (None: unbounded)."""
-        return None if self.n_trials is None else max(0, self.n_trials - self.n_done)
-
-    def done(self, in_flight: int = 0) -> bool:
-        if self.study._stop_requested:
-            return True
-        if self.n_trials is not None and self.n_done + in_flight >= self.n_trials:
-            return True
-        if self.deadline is not None and time.monotonic() >= self.deadline:
-            return True
-        if self.rounds is not None and self._since_improvement >= self.rounds:
-            logger.info("early stopping: %d trials without improvement", self.rounds)
-            return True
-        if self.target is not None and self._best is not None:
-            reached = (
-                self._best >= self.target if self.study.maximize else self._best <= self.target
-            )
-            if reached:
-                return True
-        return False
 
 
 def _progress(show: bool | None, total: int | None) -> Any:
@@ -1018,8 +889,6 @@ def _resumed_sampler(
     A method, options or seed given to :func:`create_study` that differ from the stored ones
     are ignored with a warning, so the study stays reproducible from its record.
     """
-    from hptune.samplers import METHODS
-
     options = stored_options(stored.method, stored.sampler_options)
     ignored = []
     if method_given:

@@ -10,6 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from hptune._distributions import (
+    categorical_distribution,
+    float_distribution,
+    int_distribution,
+)
 from hptune._errors import InvalidArgumentError
 
 if TYPE_CHECKING:
@@ -173,8 +178,6 @@ class Trial:
         ...     lr = trial.suggest_float("lr", 1e-5, 1e-1, log=True)
         ...     return (lr - 0.01) ** 2
         """
-        from hptune._define_by_run import float_distribution
-
         dist = float_distribution(name, low, high, step, log)
         value = self._study._dbr.suggest(self, dist, name, float(low))
         return float(value)
@@ -189,8 +192,6 @@ class Trial:
         ...     layers = trial.suggest_int("layers", 1, 8)
         ...     return (layers - 3) ** 2
         """
-        from hptune._define_by_run import int_distribution
-
         dist = int_distribution(name, low, high, step, log)
         return int(self._study._dbr.suggest(self, dist, name, low))
 
@@ -201,8 +202,6 @@ class Trial:
         ...     kind = trial.suggest_categorical("kind", ["linear", "rbf"])
         ...     return 0.0 if kind == "rbf" else 1.0
         """
-        from hptune._define_by_run import categorical_distribution
-
         dist = categorical_distribution(name, choices)
         return self._study._dbr.suggest(self, dist, name, None)
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from hptune._checks import check_callbacks, check_flag, check_pruner
 from hptune._errors import AllTrialsFailedError, InvalidArgumentError
-from hptune.samplers import GridSampler, RandomSampler, Sampler, SobolSampler
+from hptune.samplers import GridSampler, Sampler, make_sampler
 from hptune.space import SearchSpace, SearchSpaceLike
 from hptune.storage import Storage
 from hptune.study import Callback, Pruner, Study, create_study
@@ -297,7 +297,7 @@ class RandomSearchTuner(HyperparameterTuner):
         super().__init__(search_space, objective_function, maximize, n_trials, seed, **kwargs)
 
     def make_sampler(self) -> Sampler:
-        return RandomSampler(seed=self.seed)
+        return make_sampler(self.method, seed=self.seed)
 
 
 class SobolSearchTuner(HyperparameterTuner):
@@ -319,7 +319,7 @@ class SobolSearchTuner(HyperparameterTuner):
         super().__init__(search_space, objective_function, maximize, n_trials, seed, **kwargs)
 
     def make_sampler(self) -> Sampler:
-        return SobolSampler(seed=self.seed)
+        return make_sampler(self.method, seed=self.seed)
 
 
 # Keyword arguments that belong to the tuner (and its study), not to the search method.
@@ -356,8 +356,6 @@ class MethodTuner(HyperparameterTuner):
         options = {k: v for k, v in kwargs.items() if k not in _TUNER_KEYWORDS}
         options.update(method_options or {})
         super().__init__(search_space, objective_function, maximize, n_trials, seed, **tuner_kwargs)
-        from hptune.samplers import make_sampler
-
         self.method = str(method if method is not None else type(self).method).lower()
         self.method_options = options
         self._sampler = make_sampler(self.method, seed=seed, **options)

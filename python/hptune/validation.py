@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hptune._errors import InvalidArgumentError
+from hptune._objective import coerce_value
 from hptune._stats import t_quantile_975
 from hptune.rng import derive_seed
-from hptune.study import coerce_value
 from hptune.trial import params_repr
 from hptune.tuners import TuningResult
 

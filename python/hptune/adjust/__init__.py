@@ -20,7 +20,9 @@ from __future__ import annotations
 from hptune.adjust._audit import AuditEntry, AuditLog
 from hptune.adjust._clock import Clock, ManualClock, SystemClock
 from hptune.adjust._collector import DataCollector, DataCollectorProtocol, Record
+from hptune.adjust._decisions import Decision, TriggerKind, WatchOutcome
 from hptune.adjust._detectors import ChangeDetector, Cusum, PageHinkley
+from hptune.adjust._policy import RollbackPolicy, TriggerPolicy, TuningPolicy, ValidationPolicy
 from hptune.adjust._retrainer import ModelRetrainer, ModelRetrainerProtocol, TrainFunction
 from hptune.adjust._service import (
     AdjustmentResult,
@@ -40,13 +42,20 @@ __all__ = [
     "Cusum",
     "DataCollector",
     "DataCollectorProtocol",
+    "Decision",
     "ManualClock",
     "ModelRetrainer",
     "ModelRetrainerProtocol",
     "PageHinkley",
     "Record",
+    "RollbackPolicy",
     "SystemClock",
     "TrainFunction",
+    "TriggerKind",
+    "TriggerPolicy",
+    "TuningPolicy",
+    "ValidationPolicy",
+    "WatchOutcome",
     "WelchResult",
     "welch_greater",
 ]

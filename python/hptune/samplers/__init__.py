@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from hptune._errors import InvalidArgumentError
@@ -14,23 +16,59 @@ from hptune.samplers.tpe import TPESampler
 
 __all__ = [
     "METHODS",
+    "REGISTRY",
     "BayesianSampler",
     "GridSampler",
+    "Method",
     "RandomSampler",
     "Sampler",
     "SobolSampler",
     "TPESampler",
     "make_sampler",
     "method_name",
+    "method_options",
 ]
 
-METHODS: dict[str, type[Sampler]] = {
-    "random": RandomSampler,
-    "sobol": SobolSampler,
-    "grid": GridSampler,
-    "bayesian": BayesianSampler,
-    "tpe": TPESampler,
+
+@dataclass(frozen=True)
+class Method:
+    """One search method of the registry: its name, its sampler class and the options it takes.
+
+    ``options`` are the sampler's keyword arguments besides ``seed``; ``renamed`` maps an old
+    option name still accepted (with a deprecation warning from the sampler) to its new name.
+    """
+
+    name: str
+    sampler: type[Sampler]
+    options: tuple[str, ...]
+    renamed: Mapping[str, str] = field(default_factory=dict)
+
+
+def _method(name: str, sampler: type[Sampler], renamed: Mapping[str, str] | None = None) -> Method:
+    renamed = dict(renamed or {})
+    params = inspect.signature(sampler.__init__).parameters.values()
+    options = tuple(
+        p.name
+        for p in params
+        if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name != "seed" and p.name not in renamed
+    )
+    return Method(name, sampler, options, renamed)
+
+
+# The one registry of search methods: create_study, the tuners, the services and the CLI look
+# names up here.
+REGISTRY: dict[str, Method] = {
+    m.name: m
+    for m in (
+        _method("random", RandomSampler),
+        _method("sobol", SobolSampler),
+        _method("grid", GridSampler),
+        _method("bayesian", BayesianSampler, {"n_initial": "n_startup_trials"}),
+        _method("tpe", TPESampler),
+    )
 }
+
+METHODS: dict[str, type[Sampler]] = {name: m.sampler for name, m in REGISTRY.items()}
 
 
 def method_name(method: object) -> str:
@@ -43,14 +81,20 @@ def method_name(method: object) -> str:
     return name
 
 
-# Options renamed since studies were first stored: method -> {old name: current name}.
-_RENAMED_OPTIONS = {"bayesian": {"n_initial": "n_startup_trials"}}
+def method_options(method: str) -> tuple[str, ...]:
+    """The option names a method takes (besides ``seed``).
+
+    >>> method_options("tpe")
+    ('n_candidates', 'n_startup_trials', 'gamma', 'max_good', 'prior_weight')
+    """
+    return REGISTRY[method_name(method)].options
 
 
 def stored_options(method: str, options: Mapping[str, Any]) -> dict[str, Any]:
     """The stored options of a study under their current names, so that a study stored before
     a rename loads as it was, without a deprecation warning."""
-    renamed = _RENAMED_OPTIONS.get(method, {})
+    spec = REGISTRY.get(method)
+    renamed = spec.renamed if spec is not None else {}
     return {renamed.get(k, k): v for k, v in options.items()}
 
 
@@ -62,8 +106,15 @@ def make_sampler(method: str | Sampler, seed: int | None = None, **options: Any)
                 f"options {sorted(options)} given with a sampler instance; set them on the sampler"
             )
         return method
-    cls = METHODS[method_name(method)]
+    spec = REGISTRY[method_name(method)]
+    unknown = sorted(k for k in options if k not in spec.options and k not in spec.renamed)
+    if unknown:
+        allowed = ", ".join(repr(o) for o in spec.options) or "none"
+        raise InvalidArgumentError(
+            f"method {method!r}: unknown option{'s' if len(unknown) > 1 else ''} "
+            f"{', '.join(map(repr, unknown))}; allowed: {allowed}"
+        )
     try:
-        return cls(seed=seed, **options)
+        return spec.sampler(seed=seed, **options)
     except TypeError as exc:
         raise InvalidArgumentError(f"method {method!r}: {exc}") from None
