@@ -333,11 +333,14 @@ def test_validate_refuses_nonsense() -> None:
     result = hptune.RandomSearchTuner(SPACE, _objective, n_trials=5, seed=0).tune()
     with pytest.raises(InvalidArgumentError, match="result must be the TuningResult"):
         hptune.validate(None, _objective)  # type: ignore[arg-type]
-    with pytest.raises(InvalidArgumentError, match="objective must be callable"):
+    with pytest.raises(InvalidArgumentError, match="objective_function must be callable"):
         hptune.validate(result, 5)  # type: ignore[arg-type]
     for seed in (-1, "a", True, None):
         with pytest.raises(InvalidArgumentError, match="seed must be an int"):
             hptune.validate(result, _objective, seed=seed)  # type: ignore[arg-type]
+    # The tuners' name for the objective: validate and race take a tuner's result.
+    assert hptune.validate(result, objective_function=_objective, top_k=1, n_repeats=1).robust
+    assert hptune.validation.race(result, objective_function=_objective, top_k=1, n_seeds=1).robust
     with pytest.raises(InvalidArgumentError, match=r"baseline: parameter 'x': 2\.0 is not"):
         hptune.validate(result, _objective, baseline={"x": 2.0})
     with pytest.raises(InvalidArgumentError, match=r"baseline: params have unknown names \['y'\]"):

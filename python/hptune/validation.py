@@ -142,8 +142,8 @@ def _check_inputs(
         )
     if not callable(objective):
         raise InvalidArgumentError(
-            f"objective must be callable (params -> score), got {type(objective).__name__} "
-            f"{objective!r}"
+            "objective_function must be callable (params -> score), got "
+            f"{type(objective).__name__} {objective!r}"
         )
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**64:
         raise InvalidArgumentError(f"seed must be an int in [0, 2**64), got {seed!r}")
@@ -161,7 +161,7 @@ def _check_inputs(
 
 def validate(
     result: TuningResult,
-    objective: Callable[..., Any],
+    objective_function: Callable[..., Any],
     top_k: int = 3,
     n_repeats: int = 5,
     seed: int = 0,
@@ -174,7 +174,7 @@ def validate(
     config); others are simply called again. ``baseline`` (e.g. a preset's defaults) is
     evaluated on the same seeds and appended, for the gain over it.
     """
-    _check_inputs(result, objective, seed, baseline)
+    _check_inputs(result, objective_function, seed, baseline)
     if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
         raise InvalidArgumentError(f"top_k must be a positive int, got {top_k!r}")
     if isinstance(n_repeats, bool) or not isinstance(n_repeats, int) or n_repeats < 1:
@@ -183,7 +183,7 @@ def validate(
     seeds = tuple(derive_seed(seed, "validation", i) for i in range(n_repeats))
     entries = []
     for params, tuning, _ in _distinct_top(result, top_k):
-        scores, errors = evaluate_repeats(objective, params, seeds)
+        scores, errors = evaluate_repeats(objective_function, params, seeds)
         entries.append(ConfigValidation(params, tuning, scores, errors))
     report = ValidationReport(entries=entries, maximize=maximize, seeds=seeds)
     ok = [e for e in entries if e.n > 0]
@@ -195,7 +195,7 @@ def validate(
         lo, hi = best.ci95
         report.optimistic = best.tuning_score > hi if maximize else best.tuning_score < lo
     if baseline is not None:
-        scores, errors = evaluate_repeats(objective, baseline, seeds)
+        scores, errors = evaluate_repeats(objective_function, baseline, seeds)
         base = ConfigValidation(dict(baseline), None, scores, errors, label="baseline")
         report.entries.append(base)
         if base.n and report.robust is not None:
@@ -230,7 +230,7 @@ def _distinct_top(result: TuningResult, k: int) -> list[tuple[dict[str, Any], fl
 
 def race(
     result: TuningResult,
-    objective: Callable[..., Any],
+    objective_function: Callable[..., Any],
     top_k: int = 4,
     n_seeds: int = 6,
     seed: int = 0,
@@ -252,7 +252,7 @@ def race(
     >>> report = race(result, objective, top_k=4, n_seeds=6, baseline=presets.defaults("ppo"))
     >>> report.robust.params                                    # doctest: +SKIP
     """
-    _check_inputs(result, objective, seed, baseline)
+    _check_inputs(result, objective_function, seed, baseline)
     for name, value, low in (
         ("top_k", top_k, 1),
         ("n_seeds", n_seeds, 1),
@@ -283,7 +283,7 @@ def race(
         upto = min(n_seeds, max(first_round, 2 * done) if done else first_round)
         for i in alive:
             e = entries[i]
-            scores, errors = evaluate_repeats(objective, e.params, seeds[done:upto])
+            scores, errors = evaluate_repeats(objective_function, e.params, seeds[done:upto])
             calls += upto - done
             entries[i] = ConfigValidation(
                 e.params, e.tuning_score, e.scores + scores, e.errors + errors, e.label
