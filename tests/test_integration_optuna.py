@@ -207,6 +207,24 @@ def test_multi_objective_is_refused(cls: Any) -> None:
     study = optuna.create_study(directions=["minimize", "minimize"], sampler=cls(seed=0))
     with pytest.raises(ValueError, match="single-objective"):
         study.optimize(lambda t: (t.suggest_float("x", 0, 1), 1.0), n_trials=1)
+    # Refused at the first hook, before any parameter is drawn; no trial is left RUNNING.
+    assert [t.state for t in study.trials] == [optuna.trial.TrialState.FAIL]
+    assert study.trials[0].params == {}
+
+
+@pytest.mark.parametrize("cls", SAMPLERS)
+def test_zero_startup_trials_as_optuna_allows(cls: Any) -> None:
+    study = optuna.create_study(sampler=cls(seed=0, n_startup_trials=0))
+    study.optimize(lambda t: (t.suggest_float("x", -1, 1) - 0.3) ** 2, n_trials=6)
+    assert [t.state for t in study.trials] == [optuna.trial.TrialState.COMPLETE] * 6
+
+
+@pytest.mark.parametrize("cls", SAMPLERS)
+def test_an_unseeded_samplers_seed_can_be_given_back(cls: Any) -> None:
+    drawn = cls().seed
+    assert 0 <= drawn < 2**32
+    for sampler in (cls(seed=drawn), optuna.samplers.RandomSampler(seed=drawn)):
+        optuna.create_study(sampler=sampler).optimize(lambda t: t.suggest_float("x", 0, 1), 2)
 
 
 @pytest.mark.parametrize("cls", SAMPLERS)

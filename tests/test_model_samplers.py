@@ -108,7 +108,11 @@ def test_n_startup_trials_is_the_one_name_and_n_initial_still_works(tmp_path: Pa
     with pytest.raises(hptune.InvalidArgumentError, match="give only n_startup_trials"):
         hptune.BayesianSampler(n_initial=3, n_startup_trials=3)
     with pytest.raises(hptune.InvalidArgumentError, match="n_startup_trials"):
-        hptune.BayesianSampler(n_startup_trials=0)
+        hptune.BayesianSampler(n_startup_trials=-1)
+    # 0 as in Optuna: the first point is Sobol's, the GP takes over from the first observation.
+    zero = hptune.create_study(SPACE, "bayesian", n_startup_trials=0, seed=0)
+    zero.optimize(lambda p: sum(float(v) for v in p.values() if not isinstance(v, str)), 3)
+    assert len(zero.trials) == 3
 
     # A study stored before the rename (options with n_initial) loads as it was, silently.
     url = f"sqlite:///{tmp_path / 'old.db'}"

@@ -171,9 +171,12 @@ class _HptuneSampler(BaseSampler):
         warn_independent_sampling: bool,
     ) -> None:
         # Without a seed, draw one here once (like an hptune study does), so the run is still
-        # reproducible from ``sampler.seed``.
-        self.seed: int = secrets.randbits(63) if seed is None else int(seed)
-        self._independent = independent_sampler or optuna.samplers.RandomSampler(seed=seed)
+        # reproducible from ``sampler.seed``; 32 bits, so that it can be given back to any
+        # Optuna sampler (NumPy's legacy seeding takes 0 .. 2**32 - 1).
+        self.seed: int = secrets.randbits(32) if seed is None else int(seed)
+        self._independent = independent_sampler or optuna.samplers.RandomSampler(
+            seed=self.seed % 2**32
+        )
         self._warn_independent = bool(warn_independent_sampling)
         self._intersection = IntersectionSearchSpace()
         self._lock = threading.Lock()
@@ -210,14 +213,18 @@ class _HptuneSampler(BaseSampler):
         # already differ by trial; only the independent sampler holds a mutable generator.
         self._independent.reseed_rng()
 
-    def infer_relative_search_space(
-        self, study: Study, trial: FrozenTrial
-    ) -> dict[str, BaseDistribution]:
+    def _refuse_multi_objective(self, study: Study) -> None:
         if len(study.directions) > 1:
             raise ValueError(
                 f"hptune's {type(self).__name__} supports single-objective studies only; "
-                f"this study has {len(study.directions)} objectives"
+                f"this study has {len(study.directions)} objectives (directions="
+                f"{[d.name.lower() for d in study.directions]})"
             )
+
+    def infer_relative_search_space(
+        self, study: Study, trial: FrozenTrial
+    ) -> dict[str, BaseDistribution]:
+        self._refuse_multi_objective(study)
         with self._lock:
             space = self._intersection.calculate(study)
         return {name: dist for name, dist in space.items() if not dist.single()}
@@ -255,6 +262,7 @@ class _HptuneSampler(BaseSampler):
         param_name: str,
         param_distribution: BaseDistribution,
     ) -> Any:
+        self._refuse_multi_objective(study)
         if self._warn_independent and trial.number > 0 and not param_distribution.single():
             _logger.warning(
                 "trial %d: parameter %r is sampled by %s, not by %s, because it is not in "
@@ -267,6 +275,13 @@ class _HptuneSampler(BaseSampler):
         return self._independent.sample_independent(study, trial, param_name, param_distribution)
 
     def before_trial(self, study: Study, trial: FrozenTrial) -> None:
+        try:
+            self._refuse_multi_objective(study)
+        except ValueError:
+            # Optuna has created the trial before any sampler hook runs and leaves it RUNNING
+            # when ask() raises: end it as FAIL, then refuse.
+            study.tell(trial.number, state=TrialState.FAIL)
+            raise
         self._independent.before_trial(study, trial)
 
     def after_trial(

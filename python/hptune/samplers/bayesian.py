@@ -37,7 +37,8 @@ class BayesianSampler(Sampler):
     over discrete parameters. The first ``n_startup_trials`` trials are scrambled Sobol' points.
 
     Options: ``acquisition`` (``"logei"`` default, ``"ei"``, ``"pi"``, ``"ucb"`` with ``beta``),
-    ``n_startup_trials`` (default 10), ``n_candidates`` (512), ``n_restarts`` (4),
+    ``n_startup_trials`` (default 10; 0 as in Optuna: the GP from the first completed trial on),
+    ``n_candidates`` (512), ``n_restarts`` (4),
     ``fit_max_points`` (hyperparameters are fitted on at most this many points, 64; the posterior
     uses all), ``noisy`` (default False; true for objectives whose repeats differ, such as RL
     returns: the GP's noise prior allows far more noise and the incumbent of EI is the best
@@ -87,7 +88,7 @@ class BayesianSampler(Sampler):
         self.acquisition: str = acq
         self.beta = check_real("beta", beta, low=0.0)
         self.n_startup_trials = check_int(
-            "n_startup_trials", 10 if n_startup_trials is None else n_startup_trials, 1
+            "n_startup_trials", 10 if n_startup_trials is None else n_startup_trials, 0
         )
         self.n_candidates = check_int("n_candidates", n_candidates, 1)
         self.n_restarts = check_int("n_restarts", n_restarts, 1)
@@ -105,7 +106,9 @@ class BayesianSampler(Sampler):
         assert history is not None
         assert self._sobol is not None
         space = self.space
-        if len(history) < self.n_startup_trials:
+        # The GP needs one observation: with n_startup_trials=0 (as Optuna allows) the first
+        # point is still Sobol's, and the GP starts from the first completed trial.
+        if len(history) < max(1, self.n_startup_trials):
             return space.decode(self._initial_design(history, numbers))
         unit, state = _core.bo_suggest(
             space.core,
