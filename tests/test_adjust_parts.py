@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hptune import InvalidArgumentError, presets
 from hptune.adjust import (
@@ -21,7 +24,8 @@ from hptune.adjust import (
     PageHinkley,
     welch_greater,
 )
-from hptune.adjust._stats import proportion_worse_p, student_t_sf
+from hptune.adjust._policy import ValidationPolicy
+from hptune.adjust._stats import proportion_worse_p, rank_sum_greater, student_t_sf
 
 # ---------------------------------------------------------------------------- collector
 
@@ -275,3 +279,66 @@ def detector_figures(seeds: int = 60, length: int = 20_000) -> None:
 
 if __name__ == "__main__":
     detector_figures()
+
+
+def _rank_sum_p_by_enumeration(a: list[float], b: list[float]) -> float:
+    values = a + b
+    ranked = sorted(values)
+
+    def midrank(v: float) -> float:
+        first = ranked.index(v)
+        return first + (ranked.count(v) + 1) / 2
+
+    observed = sum(midrank(v) for v in a)
+    splits = list(itertools.combinations(range(len(values)), len(a)))
+    hits = sum(1 for s in splits if sum(midrank(values[i]) for i in s) >= observed - 1e-9)
+    return hits / len(splits)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(-3, 3), min_size=1, max_size=6),
+    st.lists(st.integers(-3, 3), min_size=1, max_size=6),
+)
+def test_rank_sum_test_is_the_exact_permutation_test(a: list[int], b: list[int]) -> None:
+    fa, fb = [float(x) for x in a], [float(x) for x in b]  # small integers: many ties
+    assert rank_sum_greater(fa, fb) == pytest.approx(_rank_sum_p_by_enumeration(fa, fb))
+
+
+def test_rank_sum_test_known_values_and_its_normal_approximation() -> None:
+    assert rank_sum_greater([6, 7, 8, 9, 10], [1, 2, 3, 4, 5]) == pytest.approx(1 / 252)
+    assert rank_sum_greater([1, 2, 3, 4, 5], [6, 7, 8, 9, 10]) == 1.0
+    assert rank_sum_greater([1.0, 1.0], [1.0, 1.0]) == 1.0
+    # An outlier counts as one rank: a huge last value moves p no more than a merely large one.
+    assert rank_sum_greater([1, 2, 1e12], [0.5, 1.5, 2.5]) == rank_sum_greater(
+        [1, 2, 3], [0.5, 1.5, 2.5]
+    )
+    # 40 values are exact, 42 use the normal approximation: close to each other.
+    rng = random.Random(3)
+    a = [rng.gauss(0.4, 1.0) for _ in range(21)]
+    b = [rng.gauss(0.0, 1.0) for _ in range(21)]
+    exact = rank_sum_greater(a[:20], b[:20])
+    approx = rank_sum_greater(a, b)
+    assert 0.0 < approx < 1.0
+    assert abs(approx - exact) < 0.1
+
+
+def test_the_robust_guard_refuses_what_an_outlier_alone_makes_better() -> None:
+    current = [10.0, 10.2, 9.9, 10.1, 10.0]
+    lucky = [9.8, 9.9, 10.0, 9.95, 60.0]  # one outlier, otherwise no better
+    welch = ValidationPolicy(validation_test="welch")
+    robust = ValidationPolicy()
+    assert robust.validation_test == "robust"
+    # The means differ a lot; the rank-sum test sees a candidate no better in 4 of 5 runs.
+    _, p_welch, _ = welch.judge(lucky, current)
+    diff, p_robust, better = robust.judge(lucky, current)
+    assert diff > 9.0
+    assert p_robust >= p_welch
+    assert not better
+    clearly = [11.0, 11.2, 10.9, 11.1, 11.3]
+    assert robust.judge(clearly, current)[2]
+    assert welch.judge(clearly, current)[2]
+    # Minimising: lower is better.
+    assert robust.judge(current, clearly, maximize=False)[2]
+    with pytest.raises(InvalidArgumentError, match="validation_test must be one of 'robust'"):
+        ValidationPolicy(validation_test="t")

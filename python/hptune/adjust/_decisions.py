@@ -115,7 +115,8 @@ class AdjustmentValidation:
     """Fresh evaluations of the candidate and of the current hyperparameters, and the test.
 
     ``improvement`` is ``candidate_mean - current_mean`` in the better direction (positive is
-    better even when minimising); ``p_value`` is Welch's one-sided test of "candidate better".
+    better even when minimising); ``p_value`` is the one-sided p of "candidate better": Welch's,
+    or under the robust guard the larger of Welch's and the rank-sum test's.
     """
 
     candidate_scores: list[float]

@@ -28,7 +28,7 @@ from hptune.adjust._decisions import (
 from hptune.adjust._monitor import Monitor, success_stats
 from hptune.adjust._policy import Policies, SpaceOverrides
 from hptune.adjust._retrainer import ModelRetrainerProtocol
-from hptune.adjust._stats import proportion_worse_p, welch_greater
+from hptune.adjust._stats import proportion_worse_p
 from hptune.agents import RL_ALGORITHMS, OptimizationAgentHyperparameterTuner, RLHyperparameterTuner
 from hptune.space import SearchSpace
 from hptune.study import Study
@@ -388,7 +388,7 @@ class AdjustmentPipeline:
         repeats: int,
         abort: threading.Event,
     ) -> AdjustmentValidation:
-        """Fresh, interleaved evaluations of both sides and Welch's test of the difference."""
+        """Fresh, interleaved evaluations of both sides and the guard's test of the difference."""
         policy = self.policies.validation
         scores: dict[str, list[float]] = {"candidate": [], "current": []}
         failures: list[str] = []
@@ -422,16 +422,14 @@ class AdjustmentPipeline:
         if len(cand) < 2 or len(cur) < 2:
             nan = math.nan
             return AdjustmentValidation(cand, cur, nan, nan, nan, 1.0, failures, False)
-        sign = 1.0 if self.policies.tuning.maximize else -1.0
-        test = welch_greater([sign * v for v in cand], [sign * v for v in cur])
-        better = test.difference > policy.min_improvement and test.p_value < policy.significance
+        improvement, p_value, better = policy.judge(cand, cur, self.policies.tuning.maximize)
         return AdjustmentValidation(
             cand,
             cur,
             math.fsum(cand) / len(cand),
             math.fsum(cur) / len(cur),
-            test.difference,
-            test.p_value,
+            improvement,
+            p_value,
             failures,
             better,
         )

@@ -15,12 +15,13 @@ builds them from its keyword arguments, or takes them whole::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from hptune._checks import check_flag
 from hptune._errors import InvalidArgumentError
+from hptune._stats import rank_sum_greater, welch_greater
 from hptune.adjust._detectors import ChangeDetector, Cusum, PageHinkley
 from hptune.samplers import method_name
 from hptune.space import HyperparameterSpace
@@ -158,21 +159,49 @@ class TuningPolicy:
         object.__setattr__(self, "tuner_options", dict(self.tuner_options or {}))
 
 
+VALIDATION_TESTS = ("robust", "welch")
+
+
 @dataclass(frozen=True)
 class ValidationPolicy:
     """The guard before applying: the best candidate and the current hyperparameters are each
     evaluated ``validation_repeats`` more times, interleaved, and the candidate is applied only
-    when its mean is better by more than ``min_improvement`` with Welch's one-sided p below
-    ``significance``."""
+    when its mean is better by more than ``min_improvement`` and the one-sided test says so at
+    ``significance``. ``validation_test="robust"`` (the default) needs both Welch's t-test and
+    the rank-sum test to agree, so neither a lucky outlier (heavy-tailed scores) nor a chance
+    difference of equals passes as easily as under Welch's test alone (``"welch"``); see
+    ``benches/bench_adjust_guard.py`` for the rates."""
 
-    validation_repeats: int = 5
+    validation_repeats: int = 8
     min_improvement: float = 0.0
-    significance: float = 0.05
+    significance: float = 0.025
+    validation_test: str = "robust"
 
     def __post_init__(self) -> None:
         check_count("validation_repeats", self.validation_repeats, 2)
         check_number("min_improvement", self.min_improvement)
         _check_probability("significance", self.significance)
+        if self.validation_test not in VALIDATION_TESTS:
+            raise InvalidArgumentError(
+                f"validation_test must be one of {', '.join(map(repr, VALIDATION_TESTS))}, "
+                f"got {self.validation_test!r}"
+            )
+
+    def judge(
+        self, candidate: Sequence[float], current: Sequence[float], maximize: bool = True
+    ) -> tuple[float, float, bool]:
+        """``(improvement, p_value, better)`` for two lists of at least two scores each:
+        ``improvement`` is the difference of the means in the better direction, ``p_value`` the
+        one-sided p of "candidate better" (under the robust test the larger of Welch's and the
+        rank-sum test's), ``better`` whether the candidate passes the guard."""
+        sign = 1.0 if maximize else -1.0
+        ours, theirs = [sign * v for v in candidate], [sign * v for v in current]
+        test = welch_greater(ours, theirs)
+        p_value = test.p_value
+        if self.validation_test == "robust":
+            p_value = max(p_value, rank_sum_greater(ours, theirs))
+        better = test.difference > self.min_improvement and p_value < self.significance
+        return test.difference, p_value, better
         object.__setattr__(self, "min_improvement", float(self.min_improvement))
         object.__setattr__(self, "significance", float(self.significance))
 

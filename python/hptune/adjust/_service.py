@@ -111,8 +111,10 @@ class AutomaticHyperparameterAdjustment:
     ``search_spaces[agent or algorithm]``), trial 0 being the current hyperparameters and trial 1
     the previous run's best. The best candidate and the current hyperparameters are then each
     evaluated ``validation_repeats`` more times, interleaved; the candidate is applied only when
-    its mean is better by more than ``min_improvement`` with Welch's one-sided p below
-    ``significance``. After applying, the next ``post_apply_records`` records (default
+    its mean is better by more than ``min_improvement`` and a one-sided p below ``significance``
+    (``validation_test="robust"``, the default: Welch's t-test and the rank-sum test must both
+    agree; ``"welch"``: Welch's alone, which lets more equal or heavy-tailed candidates
+    through). After applying, the next ``post_apply_records`` records (default
     ``min_records``) are compared with the ``window`` before: a success rate lower by more than
     ``rollback_margin`` with a one-sided two-proportion p below ``rollback_significance`` rolls
     back to the previous hyperparameters; a watch without enough records after
@@ -167,6 +169,7 @@ class AutomaticHyperparameterAdjustment:
     validation_repeats: _PolicyField[int] = _PolicyField("validation")
     min_improvement: _PolicyField[float] = _PolicyField("validation")
     significance: _PolicyField[float] = _PolicyField("validation")
+    validation_test: _PolicyField[str] = _PolicyField("validation")
     rollback_margin: _PolicyField[float] = _PolicyField("rollback")
     rollback_significance: _PolicyField[float] = _PolicyField("rollback")
 
@@ -188,9 +191,10 @@ class AutomaticHyperparameterAdjustment:
         n_trials: int = 100,
         method: str = "bayesian",
         method_options: Mapping[str, Any] | None = None,
-        validation_repeats: int = 5,
+        validation_repeats: int = 8,
         min_improvement: float = 0.0,
-        significance: float = 0.05,
+        significance: float = 0.025,
+        validation_test: str = "robust",
         post_apply_records: int | None = None,
         post_apply_timeout: float | None = None,
         rollback_margin: float = 0.0,
@@ -237,6 +241,7 @@ class AutomaticHyperparameterAdjustment:
                 "validation_repeats": validation_repeats,
                 "min_improvement": min_improvement,
                 "significance": significance,
+                "validation_test": validation_test,
             },
         )
         rollback = _policy(

@@ -6,6 +6,18 @@ module keeps the names importable where they have always been.
 
 from __future__ import annotations
 
-from hptune._stats import WelchResult, proportion_worse_p, student_t_sf, welch_greater
+from hptune._stats import (
+    WelchResult,
+    proportion_worse_p,
+    rank_sum_greater,
+    student_t_sf,
+    welch_greater,
+)
 
-__all__ = ["WelchResult", "proportion_worse_p", "student_t_sf", "welch_greater"]
+__all__ = [
+    "WelchResult",
+    "proportion_worse_p",
+    "rank_sum_greater",
+    "student_t_sf",
+    "welch_greater",
+]
