@@ -144,8 +144,11 @@ def coerce_values(value: Any, n: int) -> list[float]:
 
 
 def pareto_front(study: Study) -> list[TrialRecord]:
-    """The complete trials that no other complete trial dominates, in number order."""
+    """The complete trials that no other complete trial dominates, in number order; in a
+    constrained study, among the feasible trials when there are any."""
     records = [r for r in study.trials if r.state is TrialState.COMPLETE]
+    if any(r.feasible for r in records):
+        records = [r for r in records if r.feasible]
     vectors = [r.values for r in records]
     keep = [i for i, v in enumerate(vectors) if v is not None and len(v) == len(study.directions)]
     if not keep:

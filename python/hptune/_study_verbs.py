@@ -165,7 +165,7 @@ def add_trial(
     if mark is not None:
         mark({k: stored[k] for k in study.space.names})
     record = TrialRecord(number, stored, st, v, steps, now, now, 0.0, None, attrs)
-    return study._finish(record)
+    return study._finish(study._constrained(record))
 
 
 # ----------------------------------------------------------------------------- partial enqueue

@@ -80,7 +80,8 @@ class TrialRecord:
     """Everything known about one trial, as stored.
 
     ``value`` (alias ``score``) is in the user's direction (a score when maximising, a cost when
-    minimising) and is None unless the trial completed.
+    minimising) and is None unless the trial completed. ``constraints`` holds what the study's
+    ``constraints_func`` returned for a complete trial (``<= 0`` is feasible).
     """
 
     number: int
@@ -93,6 +94,14 @@ class TrialRecord:
     duration: float | None = None
     error: str | None = None
     user_attrs: dict[str, Any] = field(default_factory=dict)
+    #: Outcome constraint values of a complete trial of a study with ``constraints_func``
+    #: (feasible when every one is ``<= 0``); None otherwise.
+    constraints: list[float] | None = None
+
+    @property
+    def feasible(self) -> bool:
+        """Whether every outcome constraint holds (``<= 0``); True without constraints."""
+        return self.constraints is None or all(c <= 0.0 for c in self.constraints)
 
     @property
     def score(self) -> float | None:

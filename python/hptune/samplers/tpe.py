@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from hptune import _core
 from hptune._checks import check_int, check_real
+from hptune._constraints import feasibility_key
 from hptune._history import History
 from hptune.rng import derive_seed
 from hptune.samplers._base import Sampler
@@ -24,7 +25,9 @@ class TPESampler(Sampler):
     encoding, so log-scale parameters are modelled in log space; cell masses for ints and steps;
     a smoothed categorical kernel; a prior component). Candidates are drawn from the good
     mixture and the best ``l(x) / g(x)`` wins. The first ``n_startup_trials`` are random.
-    Running and failed trials count as bad points, so parallel suggestions differ.
+    Running and failed trials count as bad points, so parallel suggestions differ. In a study
+    with a ``constraints_func`` the split ranks feasible trials (by value) before infeasible
+    ones (by total violation), so the good group is feasible whenever enough trials are.
 
     Options: ``n_candidates`` (24), ``n_startup_trials`` (10), ``gamma`` (0.1), ``max_good``
     (25), ``prior_weight`` (1.0).
@@ -59,10 +62,14 @@ class TPESampler(Sampler):
 
     def suggest(self, history: History | None, numbers: Sequence[int]) -> list[dict[str, Any]]:
         assert history is not None
+        y = history.y
+        if history.constraints is not None:
+            # Feasible trials first, by value, then infeasible ones by total violation.
+            y = feasibility_key(y, history.constraints)
         unit = _core.tpe_suggest(
             self.space.core,
             history.x,
-            history.y,
+            y,
             history.avoid(),
             len(numbers),
             derive_seed(self.seed, "tpe", numbers[0]),
