@@ -41,7 +41,7 @@ class _Rows:
 class History:
     """Completed, failed and pending points of one study in unit-cube encoding."""
 
-    __slots__ = ("_c", "_failed", "_pending", "_x", "_y", "numbers", "space")
+    __slots__ = ("_c", "_failed", "_objectives", "_pending", "_x", "_y", "numbers", "space")
 
     def __init__(self, space: SearchSpace) -> None:
         d = len(space)
@@ -53,6 +53,8 @@ class History:
         # Outcome constraints of completed trials (NaN where a trial has none), created with
         # the first trial that has some.
         self._c: _Rows | None = None
+        # Multi-objective studies: every objective of completed trials, canonical (minimised).
+        self._objectives: _Rows | None = None
         self.numbers: list[int] = []
 
     def _encode(self, params: dict[str, Any]) -> NDArray[np.float64]:
@@ -77,9 +79,11 @@ class History:
         params: dict[str, Any],
         y: float,
         constraints: list[float] | None = None,
+        objectives: list[float] | None = None,
     ) -> None:
         """A trial completed with canonical (minimised) value ``y`` and, in a constrained
-        study, its outcome constraint values (``<= 0`` feasible; all trials have as many)."""
+        study, its outcome constraint values (``<= 0`` feasible; all trials have as many); in a
+        multi-objective study, ``objectives`` are all its canonical values (``y`` the first)."""
         row = self._pending.pop(number, None)
         self._x.append(self._encode(params) if row is None else row)
         n = self._x.n
@@ -97,6 +101,10 @@ class History:
                 self._c.append(np.full(width, np.nan))
             else:
                 self._c.append(np.asarray(constraints, dtype=np.float64))
+        if objectives is not None:
+            if self._objectives is None:
+                self._objectives = _Rows(len(objectives))
+            self._objectives.append(np.asarray(objectives, dtype=np.float64))
 
     def add_failed(self, number: int, params: dict[str, Any]) -> None:
         """A trial failed or was pruned: remember its point to avoid it."""
@@ -118,6 +126,14 @@ class History:
         """Outcome constraint values of completed trials (``n x k``, NaN where a trial has
         none), or None when no trial has any."""
         return None if self._c is None else self._c.view
+
+    @property
+    def objectives(self) -> NDArray[np.float64] | None:
+        """Canonical (minimised) objectives of completed trials (``n x m``) in a
+        multi-objective study, else None."""
+        if self._objectives is None or self._objectives.n != self._x.n:
+            return None
+        return self._objectives.view
 
     @property
     def failed(self) -> NDArray[np.float64]:

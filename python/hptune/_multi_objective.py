@@ -3,8 +3,8 @@
 A study created with ``directions=[...]`` of two or more entries expects the objective to
 return one number per direction. A complete trial keeps the whole vector under the user
 attribute ``"hptune:values"`` (its ``value`` is the first objective, so the storages need no
-new column); ``TrialRecord.values`` reads it back. Only random search handles several
-objectives for now.
+new column); ``TrialRecord.values`` reads it back. Random search and TPE handle several
+objectives; TPE as MOTPE, whose good / bad split comes from :func:`motpe_key`.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ __all__ = [
     "directions_of",
     "first_of_values",
     "hypervolume",
+    "motpe_key",
     "non_dominated",
     "pareto_front",
     "parse_directions",
@@ -44,7 +45,7 @@ VALUES_KEY = "hptune:values"
 
 _DIRECTIONS = ("minimize", "maximize")
 #: Methods that handle several objectives.
-MULTI_OBJECTIVE_METHODS = ("random",)
+MULTI_OBJECTIVE_METHODS = ("random", "tpe")
 
 
 def parse_directions(directions: Any) -> list[str]:
@@ -242,3 +243,51 @@ def _hv2(pts: NDArray[np.float64], ref: NDArray[np.float64]) -> float:
     lowest_before = np.minimum.accumulate(np.concatenate(([ref[1]], y[:-1])))
     gain = np.clip(lowest_before - y, 0.0, None)
     return float(np.sum((ref[0] - x) * gain))
+
+
+def motpe_key(losses: NDArray[np.float64], n_good: int) -> NDArray[np.float64]:
+    """Values to rank ``n x m`` minimised ``losses`` by for MOTPE's good / bad split.
+
+    Nondominated sorting peels fronts until ``n_good`` rows are covered: rows of front ``k``
+    get keys in ``[k, k + 1)``, so every front before the one that crosses the ``n_good``
+    boundary is good as a whole. Inside that boundary front the rows are ordered by their
+    exclusive hypervolume contribution, largest first (the reference point lies a tenth of the
+    front's spread beyond its worst value in each objective; a greedy choice in the spirit of
+    hypervolume subset selection), so the good group keeps the front's extremes and its best
+    spread. Rows past the boundary front all get the same key (the split does not order them).
+    Fronts of more than 3 objectives break ties by the sum of normalised losses instead.
+    """
+    n = len(losses)
+    key = np.full(n, np.inf)
+    if n == 0:
+        return key
+    remaining = np.arange(n)
+    covered = 0
+    rank = 0
+    while remaining.size and covered < max(n_good, 1):
+        front = remaining[non_dominated(losses[remaining])]
+        if covered + front.size > n_good:
+            order = _by_contribution(losses[front])
+            key[front[order]] = rank + np.arange(front.size) / (front.size + 1.0)
+        else:
+            key[front] = rank
+        covered += front.size
+        remaining = np.setdiff1d(remaining, front, assume_unique=True)
+        rank += 1
+    key[remaining] = rank
+    return key
+
+
+def _by_contribution(front: NDArray[np.float64]) -> NDArray[np.intp]:
+    """Indices of the rows of one front, largest exclusive hypervolume contribution first."""
+    k, m = front.shape
+    lo, hi = front.min(axis=0), front.max(axis=0)
+    spread = np.where(hi > lo, hi - lo, 1.0)
+    if m > 3:
+        return np.argsort(((front - lo) / spread).sum(axis=1), kind="stable")
+    ref = hi + 0.1 * spread
+    total = hypervolume(front, ref)
+    contribution = np.empty(k)
+    for i in range(k):
+        contribution[i] = total - hypervolume(np.delete(front, i, axis=0), ref)
+    return np.argsort(-contribution, kind="stable")

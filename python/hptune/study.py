@@ -184,6 +184,7 @@ class Study:
         self._sign = -1.0 if self.maximize else 1.0
         #: One direction per objective ("minimize" / "maximize").
         self.directions = directions_of(meta, self.maximize)
+        self._signs = [-1.0 if d == "maximize" else 1.0 for d in self.directions]
         check_method(self.directions, sampler)
         self._running: dict[int, Trial] = {}
         self._best_number: int | None = None
@@ -548,8 +549,11 @@ class Study:
                 self._best_violation = violation(cons)
                 self._best_feasible = self._best_violation <= 0.0
             if self.history is not None:
+                objectives = None
+                if len(self.directions) > 1 and record.values is not None:
+                    objectives = [v * s for v, s in zip(record.values, self._signs, strict=True)]
                 self.history.add_complete(
-                    record.number, record.params, self._sign * record.value, cons
+                    record.number, record.params, self._sign * record.value, cons, objectives
                 )
         elif state is not TrialState.RUNNING and self.history is not None and record.params:
             self.history.add_failed(record.number, record.params)
@@ -1126,7 +1130,8 @@ def create_study(
     that is continued keeps its stored method, options and seed; different ones given here are
     ignored with a ``UserWarning``. ``maximize`` defaults to True; ``directions`` (instead of
     ``maximize``) lists ``"minimize"`` / ``"maximize"`` per objective for a multi-objective
-    study, whose objective returns one number per direction (random search only, for now).
+    study, whose objective returns one number per direction (random search and TPE, which works
+    as MOTPE).
     ``constraints_func(record)`` is called once per complete trial and returns its outcome
     constraint values (a sequence of floats, ``<= 0`` feasible); the best trial is feasible
     whenever one is, and TPE and the GP steer towards the feasible region.
