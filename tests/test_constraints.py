@@ -274,3 +274,12 @@ def test_parallel_trials_get_constraint_values() -> None:
     records = study.trials
     assert all(t.constraints is not None for t in records)
     assert study.best_trial.feasible
+
+
+def test_trials_dataframe_has_a_constraints_column() -> None:
+    pytest.importorskip("pandas")
+    study = hptune.create_study(SPACE, maximize=False, seed=0, constraints_func=linear)
+    study.optimize(quadratic, n_trials=3, show_progress=False)
+    frame = study.trials_dataframe()
+    assert list(frame["constraints"]) == [t.constraints for t in study.trials]
+    assert "constraints" not in hptune.create_study(SPACE).trials_dataframe().columns

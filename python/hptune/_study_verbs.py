@@ -51,6 +51,8 @@ def trials_dataframe(study: Study) -> Any:
         columns[f"params_{n}"] = [r.params.get(n) for r in records]
     for a in attrs:
         columns[f"user_attrs_{a}"] = [r.user_attrs.get(a) for r in records]
+    if any(r.constraints is not None for r in records):
+        columns["constraints"] = [r.constraints for r in records]
     columns["error"] = [r.error for r in records]
     frame = pd.DataFrame(columns)
     for column in frame.columns:

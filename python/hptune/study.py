@@ -674,8 +674,8 @@ class Study:
         """The trials as a pandas DataFrame (needs ``pip install "hptune[pandas]"``).
 
         Columns: ``number``, ``value``, ``state``, ``duration`` (seconds), ``params_<name>`` for
-        every parameter (missing where a trial did not use it), ``user_attrs_<key>`` and
-        ``error``.
+        every parameter (missing where a trial did not use it), ``user_attrs_<key>``,
+        ``constraints`` (a list per complete trial, with a ``constraints_func``) and ``error``.
 
         >>> study.trials_dataframe()[["number", "value", "params_x"]].head()
         """
