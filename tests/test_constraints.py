@@ -283,3 +283,50 @@ def test_trials_dataframe_has_a_constraints_column() -> None:
     frame = study.trials_dataframe()
     assert list(frame["constraints"]) == [t.constraints for t in study.trials]
     assert "constraints" not in hptune.create_study(SPACE).trials_dataframe().columns
+
+
+# --------------------------------------------------------------------- trial.set_constraint
+def named_objective(trial: Any) -> float:
+    # trial.params, not suggest_*: with n_jobs=2 on SQLite the trial runs in a worker process.
+    x, y = trial.params["x"], trial.params["y"]
+    trial.set_constraint("sum", x + y - 1.0)
+    trial.set_constraint("a_bound", -1.0)
+    return float((x - 1.0) ** 2 + (y - 1.0) ** 2)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_set_constraint_in_the_objective(n_jobs: int, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'named.db'}"
+    study = hptune.create_study(SPACE, "tpe", maximize=False, seed=2, storage=url, study_name="n")
+    study.optimize(named_objective, n_trials=16, n_jobs=n_jobs, show_progress=False)
+    for t in study.trials:
+        # In the order of the names: "a_bound", then "sum".
+        assert t.constraints == [-1.0, t.params["x"] + t.params["y"] - 1.0]
+    assert study.best_trial.feasible
+    again = hptune.load_study(study_name="n", storage=url)
+    assert again._constraint_names == ("a_bound", "sum")
+    again.optimize(named_objective, n_trials=1, show_progress=False)
+    assert again.trials[-1].constraints is not None
+
+
+def test_set_constraint_mistakes() -> None:
+    study = hptune.create_study(SPACE, seed=0)
+    trial = study.ask()
+    with pytest.raises(InvalidArgumentError, match="must be a finite number"):
+        trial.set_constraint("c", float("nan"))
+    with pytest.raises(InvalidArgumentError, match="key must be a non-empty string"):
+        trial.set_constraint("", 0.0)
+    trial.set_constraint("c", 0.5)
+    study.tell(trial, 1.0)
+    other = study.ask()
+    other.set_constraint("d", 0.5)
+    record = study.tell(other, 1.0)
+    assert record.state is TrialState.FAILED
+    assert record.error is not None
+    assert "earlier trials ['c']" in record.error
+    both = hptune.create_study(SPACE, seed=0, constraints_func=linear)
+    trial = both.ask()
+    trial.set_constraint("c", 0.0)
+    record = both.tell(trial, 1.0)
+    assert record.error is not None
+    assert "give constraints one way" in record.error

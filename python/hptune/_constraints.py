@@ -29,12 +29,18 @@ from hptune._errors import InvalidArgumentError
 from hptune.trial import TrialRecord, as_number
 
 __all__ = [
+    "CONSTRAINTS_KEY",
     "ConstraintsFunc",
     "check_constraints_func",
     "coerce_constraints",
     "feasibility_key",
+    "named_constraints",
+    "set_named",
     "violation",
 ]
+
+#: The user attribute under which ``trial.set_constraint(key, value)`` keeps its values.
+CONSTRAINTS_KEY = "hptune:constraints"
 
 ConstraintsFunc = Callable[[TrialRecord], Sequence[float]]
 
@@ -78,6 +84,39 @@ def coerce_constraints(raw: Any, number: int, expected: int | None) -> list[floa
             f"{expected}; the number of constraints must not change within a study"
         )
     return out
+
+
+def set_named(user_attrs: dict[str, Any], key: Any, value: Any) -> None:
+    """``trial.set_constraint(key, value)``: check and keep one named constraint value."""
+    if not isinstance(key, str) or not key:
+        raise InvalidArgumentError(f"set_constraint: key must be a non-empty string, got {key!r}")
+    v = as_number(value)
+    if v is None or not math.isfinite(v):
+        raise InvalidArgumentError(
+            f"set_constraint({key!r}, ...): the value must be a finite number (<= 0 is "
+            f"feasible), got {value!r}"
+        )
+    user_attrs.setdefault(CONSTRAINTS_KEY, {})[key] = v
+
+
+def named_constraints(
+    named: Any, number: int, expected: tuple[str, ...] | None
+) -> tuple[list[float], tuple[str, ...]]:
+    """The values of ``trial.set_constraint`` calls in the order of their names (sorted), and
+    the names; InvalidArgumentError when the names differ from those of earlier trials."""
+    if not isinstance(named, dict) or not named:
+        raise InvalidArgumentError(
+            f"trial {number}: the user attribute {CONSTRAINTS_KEY!r} must map constraint names "
+            f"to numbers (set it with trial.set_constraint), got {named!r}"
+        )
+    names = tuple(sorted(str(k) for k in named))
+    if expected is not None and names != expected:
+        raise InvalidArgumentError(
+            f"trial.set_constraint gave the constraints {list(names)} for trial {number}, "
+            f"earlier trials {list(expected)}; every complete trial must set the same ones"
+        )
+    values = coerce_constraints([named[k] for k in names], number, None)
+    return values, names
 
 
 def violation(constraints: Sequence[float] | None) -> float:

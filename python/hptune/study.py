@@ -28,9 +28,11 @@ from typing import Any, Protocol, overload
 
 from hptune._checks import check_callbacks, check_flag, check_pruner, check_real
 from hptune._constraints import (
+    CONSTRAINTS_KEY,
     ConstraintsFunc,
     check_constraints_func,
     coerce_constraints,
+    named_constraints,
     violation,
 )
 from hptune._define_by_run import DefineByRun, EmptySpace, StaticlessSampler, static_space
@@ -166,8 +168,10 @@ class Study:
         #: Called with each complete trial's record; returns its outcome constraint values
         #: (``<= 0`` is feasible), stored as ``TrialRecord.constraints``.
         self.constraints_func = check_constraints_func(constraints_func)
-        # How many values constraints_func returns (fixed by the first trial that has some).
+        # How many values constraints_func returns (fixed by the first trial that has some),
+        # and the names trials give with trial.set_constraint (fixed likewise).
         self._n_constraints: int | None = None
+        self._constraint_names: tuple[str, ...] | None = None
         # Define-by-run params (trial.suggest_*); without a static space the method draws only
         # those, and the study's own sampler hands out empty params.
         self._dbr = DefineByRun(self, sampler)
@@ -440,15 +444,24 @@ class Study:
         return self._finish(self._constrained(record))
 
     def _constrained(self, record: TrialRecord) -> TrialRecord:
-        """A complete record with its outcome constraint values, or failed with the reason
-        when ``constraints_func`` raises or returns something else than a fixed number of
-        finite numbers."""
+        """A complete record with its outcome constraint values (from ``constraints_func`` or
+        the trial's ``set_constraint`` calls), or failed with the reason when
+        ``constraints_func`` raises or the values are not a fixed number of finite numbers."""
         func = self.constraints_func
-        if func is None or record.state is not TrialState.COMPLETE:
+        named = record.user_attrs.get(CONSTRAINTS_KEY)
+        if (func is None and named is None) or record.state is not TrialState.COMPLETE:
             return record
         try:
-            raw = func(record)
-            values = coerce_constraints(raw, record.number, self._n_constraints)
+            if func is not None and named is not None:
+                raise InvalidArgumentError(
+                    f"trial {record.number} called trial.set_constraint and the study has a "
+                    "constraints_func: give constraints one way"
+                )
+            if func is not None:
+                values = coerce_constraints(func(record), record.number, self._n_constraints)
+            else:
+                values, names = named_constraints(named, record.number, self._constraint_names)
+                self._constraint_names = names
         except Exception as exc:
             why = str(exc) if isinstance(exc, InvalidArgumentError) else _error_text(exc)
             if not isinstance(exc, InvalidArgumentError):
@@ -544,6 +557,9 @@ class Study:
             cons = record.constraints
             if cons is not None and self._n_constraints is None:
                 self._n_constraints = len(cons)
+                named = record.user_attrs.get(CONSTRAINTS_KEY)
+                if isinstance(named, dict) and self._constraint_names is None:
+                    self._constraint_names = tuple(sorted(str(k) for k in named))
             if self._beats_best(record.value, cons):
                 self._best_number, self._best_value = record.number, record.value
                 self._best_violation = violation(cons)

@@ -229,6 +229,21 @@ class Trial:
         """Attach a JSON-serialisable value to the trial (kept in storage)."""
         self.user_attrs[key] = value
 
+    def set_constraint(self, key: str, value: float) -> None:
+        """Record an outcome constraint of this trial (``<= 0`` is feasible), Optuna 5's way:
+        the alternative to the study's ``constraints_func``. A complete trial's values, in the
+        order of their names, become ``TrialRecord.constraints``; every complete trial of a
+        study must set the same names.
+
+        >>> def objective(trial):
+        ...     x = trial.suggest_float("x", -2.0, 2.0)
+        ...     trial.set_constraint("budget", x - 1.0)   # feasible when x <= 1
+        ...     return (x - 1.5) ** 2
+        """
+        from hptune._constraints import set_named
+
+        set_named(self.user_attrs, key, value)
+
     def __repr__(self) -> str:
         return f"Trial(number={self.number}, params={self.params!r})"
 
