@@ -84,8 +84,8 @@ def test_define_by_run_with_two_objectives() -> None:
     study.optimize(lambda t: (t.suggest_float("a", 0.0, 1.0), t.suggest_int("b", 0, 3)), 10)
     assert all(t.state is TrialState.COMPLETE for t in study.trials)
     assert study.best_trials
-    with pytest.raises(InvalidArgumentError, match="method 'tpe' handles one objective"):
-        hptune.create_study(None, "tpe", directions=["minimize", "minimize"])
+    with pytest.raises(InvalidArgumentError, match="method 'bayesian' handles one objective"):
+        hptune.create_study(None, "bayesian", directions=["minimize", "minimize"])
 
 
 def test_a_numpy_vector_and_ask_tell() -> None:
@@ -105,7 +105,7 @@ def test_directions_are_checked() -> None:
         hptune.create_study(SPACE, directions="minimize")
     with pytest.raises(InvalidArgumentError, match="directions must not be empty"):
         hptune.create_study(SPACE, directions=[])
-    for method in ("tpe", "bayesian", "sobol", "grid"):
+    for method in ("bayesian", "sobol", "grid"):
         with pytest.raises(InvalidArgumentError, match=f"method '{method}' handles one objective"):
             hptune.create_study(SPACE, method, directions=["minimize", "maximize"])
 
@@ -135,8 +135,8 @@ def test_directions_are_stored(tmp_path: Path) -> None:
     assert df["values_1"].iloc[20] == 1.0
     with pytest.raises(InvalidArgumentError, match="stored with directions"):
         hptune.create_study(SPACE, seed=1, storage=url, study_name="mo", load_if_exists=True)
-    with pytest.raises(InvalidArgumentError, match="method 'tpe' handles one objective"):
-        hptune.load_study(study_name="mo", storage=url, method="tpe")
+    with pytest.raises(InvalidArgumentError, match="method 'bayesian' handles one objective"):
+        hptune.load_study(study_name="mo", storage=url, method="bayesian")
 
 
 def test_add_trial_checks_the_vector() -> None:

@@ -289,9 +289,9 @@ def test_version_1_file_is_migrated(tmp_path: Path) -> None:
     study.optimize(lambda p: p["x"], n_trials=3, show_progress=False)
     store.close()
     with sqlite3.connect(path) as conn:
-        # Back to the version-1 layout: no change counter, no owner columns.
+        # Back to the version-1 layout: no change counter, no owner or constraint columns.
         conn.execute("DROP INDEX trials_seq")
-        for column in ("seq", "host", "pid", "pid_start"):
+        for column in ("seq", "host", "pid", "pid_start", "constraints"):
             conn.execute(f"ALTER TABLE trials DROP COLUMN {column}")
         conn.execute("UPDATE hptune_schema SET version = 1")
     again = hptune.load_study(study_name="old", storage=sqlite_url(path))

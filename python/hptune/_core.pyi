@@ -11,6 +11,7 @@ __all__ = [
     "TpeState",
     "__version__",
     "bo_suggest",
+    "bo_suggest_constrained",
     "importance",
     "tpe_suggest",
 ]
@@ -70,6 +71,23 @@ def bo_suggest(
     warm: list[float] | None = None,
     noisy: bool = False,
 ) -> tuple[NDArray[np.float64], list[float]]: ...
+def bo_suggest_constrained(
+    space: Space,
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    constraints: NDArray[np.float64],
+    pending: NDArray[np.float64],
+    n: int,
+    seed: int,
+    acquisition: str = "logei",
+    beta: float = 2.0,
+    n_candidates: int = 512,
+    n_restarts: int = 4,
+    fit_max_points: int = 64,
+    warm: list[float] | None = None,
+    warm_constraints: list[list[float]] | None = None,
+    noisy: bool = False,
+) -> tuple[NDArray[np.float64], list[float], list[list[float]]]: ...
 def tpe_suggest(
     space: Space,
     x: NDArray[np.float64],

@@ -157,7 +157,11 @@ class DefineByRun:
         self._options = sampler.options() if self._method is not None else {}
         self.distributions: dict[str, HyperparameterSpace] = {}
         # Dynamic params of finished trials: completed ones with their canonical value.
-        self._complete: dict[int, tuple[dict[str, Any], float]] = {}
+        # Per complete trial: dynamic params, canonical value, outcome constraints and (with
+        # several objectives) every canonical objective.
+        self._complete: dict[
+            int, tuple[dict[str, Any], float, list[float] | None, list[float] | None]
+        ] = {}
         self._failed: dict[int, dict[str, Any]] = {}
         self._groups: list[frozenset[str]] = []
         self._samplers: dict[tuple[str, ...], Sampler] = {}
@@ -186,7 +190,16 @@ class DefineByRun:
         if not dynamic:
             return
         if record.state is TrialState.COMPLETE and record.value is not None:
-            self._complete[record.number] = (dynamic, self._study._sign * record.value)
+            study = self._study
+            objectives = None
+            if len(study.directions) > 1 and record.values is not None:
+                objectives = [v * s for v, s in zip(record.values, study._signs, strict=True)]
+            self._complete[record.number] = (
+                dynamic,
+                study._sign * record.value,
+                record.constraints,
+                objectives,
+            )
             self._refine(frozenset(dynamic))
         else:
             self._failed[record.number] = dynamic
@@ -297,9 +310,9 @@ class DefineByRun:
         names = tuple(n for n in self.group_of(name) if n == name or n not in trial.params)
         space = SearchSpace([self.distributions[n] for n in names])
         history = History(space)
-        for number, (params, y) in self._complete.items():
+        for number, (params, y, cons, objectives) in self._complete.items():
             if all(n in params for n in names):
-                history.add_complete(number, {n: params[n] for n in names}, y)
+                history.add_complete(number, {n: params[n] for n in names}, y, cons, objectives)
         for number, params in self._failed.items():
             if all(n in params for n in names):
                 history.add_failed(number, {n: params[n] for n in names})

@@ -41,7 +41,7 @@ class _Rows:
 class History:
     """Completed, failed and pending points of one study in unit-cube encoding."""
 
-    __slots__ = ("_failed", "_pending", "_x", "_y", "numbers", "space")
+    __slots__ = ("_c", "_failed", "_objectives", "_pending", "_x", "_y", "numbers", "space")
 
     def __init__(self, space: SearchSpace) -> None:
         d = len(space)
@@ -50,6 +50,11 @@ class History:
         self._y = np.empty(16, dtype=np.float64)
         self._failed = _Rows(d)
         self._pending: dict[int, NDArray[np.float64]] = {}
+        # Outcome constraints of completed trials (NaN where a trial has none), created with
+        # the first trial that has some.
+        self._c: _Rows | None = None
+        # Multi-objective studies: every objective of completed trials, canonical (minimised).
+        self._objectives: _Rows | None = None
         self.numbers: list[int] = []
 
     def _encode(self, params: dict[str, Any]) -> NDArray[np.float64]:
@@ -68,8 +73,17 @@ class History:
         """A trial that started is gone without a result (its ask failed)."""
         self._pending.pop(number, None)
 
-    def add_complete(self, number: int, params: dict[str, Any], y: float) -> None:
-        """A trial completed with canonical (minimised) value ``y``."""
+    def add_complete(
+        self,
+        number: int,
+        params: dict[str, Any],
+        y: float,
+        constraints: list[float] | None = None,
+        objectives: list[float] | None = None,
+    ) -> None:
+        """A trial completed with canonical (minimised) value ``y`` and, in a constrained
+        study, its outcome constraint values (``<= 0`` feasible; all trials have as many); in a
+        multi-objective study, ``objectives`` are all its canonical values (``y`` the first)."""
         row = self._pending.pop(number, None)
         self._x.append(self._encode(params) if row is None else row)
         n = self._x.n
@@ -77,6 +91,20 @@ class History:
             self._y = np.resize(self._y, 2 * len(self._y))
         self._y[n - 1] = y
         self.numbers.append(number)
+        if constraints is not None and self._c is None:
+            self._c = _Rows(len(constraints))
+            for _ in range(n - 1):
+                self._c.append(np.full(len(constraints), np.nan))
+        if self._c is not None:
+            width = self._c.buf.shape[1]
+            if constraints is None or len(constraints) != width:
+                self._c.append(np.full(width, np.nan))
+            else:
+                self._c.append(np.asarray(constraints, dtype=np.float64))
+        if objectives is not None:
+            if self._objectives is None:
+                self._objectives = _Rows(len(objectives))
+            self._objectives.append(np.asarray(objectives, dtype=np.float64))
 
     def add_failed(self, number: int, params: dict[str, Any]) -> None:
         """A trial failed or was pruned: remember its point to avoid it."""
@@ -92,6 +120,20 @@ class History:
     def y(self) -> NDArray[np.float64]:
         """Canonical values of completed trials (``n``), to minimise."""
         return self._y[: self._x.n]
+
+    @property
+    def constraints(self) -> NDArray[np.float64] | None:
+        """Outcome constraint values of completed trials (``n x k``, NaN where a trial has
+        none), or None when no trial has any."""
+        return None if self._c is None else self._c.view
+
+    @property
+    def objectives(self) -> NDArray[np.float64] | None:
+        """Canonical (minimised) objectives of completed trials (``n x m``) in a
+        multi-objective study, else None."""
+        if self._objectives is None or self._objectives.n != self._x.n:
+            return None
+        return self._objectives.view
 
     @property
     def failed(self) -> NDArray[np.float64]:

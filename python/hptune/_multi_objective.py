@@ -3,8 +3,8 @@
 A study created with ``directions=[...]`` of two or more entries expects the objective to
 return one number per direction. A complete trial keeps the whole vector under the user
 attribute ``"hptune:values"`` (its ``value`` is the first objective, so the storages need no
-new column); ``TrialRecord.values`` reads it back. Only random search handles several
-objectives for now.
+new column); ``TrialRecord.values`` reads it back. Random search and TPE handle several
+objectives; TPE as MOTPE, whose good / bad split comes from :func:`motpe_key`.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ __all__ = [
     "directions_of",
     "first_of_values",
     "hypervolume",
+    "motpe_key",
+    "non_dominated",
     "pareto_front",
     "parse_directions",
     "resolve_directions",
@@ -43,7 +45,7 @@ VALUES_KEY = "hptune:values"
 
 _DIRECTIONS = ("minimize", "maximize")
 #: Methods that handle several objectives.
-MULTI_OBJECTIVE_METHODS = ("random",)
+MULTI_OBJECTIVE_METHODS = ("random", "tpe")
 
 
 def parse_directions(directions: Any) -> list[str]:
@@ -144,20 +146,26 @@ def coerce_values(value: Any, n: int) -> list[float]:
 
 
 def pareto_front(study: Study) -> list[TrialRecord]:
-    """The complete trials that no other complete trial dominates, in number order."""
+    """The complete trials that no other complete trial dominates, in number order; in a
+    constrained study, among the feasible trials when there are any."""
     records = [r for r in study.trials if r.state is TrialState.COMPLETE]
+    if any(r.feasible for r in records):
+        records = [r for r in records if r.feasible]
     vectors = [r.values for r in records]
     keep = [i for i, v in enumerate(vectors) if v is not None and len(v) == len(study.directions)]
     if not keep:
         return []
     signs = np.array([-1.0 if d == "maximize" else 1.0 for d in study.directions])
     losses = np.array([vectors[i] for i in keep], dtype=np.float64) * signs
-    mask = _non_dominated(losses)
+    mask = non_dominated(losses)
     return [records[keep[i]] for i in np.flatnonzero(mask)]
 
 
-def _non_dominated(losses: NDArray[np.float64]) -> NDArray[np.bool_]:
-    """Rows that no other row dominates (no worse everywhere, better somewhere); minimise."""
+def non_dominated(losses: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Rows of ``n x m`` ``losses`` that no other row dominates (no worse everywhere, better
+    somewhere); every objective minimised. ``O(n log n)`` for two objectives."""
+    if losses.ndim == 2 and losses.shape[1] == 2:
+        return _non_dominated_2d(losses)
     n = len(losses)
     mask = np.ones(n, dtype=bool)
     for i in range(n):
@@ -165,6 +173,22 @@ def _non_dominated(losses: NDArray[np.float64]) -> NDArray[np.bool_]:
         better = np.any(losses < losses[i], axis=1)
         if np.any(no_worse & better):
             mask[i] = False
+    return mask
+
+
+def _non_dominated_2d(losses: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Two objectives by one sort: in (first, second) order a row is dominated exactly when an
+    earlier row that is not identical to it has a second objective no larger."""
+    n = len(losses)
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    order = np.lexsort((losses[:, 1], losses[:, 0]))
+    a, b = losses[order, 0], losses[order, 1]
+    new_group = np.r_[True, (a[1:] != a[:-1]) | (b[1:] != b[:-1])]
+    group_start = np.maximum.accumulate(np.where(new_group, np.arange(n), 0))
+    before = np.minimum.accumulate(np.r_[np.inf, b])  # before[k] = min(b[:k])
+    mask = np.empty(n, dtype=bool)
+    mask[order] = before[group_start] > b
     return mask
 
 
@@ -219,3 +243,51 @@ def _hv2(pts: NDArray[np.float64], ref: NDArray[np.float64]) -> float:
     lowest_before = np.minimum.accumulate(np.concatenate(([ref[1]], y[:-1])))
     gain = np.clip(lowest_before - y, 0.0, None)
     return float(np.sum((ref[0] - x) * gain))
+
+
+def motpe_key(losses: NDArray[np.float64], n_good: int) -> NDArray[np.float64]:
+    """Values to rank ``n x m`` minimised ``losses`` by for MOTPE's good / bad split.
+
+    Nondominated sorting peels fronts until ``n_good`` rows are covered: rows of front ``k``
+    get keys in ``[k, k + 1)``, so every front before the one that crosses the ``n_good``
+    boundary is good as a whole. Inside that boundary front the rows are ordered by their
+    exclusive hypervolume contribution, largest first (the reference point lies a tenth of the
+    front's spread beyond its worst value in each objective; a greedy choice in the spirit of
+    hypervolume subset selection), so the good group keeps the front's extremes and its best
+    spread. Rows past the boundary front all get the same key (the split does not order them).
+    Fronts of more than 3 objectives break ties by the sum of normalised losses instead.
+    """
+    n = len(losses)
+    key = np.full(n, np.inf)
+    if n == 0:
+        return key
+    remaining = np.arange(n)
+    covered = 0
+    rank = 0
+    while remaining.size and covered < max(n_good, 1):
+        front = remaining[non_dominated(losses[remaining])]
+        if covered + front.size > n_good:
+            order = _by_contribution(losses[front])
+            key[front[order]] = rank + np.arange(front.size) / (front.size + 1.0)
+        else:
+            key[front] = rank
+        covered += front.size
+        remaining = np.setdiff1d(remaining, front, assume_unique=True)
+        rank += 1
+    key[remaining] = rank
+    return key
+
+
+def _by_contribution(front: NDArray[np.float64]) -> NDArray[np.intp]:
+    """Indices of the rows of one front, largest exclusive hypervolume contribution first."""
+    k, m = front.shape
+    lo, hi = front.min(axis=0), front.max(axis=0)
+    spread = np.where(hi > lo, hi - lo, 1.0)
+    if m > 3:
+        return np.argsort(((front - lo) / spread).sum(axis=1), kind="stable")
+    ref = hi + 0.1 * spread
+    total = hypervolume(front, ref)
+    contribution = np.empty(k)
+    for i in range(k):
+        contribution[i] = total - hypervolume(np.delete(front, i, axis=0), ref)
+    return np.argsort(-contribution, kind="stable")

@@ -12,6 +12,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import numpy as np
+
 from hptune import plot
 from hptune._study_data import StudyData, StudyLike
 from hptune._svg import esc, fmt
@@ -76,15 +78,25 @@ def _section(key: str, fig: plot.Figure) -> str:
 
 def _summary(data: StudyData) -> str:
     counts = ", ".join(f"{data.count(s):,} {s.value}" for s in TrialState if data.count(s))
+    multi = data.n_objectives > 1
     rows: list[tuple[str, str]] = [
-        ("direction", "maximize" if data.maximize else "minimize"),
+        ("directions" if multi else "direction", ", ".join(data.directions)),
         ("trials", f"{data.n:,}" + (f" ({counts})" if counts else "")),
     ]
+    if data.constrained:
+        done = data.complete
+        n_ok = int(np.count_nonzero(done & data.feasible))
+        rows.append(("feasible", f"{n_ok:,} of {int(np.count_nonzero(done)):,} completed trials"))
     best = data.best_index()
-    if best is not None:
+    if multi:
+        front = data.numbers[data.front_mask()].tolist()
+        shown = ", ".join(str(n) for n in front[:20]) + (", \u2026" if len(front) > 20 else "")
+        rows.append(("Pareto front", f"{len(front):,} trials ({shown})" if front else "none yet"))
+    elif best is not None:
         rec = data.records[best]
         assert rec.value is not None
-        rows.append(("best value", f"{fmt(rec.value, 8)} (trial {rec.number})"))
+        infeasible = " (infeasible: no trial is feasible yet)" if not rec.feasible else ""
+        rows.append(("best value", f"{fmt(rec.value, 8)} (trial {rec.number}){infeasible}"))
         rows.append(
             (
                 "best params",
@@ -124,6 +136,7 @@ def render_report(
     data = StudyData.from_study(study)
     heading = title or f"hptune study {data.name}"
     figures: list[tuple[str, plot.Figure]] = [
+        *([("pareto", plot.pareto_front(data))] if data.n_objectives > 1 else []),
         ("history", plot.optimization_history(data)),
         ("importance", plot.param_importances(data, quantile)),
         ("parallel", plot.parallel_coordinates(data)),

@@ -22,6 +22,7 @@ class StudyScores(Protocol):
 
     maximize: bool
     _best_value: float | None
+    _best_feasible: bool
     _stop_requested: bool
 
     def _better(self, a: float, b: float | None) -> bool: ...
@@ -59,11 +60,11 @@ class StopRules:
         self.target = target
         self.n_done = 0
         self._since_improvement = 0
-        self._best: float | None = study._best_value
+        self._best: float | None = study._best_value if study._best_feasible else None
 
     def update(self, record: TrialRecord) -> None:
-        """Count a finished trial."""
-        self.update_value(record.state, record.value)
+        """Count a finished trial (an infeasible one counts as no improvement)."""
+        self.update_value(record.state, record.value if record.feasible else None)
 
     def update_value(self, state: TrialState, v: float | None) -> None:
         """Count a finished trial from its state and value."""

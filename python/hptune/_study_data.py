@@ -4,7 +4,9 @@ Shapes: ``n`` trials (every state, in number order), ``d`` parameters. ``params`
 the core's value encoding (floats and ints as they are, categoricals as the index of the
 choice), NaN where a trial has no valid value for a parameter (a trial still waiting for its
 params, or one stored under another space). ``values`` is NaN unless the trial completed, in the
-user's direction (no sign flip).
+user's direction (no sign flip). A study of ``m`` objectives also has ``objectives`` (``n x m``,
+same convention; ``values`` is its first column). ``feasible`` marks trials whose outcome
+constraints all hold (every trial of a study without constraints).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from hptune._multi_objective import non_dominated
 from hptune.space import HyperparameterSpace, SearchSpace
 from hptune.trial import TrialRecord, TrialState
 
@@ -84,19 +87,31 @@ class StudyData:
     states: NDArray[np.int8]
     values: NDArray[np.float64]
     params: NDArray[np.float64]
+    #: One direction per objective ("minimize" / "maximize").
+    directions: tuple[str, ...]
+    objectives: NDArray[np.float64]
+    feasible: NDArray[np.bool_]
+    #: Whether any trial has outcome constraint values.
+    constrained: bool
 
     @classmethod
     def from_study(cls, study: StudyLike | StudyData) -> StudyData:
         """Read every trial of ``study`` once (a StudyData is returned as it is)."""
         if isinstance(study, StudyData):
             return study
-        return cls.from_records(study.name, study.maximize, study.space, study.trials)
+        directions = getattr(study, "directions", None)
+        return cls.from_records(study.name, study.maximize, study.space, study.trials, directions)
 
     @classmethod
     def from_records(
-        cls, name: str, maximize: bool, space: SearchSpace, records: list[TrialRecord]
+        cls,
+        name: str,
+        maximize: bool,
+        space: SearchSpace,
+        records: list[TrialRecord],
+        directions: list[str] | tuple[str, ...] | None = None,
     ) -> StudyData:
-        """Columns of the given trials."""
+        """Columns of the given trials (``directions``: one per objective, when several)."""
         n = len(records)
         numbers = np.fromiter((r.number for r in records), dtype=np.int64, count=n)
         states = np.fromiter((STATE_CODES[r.state] for r in records), dtype=np.int8, count=n)
@@ -110,7 +125,32 @@ class StudyData:
         for j, p in enumerate(space.params):
             name_j = p.name
             params[:, j] = _column(p, [r.params.get(name_j) for r in records])
-        return cls(name, bool(maximize), space, records, numbers, states, values, params)
+        dirs = tuple(directions) if directions else ("maximize" if maximize else "minimize",)
+        m = len(dirs)
+        objectives = np.full((n, m), math.nan)
+        if m == 1:
+            objectives[:, 0] = values
+        else:
+            for i, r in enumerate(records):
+                vs = r.values
+                if vs is not None and len(vs) == m:
+                    objectives[i] = vs
+        feasible = np.fromiter((r.feasible for r in records), dtype=bool, count=n)
+        constrained = any(r.constraints is not None for r in records)
+        return cls(
+            name,
+            bool(maximize),
+            space,
+            records,
+            numbers,
+            states,
+            values,
+            params,
+            dirs,
+            objectives,
+            feasible,
+            constrained,
+        )
 
     @property
     def n(self) -> int:
@@ -135,9 +175,35 @@ class StudyData:
         return -self.values if self.maximize else self.values
 
     def best_index(self) -> int | None:
-        """Row of the best completed trial (the first one on ties), or None."""
+        """Row of the best completed trial (the first one on ties), or None; a feasible one
+        whenever there is one. Multi-objective studies: by the first objective."""
         mask = self.complete
         if not mask.any():
             return None
+        if (mask & self.feasible).any():
+            mask = mask & self.feasible
         loss = np.where(mask, self.loss, np.inf)
         return int(np.argmin(loss))
+
+    @property
+    def n_objectives(self) -> int:
+        """Number of objectives."""
+        return len(self.directions)
+
+    @property
+    def objective_loss(self) -> NDArray[np.float64]:
+        """``objectives`` in the canonical direction (every column minimised)."""
+        signs = np.array([-1.0 if d == "maximize" else 1.0 for d in self.directions])
+        out: NDArray[np.float64] = self.objectives * signs
+        return out
+
+    def front_mask(self) -> NDArray[np.bool_]:
+        """Trials on the Pareto front: complete, with every objective, dominated by no other
+        such trial; among the feasible ones when there are any."""
+        ok = self.complete & np.all(np.isfinite(self.objectives), axis=1)
+        if (ok & self.feasible).any():
+            ok = ok & self.feasible
+        rows = np.flatnonzero(ok)
+        mask = np.zeros(self.n, dtype=bool)
+        mask[rows[non_dominated(self.objective_loss[rows])]] = True
+        return mask

@@ -51,6 +51,8 @@ def trials_dataframe(study: Study) -> Any:
         columns[f"params_{n}"] = [r.params.get(n) for r in records]
     for a in attrs:
         columns[f"user_attrs_{a}"] = [r.user_attrs.get(a) for r in records]
+    if any(r.constraints is not None for r in records):
+        columns["constraints"] = [r.constraints for r in records]
     columns["error"] = [r.error for r in records]
     frame = pd.DataFrame(columns)
     for column in frame.columns:
@@ -165,7 +167,7 @@ def add_trial(
     if mark is not None:
         mark({k: stored[k] for k in study.space.names})
     record = TrialRecord(number, stored, st, v, steps, now, now, 0.0, None, attrs)
-    return study._finish(record)
+    return study._finish(study._constrained(record))
 
 
 # ----------------------------------------------------------------------------- partial enqueue

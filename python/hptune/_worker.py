@@ -126,6 +126,12 @@ class WorkerTrial:
         """Attach a value to the trial (sent back with the result; must pickle)."""
         self.user_attrs[key] = value
 
+    def set_constraint(self, key: str, value: float) -> None:
+        """Record an outcome constraint (``<= 0`` is feasible; see ``Trial.set_constraint``)."""
+        from hptune._constraints import set_named
+
+        set_named(self.user_attrs, key, value)
+
     def _define_by_run(self, *args: Any, **kwargs: Any) -> Any:
         raise InvalidArgumentError(
             "trial.suggest_* (define-by-run) needs the study in the same process: run it "

@@ -251,27 +251,56 @@ def cmd_show(args: argparse.Namespace) -> int:
         raise CliError(f"--limit must be a non-negative number of trials, got {args.limit}")
     study = _load(args.storage, args.study)
     trials = study.trials
-    direction = "maximize" if study.maximize else "minimize"
-    print(f"study {_safe(study.name)}: {_safe(study.method)}, {direction}")
-    try:
-        best = study.best_trial
-        print(
-            f"best: trial {best.number}, value {best.value:.6g}, {_safe(params_repr(best.params))}"
-        )
-    except hptune_error() as exc:
-        print(f"best: none ({_safe(exc)})")
+    multi = len(study.directions) > 1
+    constrained = any(t.constraints is not None for t in trials)
+    print(f"study {_safe(study.name)}: {_safe(study.method)}, {', '.join(study.directions)}")
+    if constrained:
+        done = [t for t in trials if t.state.value == "complete"]
+        print(f"feasible: {sum(t.feasible for t in done)} of {len(done)} completed trials")
+    front: set[int] = set()
+    if multi:
+        records = study.best_trials
+        front = {t.number for t in records}
+        print(f"Pareto front: {len(records)} trials" + (":" if records else ""))
+        for t in records:
+            params = _safe(params_repr(t.params))
+            print(f"  trial {t.number}: values {_values_text(t.values)}, {params}")
+    else:
+        try:
+            best = study.best_trial
+            print(
+                f"best: trial {best.number}, value {best.value:.6g}, "
+                f"{_safe(params_repr(best.params))}"
+                + ("" if best.feasible else " (infeasible: no trial is feasible yet)")
+            )
+        except hptune_error() as exc:
+            print(f"best: none ({_safe(exc)})")
     shown = trials if args.all else trials[max(0, len(trials) - args.limit) :]
-    print(f"{'number':>6}  {'state':<8}  {'value':>12}  {'seconds':>8}  params")
+    extra = ("  front" if multi else "") + ("  feasible" if constrained else "")
+    width = 12 * len(study.directions)
+    head = "values" if multi else "value"
+    print(f"{'number':>6}  {'state':<8}  {head:>{width}}{extra}  {'seconds':>8}  params")
     for t in shown:
-        value = f"{t.value:12.6g}" if t.value is not None else " " * 12
+        if multi:
+            value = f"{_values_text(t.values):>{width}}"
+        else:
+            value = f"{t.value:12.6g}" if t.value is not None else " " * 12
+        marks = f"  {'yes' if t.number in front else '':<5}" if multi else ""
+        if constrained:
+            flag = "" if t.constraints is None else ("yes" if t.feasible else "no")
+            marks += f"  {flag:<8}"
         secs = f"{t.duration:8.3f}" if t.duration is not None else " " * 8
         params = _safe(params_repr(t.params))
-        print(f"{t.number:>6}  {t.state.value:<8}  {value}  {secs}  {params}")
+        print(f"{t.number:>6}  {t.state.value:<8}  {value}{marks}  {secs}  {params}")
         if t.error:
             print(f"{'':>18}error: {_safe(t.error)}")
     if len(shown) < len(trials):
         print(f"({len(trials) - len(shown)} earlier trials not shown; --all shows them)")
     return 0
+
+
+def _values_text(values: list[float] | None) -> str:
+    return "" if values is None else "(" + ", ".join(f"{v:.6g}" for v in values) + ")"
 
 
 def hptune_error() -> type[Exception]:
@@ -306,6 +335,10 @@ def cmd_export(args: argparse.Namespace) -> int:
             "duration": t.duration,
             "error": t.error,
         }
+        if len(study.directions) > 1:
+            row["values"] = t.values
+        if t.constraints is not None:
+            row["constraints"] = t.constraints
         row.update({f"params_{k}": v for k, v in t.params.items()})
         rows.append(row)
     fmt = fmt or "csv"
@@ -315,8 +348,13 @@ def cmd_export(args: argparse.Namespace) -> int:
             json.dump(rows, out, indent=1)
             out.write("\n")
         else:
-            fields = list(rows[0]) if rows else ["number", "state", "value"]
-            writer = csv.DictWriter(out, fieldnames=fields)
+            # Every column any trial has (params of define-by-run trials differ, say).
+            fields = list(dict.fromkeys(k for row in rows for k in row)) or [
+                "number",
+                "state",
+                "value",
+            ]
+            writer = csv.DictWriter(out, fieldnames=fields, restval="")
             writer.writeheader()
             writer.writerows({k: _csv_cell(v) for k, v in row.items()} for row in rows)
     finally:
@@ -376,6 +414,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
 # ----------------------------------------------------------------------------- report
 def _stored_study(storage: str, study: str | None) -> Any:
     """The columns of a stored study, read once (no sampler is built)."""
+    from hptune._multi_objective import directions_of
     from hptune._study_data import StudyData
     from hptune.study import _space_from_meta
 
@@ -390,7 +429,11 @@ def _stored_study(storage: str, study: str | None) -> Any:
         study = names[0]
     meta = store.load_study(study)
     return StudyData.from_records(
-        meta.name, meta.maximize, _space_from_meta(meta), store.trials(study)
+        meta.name,
+        meta.maximize,
+        _space_from_meta(meta),
+        store.trials(study),
+        directions_of(meta, meta.maximize),
     )
 
 

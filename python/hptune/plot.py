@@ -48,6 +48,7 @@ __all__ = [
     "optimization_history",
     "parallel_coordinates",
     "param_importances",
+    "pareto_front",
     "read",
     "report",
     "slice",
@@ -228,30 +229,53 @@ def optimization_history(study: StudyLike | StudyData) -> Figure:
     numbers = data.numbers[rows].astype(np.float64)
     values = data.values[rows]
     loss = data.loss[rows]
-    best_loss = np.minimum.accumulate(loss)
+    feasible = data.feasible[rows]
+    # With outcome constraints the best-so-far line follows the feasible trials (all of them
+    # while none is feasible yet).
+    on_line = feasible if data.constrained and feasible.any() else np.ones(rows.size, bool)
+    line_rows = np.flatnonzero(on_line)
+    line_numbers = numbers[line_rows]
+    best_loss = np.minimum.accumulate(loss[line_rows])
     change = np.flatnonzero(np.r_[True, best_loss[1:] < best_loss[:-1]])
     sign = -1.0 if data.maximize else 1.0
     # The step line through the change points (thinned evenly if there are very many: the line
     # stays monotone and still ends at the true best).
     line_idx = change if change.size <= MAX_POINTS else change[_sample(change.size, MAX_POINTS)]
-    keep = np.concatenate([line_idx[: MAX_POINTS // 4], _best(loss, BEST_KEPT)])
+    best_of = line_rows[_best(loss[line_rows], BEST_KEPT)]
+    keep = np.concatenate([line_rows[line_idx[: MAX_POINTS // 4]], best_of])
     drawn = _sample(rows.size, MAX_POINTS, keep)
 
     left, top, right, bottom = _BOX
     xs = Scale(0.0, float(max(data.numbers.max(), 1)), left, right)
     ys = _value_scale(values, bottom, top)
     canvas = Canvas(_WIDTH, _HEIGHT, title)
-    canvas.axes(xs, ys, _BOX, "trial number", "objective value")
-    canvas.dots(xs(numbers[drawn]), ys(values[drawn]), BLUE, size=4.5, opacity=0.55)
-    step_x = np.repeat(numbers[line_idx], 2)[1:]
+    ylabel = "objective 1" if data.n_objectives > 1 else "objective value"
+    canvas.axes(xs, ys, _BOX, "trial number", ylabel)
+    ok = feasible[drawn]
+    canvas.dots(xs(numbers[drawn][ok]), ys(values[drawn][ok]), BLUE, size=4.5, opacity=0.55)
+    legend = [(BLUE, "feasible" if data.constrained else "objective value")]
+    if data.constrained:
+        bad = drawn[~ok]
+        canvas.dots(
+            xs(numbers[bad]), ys(values[bad]), ORANGE, size=4.5, opacity=0.55, cls="hp-infeasible"
+        )
+        legend.append((ORANGE, "infeasible"))
+    step_x = np.repeat(line_numbers[line_idx], 2)[1:]
     step_y = np.repeat(sign * best_loss[line_idx], 2)[:-1]
     step_x = np.r_[step_x, numbers[-1]]
     step_y = np.r_[step_y, sign * best_loss[-1]]
     canvas.polyline(xs(step_x), ys(step_y), RED, width=2.0, cls="hp-best")
-    canvas.legend([(BLUE, "objective value"), (RED, "best so far")], right, 32)
-    best_row = int(rows[int(np.argmin(loss))])
+    legend.append((RED, "best so far"))
+    canvas.legend(legend, right, 32)
+    best_row = int(rows[int(line_rows[int(np.argmin(loss[line_rows]))])])
+    n_infeasible = int(rows.size - np.count_nonzero(feasible))
+    constraint_note = (
+        f"; {n_infeasible:,} infeasible (orange), best-so-far line from the feasible ones"
+        if data.constrained
+        else "; best-so-far line from all"
+    )
     note = (
-        f"{_count_note(drawn.size, rows.size, 'completed trials')}; best-so-far line from all; "
+        f"{_count_note(drawn.size, rows.size, 'completed trials')}{constraint_note}; "
         f"{data.n:,} trials in all ({data.count(TrialState.PRUNED):,} pruned, "
         f"{data.count(TrialState.FAILED):,} failed)"
     )
@@ -265,9 +289,76 @@ def optimization_history(study: StudyLike | StudyData) -> Figure:
             "best_value": float(data.values[best_row]),
             "best_number": int(data.numbers[best_row]),
             "best_so_far": [
-                (int(numbers[i]), float(sign * best_loss[i])) for i in line_idx.tolist()
+                (int(line_numbers[i]), float(sign * best_loss[i])) for i in line_idx.tolist()
             ],
             "drawn_numbers": data.numbers[rows][drawn].tolist(),
+            "n_infeasible": n_infeasible,
+        },
+        note,
+    )
+
+
+def pareto_front(study: StudyLike | StudyData) -> Figure:
+    """The first two objectives of every completed trial of a multi-objective study, with the
+    Pareto front (red, joined in order of the first objective) over the others.
+
+    The front is computed on every objective and from every trial (the feasible ones, when a
+    study with constraints has any); infeasible trials are orange. At most :data:`MAX_POINTS`
+    dots are drawn, the whole front always among them.
+    """
+    data = read(study)
+    title = "Pareto front"
+    if data.n_objectives < 2:
+        return _empty(title, "one objective: no Pareto front", n_objectives=1)
+    ok = data.complete & np.all(np.isfinite(data.objectives), axis=1)
+    rows = np.flatnonzero(ok)
+    if rows.size == 0:
+        return _empty(title, "no completed trials yet", n_trials=data.n, n_complete=0)
+    front = data.front_mask()[rows]
+    feasible = data.feasible[rows]
+    x, y = data.objectives[rows, 0], data.objectives[rows, 1]
+    front_idx = np.flatnonzero(front)
+    drawn = _sample(rows.size, MAX_POINTS, front_idx)
+    left, top, right, bottom = _BOX
+    xs = _value_scale(x, left, right)
+    ys = _value_scale(y, bottom, top)
+    canvas = Canvas(_WIDTH, _HEIGHT, title)
+    d = data.directions
+    canvas.axes(xs, ys, _BOX, f"objective 1 ({d[0]})", f"objective 2 ({d[1]})")
+    rest = drawn[~front[drawn]]
+    good = rest[feasible[rest]]
+    canvas.dots(xs(x[good]), ys(y[good]), BLUE, size=4.5, opacity=0.45)
+    legend = [(BLUE, "dominated")]
+    if data.constrained:
+        bad = rest[~feasible[rest]]
+        canvas.dots(xs(x[bad]), ys(y[bad]), ORANGE, size=4.5, opacity=0.45, cls="hp-infeasible")
+        legend.append((ORANGE, "infeasible"))
+    by_x = front_idx[np.lexsort((y[front_idx], x[front_idx]))]
+    if data.n_objectives == 2:
+        canvas.polyline(xs(x[by_x]), ys(y[by_x]), RED, width=1.5, opacity=0.8, cls="hp-front-line")
+    canvas.dots(xs(x[by_x]), ys(y[by_x]), RED, size=6.5, opacity=0.9, cls="hp-front")
+    legend.append((RED, "Pareto front"))
+    canvas.legend(legend, right, 32)
+    n_infeasible = int(rows.size - np.count_nonzero(feasible))
+    more = (
+        f" ({data.n_objectives} objectives; the first two drawn)" if data.n_objectives > 2 else ""
+    )
+    if data.constrained:
+        more += f"; {n_infeasible:,} infeasible (orange)"
+    note = (
+        f"{front_idx.size:,} of {rows.size:,} completed trials on the front{more}; "
+        f"{_count_note(drawn.size, rows.size, 'completed trials')}"
+    )
+    return Figure(
+        title,
+        canvas.svg(),
+        {
+            "n_objectives": data.n_objectives,
+            "n_complete": int(rows.size),
+            "n_front": int(front_idx.size),
+            "front_numbers": sorted(data.numbers[rows][front_idx].tolist()),
+            "n_infeasible": n_infeasible,
+            "n_drawn": int(drawn.size),
         },
         note,
     )
@@ -512,22 +603,39 @@ def trials_table(study: StudyLike | StudyData, best: int = 200, last: int = 200)
             raise InvalidArgumentError(f"{name} must be a non-negative int, got {k!r}")
     data = read(study)
     names = list(data.space.names)
-    columns = ("number", "state", "value", "seconds", *names, "error")
+    multi = data.n_objectives > 1
+    extra = (("values", "front") if multi else ()) + (("feasible",) if data.constrained else ())
+    columns = ("number", "state", "value", *extra, "seconds", *names, "error")
+    on_front = data.front_mask() if multi else None
 
     def row(i: int) -> tuple[str, ...]:
         r = data.records[i]
         err = r.error or ""
+        more: list[str] = []
+        if on_front is not None:
+            vs = r.values if r.state is TrialState.COMPLETE else None
+            more.append("" if vs is None else ", ".join(_cell(v) for v in vs))
+            more.append("yes" if on_front[i] else "")
+        if data.constrained:
+            more.append("" if r.constraints is None else ("yes" if r.feasible else "no"))
         return (
             str(r.number),
             r.state.value,
             _cell(r.value),
+            *more,
             "" if r.duration is None else f"{r.duration:.3f}",
             *(_cell(r.params.get(n)) for n in names),
             err if len(err) <= 80 else err[:79] + "\u2026",
         )
 
     rows = np.flatnonzero(data.complete)
-    top = rows[_best(data.loss[rows], best)] if best and rows.size else rows[:0]
+    # Best first: the front (multi-objective), feasible trials before infeasible ones.
+    rank = data.loss[rows].copy()
+    if data.constrained:
+        rank = np.where(data.feasible[rows], rank, np.inf)
+    if on_front is not None:
+        rank = np.where(on_front[rows], -np.inf, rank)
+    top = rows[_best(rank, best)] if best and rows.size else rows[:0]
     recent = np.arange(data.n - 1, max(-1, data.n - 1 - last), -1)
     sections = (
         (

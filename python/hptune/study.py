@@ -20,10 +20,18 @@ import sys
 import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any, Protocol, overload
 
 from hptune._checks import check_callbacks, check_flag, check_pruner, check_real
+from hptune._constraints import (
+    CONSTRAINTS_KEY,
+    ConstraintsFunc,
+    check_constraints_func,
+    coerce_constraints,
+    named_constraints,
+    violation,
+)
 from hptune._define_by_run import DefineByRun, EmptySpace, StaticlessSampler, static_space
 from hptune._errors import InvalidArgumentError, StorageError, TrialPruned
 from hptune._heartbeat import start_liveness
@@ -113,8 +121,16 @@ class Study:
         storage: Storage,
         meta: StudyMeta,
         pruner: Pruner | None = None,
+        constraints_func: ConstraintsFunc | None = None,
     ) -> None:
         self.space = space
+        #: Called with each complete trial's record; returns its outcome constraint values
+        #: (``<= 0`` is feasible), stored as ``TrialRecord.constraints``.
+        self.constraints_func = check_constraints_func(constraints_func)
+        # How many values constraints_func returns (fixed by the first trial that has some),
+        # and the names trials give with trial.set_constraint (fixed likewise).
+        self._n_constraints: int | None = None
+        self._constraint_names: tuple[str, ...] | None = None
         # Define-by-run params (trial.suggest_*); without a static space the method draws only
         # those, and the study's own sampler hands out empty params.
         self._dbr = DefineByRun(self, sampler)
@@ -131,10 +147,14 @@ class Study:
         self._sign = -1.0 if self.maximize else 1.0
         #: One direction per objective ("minimize" / "maximize").
         self.directions = directions_of(meta, self.maximize)
+        self._signs = [-1.0 if d == "maximize" else 1.0 for d in self.directions]
         check_method(self.directions, sampler)
         self._running: dict[int, Trial] = {}
         self._best_number: int | None = None
         self._best_value: float | None = None
+        # Whether the best trial is feasible, and its total violation (constrained studies).
+        self._best_feasible = True
+        self._best_violation = 0.0
         # Before reading the trials: trials of dead workers are failed, not left RUNNING.
         self._heartbeat = start_liveness(storage, self.name, self._running)
         # Shared storages: the change mark of the last look at other workers' trials, and the
@@ -380,7 +400,34 @@ class Study:
             error,
             dict(live.user_attrs),
         )
-        return self._finish(record)
+        return self._finish(self._constrained(record))
+
+    def _constrained(self, record: TrialRecord) -> TrialRecord:
+        """A complete record with its outcome constraint values (from ``constraints_func`` or
+        the trial's ``set_constraint`` calls), or failed with the reason when
+        ``constraints_func`` raises or the values are not a fixed number of finite numbers."""
+        func = self.constraints_func
+        named = record.user_attrs.get(CONSTRAINTS_KEY)
+        if (func is None and named is None) or record.state is not TrialState.COMPLETE:
+            return record
+        try:
+            if func is not None and named is not None:
+                raise InvalidArgumentError(
+                    f"trial {record.number} called trial.set_constraint and the study has a "
+                    "constraints_func: give constraints one way"
+                )
+            if func is not None:
+                values = coerce_constraints(func(record), record.number, self._n_constraints)
+            else:
+                values, names = named_constraints(named, record.number, self._constraint_names)
+                self._constraint_names = names
+        except Exception as exc:
+            why = str(exc) if isinstance(exc, InvalidArgumentError) else _error_text(exc)
+            if not isinstance(exc, InvalidArgumentError):
+                why = f"constraints_func raised {why}"
+            logger.warning("trial %d failed: %s", record.number, why)
+            return replace(record, state=TrialState.FAILED, value=None, error=why)
+        return replace(record, constraints=values)
 
     def _finish(self, record: TrialRecord) -> TrialRecord:
         try:
@@ -466,13 +513,40 @@ class Study:
     def _observe(self, record: TrialRecord) -> None:
         state = record.state
         if state is TrialState.COMPLETE and record.value is not None:
-            if self._better(record.value, self._best_value):
+            cons = record.constraints
+            if cons is not None and self._n_constraints is None:
+                self._n_constraints = len(cons)
+                named = record.user_attrs.get(CONSTRAINTS_KEY)
+                if isinstance(named, dict) and self._constraint_names is None:
+                    self._constraint_names = tuple(sorted(str(k) for k in named))
+            if self._beats_best(record.value, cons):
                 self._best_number, self._best_value = record.number, record.value
+                self._best_violation = violation(cons)
+                self._best_feasible = self._best_violation <= 0.0
             if self.history is not None:
-                self.history.add_complete(record.number, record.params, self._sign * record.value)
+                objectives = None
+                if len(self.directions) > 1 and record.values is not None:
+                    objectives = [v * s for v, s in zip(record.values, self._signs, strict=True)]
+                self.history.add_complete(
+                    record.number, record.params, self._sign * record.value, cons, objectives
+                )
         elif state is not TrialState.RUNNING and self.history is not None and record.params:
             self.history.add_failed(record.number, record.params)
         self._dbr.observe(record)
+
+    def _beats_best(self, value: float, constraints: list[float] | None) -> bool:
+        """Whether a complete trial becomes the best: a feasible one beats every infeasible
+        one; among infeasible ones the smaller total violation wins, then the better value."""
+        if self._best_number is None:
+            return True
+        v = violation(constraints)
+        if v <= 0.0:
+            return not self._best_feasible or self._better(value, self._best_value)
+        if self._best_feasible:
+            return False
+        if v != self._best_violation:
+            return v < self._best_violation
+        return self._better(value, self._best_value)
 
     def _better(self, a: float, b: float | None) -> bool:
         if b is None:
@@ -512,7 +586,8 @@ class Study:
     def best_trials(self) -> list[TrialRecord]:
         """The Pareto front: complete trials that no other complete trial dominates (better or
         equal in every objective, better in one), in number order. With one objective, the
-        trials that share the best value.
+        trials that share the best value. With a ``constraints_func``, only feasible trials
+        count while there are any.
 
         >>> [t.values for t in study.best_trials]
         """
@@ -520,7 +595,11 @@ class Study:
 
     @property
     def best_trial(self) -> TrialRecord:
-        """The best completed trial (InvalidArgumentError when none completed)."""
+        """The best completed trial (InvalidArgumentError when none completed).
+
+        With a ``constraints_func`` the best is feasible whenever a feasible trial exists;
+        before that it is the trial closest to feasible (smallest total violation).
+        """
         if len(self.directions) > 1:
             raise InvalidArgumentError(
                 f"study {self.name!r} has {len(self.directions)} objectives and no single best "
@@ -570,8 +649,8 @@ class Study:
         """The trials as a pandas DataFrame (needs ``pip install "hptune[pandas]"``).
 
         Columns: ``number``, ``value``, ``state``, ``duration`` (seconds), ``params_<name>`` for
-        every parameter (missing where a trial did not use it), ``user_attrs_<key>`` and
-        ``error``.
+        every parameter (missing where a trial did not use it), ``user_attrs_<key>``,
+        ``constraints`` (a list per complete trial, with a ``constraints_func``) and ``error``.
 
         >>> study.trials_dataframe()[["number", "value", "params_x"]].head()
         """
@@ -715,6 +794,7 @@ class Study:
         if (
             not pass_trial
             and len(self.directions) == 1
+            and self.constraints_func is None
             and not callbacks
             and not self.sampler.uses_history
             # The fast loop uses InMemoryStorage's column methods, which the Storage interface
@@ -926,6 +1006,7 @@ def create_study(
     study_name: str | None = None,
     load_if_exists: bool = False,
     pruner: Pruner | None = None,
+    constraints_func: ConstraintsFunc | None = None,
     **method_options: Any,
 ) -> Study:
     """Create a study (or continue a stored one with ``load_if_exists=True``).
@@ -934,13 +1015,18 @@ def create_study(
     that is continued keeps its stored method, options and seed; different ones given here are
     ignored with a ``UserWarning``. ``maximize`` defaults to True; ``directions`` (instead of
     ``maximize``) lists ``"minimize"`` / ``"maximize"`` per objective for a multi-objective
-    study, whose objective returns one number per direction (random search only, for now).
+    study, whose objective returns one number per direction (random search and TPE, which works
+    as MOTPE).
+    ``constraints_func(record)`` is called once per complete trial and returns its outcome
+    constraint values (a sequence of floats, ``<= 0`` feasible); the best trial is feasible
+    whenever one is, and TPE and the GP steer towards the feasible region.
 
     >>> study = create_study({"x": HyperparameterSpace("x", "float", -1.0, 1.0)}, "random",
     ...                      maximize=False, seed=0)
     >>> study.optimize(lambda p: p["x"] ** 2, n_trials=20)
     """
     maximize, dirs = resolve_directions(maximize, directions)
+    check_constraints_func(constraints_func)
     load_if_exists = check_flag("load_if_exists", load_if_exists)
     check_pruner(pruner)
     space = static_space(search_space)
@@ -990,6 +1076,7 @@ def create_study(
         storage=store,
         meta=stored,
         pruner=pruner,
+        constraints_func=constraints_func,
     )
 
 
@@ -999,8 +1086,12 @@ def load_study(
     storage: Storage | str,
     pruner: Pruner | None = None,
     method: str | Sampler | None = None,
+    constraints_func: ConstraintsFunc | None = None,
 ) -> Study:
     """Reopen a stored study; its space, direction, seed and method come from the storage.
+
+    A ``constraints_func`` is not stored (it is code): give it again to keep evaluating
+    constraints; the stored trials keep their values either way.
 
     A missing SQLite file is an error (StorageError), not a new empty database.
     """
@@ -1023,4 +1114,5 @@ def load_study(
         storage=store,
         meta=meta,
         pruner=pruner,
+        constraints_func=constraints_func,
     )

@@ -85,7 +85,8 @@ class TrialRecord:
     """Everything known about one trial, as stored.
 
     ``value`` (alias ``score``) is in the user's direction (a score when maximising, a cost when
-    minimising) and is None unless the trial completed.
+    minimising) and is None unless the trial completed. ``constraints`` holds what the study's
+    ``constraints_func`` returned for a complete trial (``<= 0`` is feasible).
     """
 
     number: int
@@ -98,6 +99,14 @@ class TrialRecord:
     duration: float | None = None
     error: str | None = None
     user_attrs: dict[str, Any] = field(default_factory=dict)
+    #: Outcome constraint values of a complete trial of a study with ``constraints_func``
+    #: (feasible when every one is ``<= 0``); None otherwise.
+    constraints: list[float] | None = None
+
+    @property
+    def feasible(self) -> bool:
+        """Whether every outcome constraint holds (``<= 0``); True without constraints."""
+        return self.constraints is None or all(c <= 0.0 for c in self.constraints)
 
     @property
     def score(self) -> float | None:
@@ -218,6 +227,21 @@ class Trial:
     def set_user_attr(self, key: str, value: Any) -> None:
         """Attach a JSON-serialisable value to the trial (kept in storage)."""
         self.user_attrs[key] = value
+
+    def set_constraint(self, key: str, value: float) -> None:
+        """Record an outcome constraint of this trial (``<= 0`` is feasible), Optuna 5's way:
+        the alternative to the study's ``constraints_func``. A complete trial's values, in the
+        order of their names, become ``TrialRecord.constraints``; every complete trial of a
+        study must set the same names.
+
+        >>> def objective(trial):
+        ...     x = trial.suggest_float("x", -2.0, 2.0)
+        ...     trial.set_constraint("budget", x - 1.0)   # feasible when x <= 1
+        ...     return (x - 1.5) ** 2
+        """
+        from hptune._constraints import set_named
+
+        set_named(self.user_attrs, key, value)
 
     def __repr__(self) -> str:
         return f"Trial(number={self.number}, params={self.params!r})"

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hptune._checks import check_callbacks, check_flag, check_pruner
+from hptune._constraints import ConstraintsFunc, check_constraints_func
 from hptune._errors import AllTrialsFailedError, InvalidArgumentError
 from hptune.samplers import GridSampler, Sampler, make_sampler
 from hptune.space import SearchSpace, SearchSpaceLike
@@ -128,6 +129,8 @@ def result_from_study(
         raise AllTrialsFailedError(
             f"no trial of {len(trials)} completed{reason}", first_failure=first
         )
+    if any(t.feasible for t in completed) and not all(t.feasible for t in completed):
+        completed = [t for t in completed if t.feasible]
     best = completed[0]
     for t in completed[1:]:
         assert t.value is not None
@@ -152,7 +155,8 @@ class HyperparameterTuner(ABC):
     :class:`~hptune.study.Study` and returns a :class:`TuningResult`. A trial whose objective
     raises or returns something other than a finite number fails alone; ``tune()`` raises
     :class:`~hptune.AllTrialsFailedError` only when every trial failed. Ctrl-C stops tuning and
-    returns what was done.
+    returns what was done. ``constraints_func`` adds outcome constraints as in
+    :func:`~hptune.create_study`.
     """
 
     method: str = "base"
@@ -179,6 +183,7 @@ class HyperparameterTuner(ABC):
         target_score: float | None = None,
         show_progress: bool | None = None,
         initial_configs: Iterable[dict[str, Any]] = (),
+        constraints_func: ConstraintsFunc | None = None,
     ) -> None:
         if not callable(objective_function):
             raise InvalidArgumentError(
@@ -208,6 +213,7 @@ class HyperparameterTuner(ABC):
         self.target_score = target_score
         self.show_progress = show_progress
         self.initial_configs = list(initial_configs)
+        self.constraints_func = check_constraints_func(constraints_func)
         self.study: Study | None = None
 
     @abstractmethod
@@ -226,6 +232,7 @@ class HyperparameterTuner(ABC):
                 study_name=self.study_name,
                 load_if_exists=self.load_if_exists,
                 pruner=self.pruner,
+                constraints_func=self.constraints_func,
             )
             for params in self.initial_configs:
                 self.study.enqueue(params)

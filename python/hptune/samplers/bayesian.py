@@ -44,7 +44,10 @@ class BayesianSampler(Sampler):
     returns: the GP's noise prior allows far more noise and the incumbent of EI is the best
     posterior mean, not the luckiest observation).
     Batches (``study.ask(n)``, parallel trials) are spread by kriging-believer fantasies, and
-    running or failed trials are avoided.
+    running or failed trials are avoided. In a study with a ``constraints_func`` one more GP per
+    constraint predicts it, and the acquisition is weighted by the probability that every
+    constraint holds (EI and PI multiplied by it, LogEI and UCB plus its log); before any
+    feasible trial the suggestion maximises that probability alone.
 
     ``n_initial`` is the deprecated name of ``n_startup_trials`` (the name TPE and the Optuna
     plug-ins use): it still works, with a :class:`DeprecationWarning`.
@@ -96,11 +99,13 @@ class BayesianSampler(Sampler):
         self.noisy = check_flag("noisy", noisy)
         self._sobol: _core.Sobol | None = None
         self._state: list[float] | None = None
+        self._constraint_states: list[list[float]] | None = None
 
     def bind(self, space: SearchSpace, seed: int, existing: Sequence[TrialRecord] = ()) -> None:
         super().bind(space, seed, existing)
         self._sobol = _core.Sobol(len(space), derive_seed(self.seed, "bayesian-initial"))
         self._state = None
+        self._constraint_states = None
 
     def suggest(self, history: History | None, numbers: Sequence[int]) -> list[dict[str, Any]]:
         assert history is not None
@@ -110,13 +115,35 @@ class BayesianSampler(Sampler):
         # point is still Sobol's, and the GP starts from the first completed trial.
         if len(history) < max(1, self.n_startup_trials):
             return space.decode(self._initial_design(history, numbers))
+        seed = derive_seed(self.seed, "bayesian", numbers[0])
+        constraints = history.constraints
+        if constraints is not None:
+            unit, state, self._constraint_states = _core.bo_suggest_constrained(
+                space.core,
+                history.x,
+                history.y,
+                constraints,
+                history.avoid(),
+                len(numbers),
+                seed,
+                self.acquisition,
+                self.beta,
+                self.n_candidates,
+                self.n_restarts,
+                self.fit_max_points,
+                self._state,
+                self._constraint_states,
+                self.noisy,
+            )
+            self._state = state
+            return space.decode(unit)
         unit, state = _core.bo_suggest(
             space.core,
             history.x,
             history.y,
             history.avoid(),
             len(numbers),
-            derive_seed(self.seed, "bayesian", numbers[0]),
+            seed,
             self.acquisition,
             self.beta,
             self.n_candidates,

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+import numpy as np
+from numpy.typing import NDArray
+
 from hptune import _core
 from hptune._checks import check_int, check_real
+from hptune._constraints import feasibility_key
 from hptune._history import History
+from hptune._multi_objective import motpe_key
 from hptune.rng import derive_seed
 from hptune.samplers._base import Sampler
 from hptune.space import SearchSpace
@@ -24,7 +30,11 @@ class TPESampler(Sampler):
     encoding, so log-scale parameters are modelled in log space; cell masses for ints and steps;
     a smoothed categorical kernel; a prior component). Candidates are drawn from the good
     mixture and the best ``l(x) / g(x)`` wins. The first ``n_startup_trials`` are random.
-    Running and failed trials count as bad points, so parallel suggestions differ.
+    Running and failed trials count as bad points, so parallel suggestions differ. In a study
+    with a ``constraints_func`` the split ranks feasible trials (by value) before infeasible
+    ones (by total violation), so the good group is feasible whenever enough trials are. In a
+    multi-objective study it is MOTPE: the good group is the first nondominated fronts, the
+    front that crosses the ``gamma`` boundary cut by hypervolume contribution.
 
     Options: ``n_candidates`` (24), ``n_startup_trials`` (10), ``gamma`` (0.1), ``max_good``
     (25), ``prior_weight`` (1.0).
@@ -59,10 +69,18 @@ class TPESampler(Sampler):
 
     def suggest(self, history: History | None, numbers: Sequence[int]) -> list[dict[str, Any]]:
         assert history is not None
+        y = history.y
+        objectives = history.objectives
+        if objectives is not None:
+            # MOTPE: the split follows nondominated fronts (see motpe_key).
+            y = self._motpe_key(objectives, history.constraints)
+        elif history.constraints is not None:
+            # Feasible trials first, by value, then infeasible ones by total violation.
+            y = feasibility_key(y, history.constraints)
         unit = _core.tpe_suggest(
             self.space.core,
             history.x,
-            history.y,
+            y,
             history.avoid(),
             len(numbers),
             derive_seed(self.seed, "tpe", numbers[0]),
@@ -74,6 +92,26 @@ class TPESampler(Sampler):
             self._state,
         )
         return self.space.decode(unit)
+
+    def _motpe_key(
+        self, objectives: NDArray[np.float64], constraints: NDArray[np.float64] | None
+    ) -> NDArray[np.float64]:
+        """Ranking values of a multi-objective history: nondominated fronts of the feasible
+        trials (all of them without constraints), then infeasible ones by total violation."""
+        n = len(objectives)
+        n_good = min(math.ceil(self.gamma * n), self.max_good) if n else 0
+        if constraints is None:
+            return motpe_key(objectives, max(n_good, 1))
+        # Feasible rows first, keyed by their fronts; the rest after them, by violation.
+        feasible = np.zeros(n) if n == 0 else feasibility_key(np.zeros(n), constraints)
+        ok = feasible == 0.0
+        key = np.empty(n)
+        front_keys = motpe_key(objectives[ok], max(n_good, 1))
+        finite = front_keys[np.isfinite(front_keys)]
+        top = float(finite.max()) + 1.0 if finite.size else 0.0
+        key[ok] = np.where(np.isfinite(front_keys), front_keys, top)
+        key[~ok] = top + 1.0 + feasible[~ok]
+        return key
 
     def options(self) -> dict[str, Any]:
         return {

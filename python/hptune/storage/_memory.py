@@ -21,8 +21,13 @@ __all__ = ["InMemoryStorage"]
 _RUNNING = TrialState.RUNNING
 
 
+def _copy(values: list[float] | None) -> list[float] | None:
+    return None if values is None else list(values)
+
+
 class _StudyData:
     __slots__ = (
+        "constraints",
         "ends",
         "errors",
         "intermediate",
@@ -45,6 +50,7 @@ class _StudyData:
         self.errors: dict[int, str] = {}
         self.intermediate: dict[int, dict[int, float]] = {}
         self.user_attrs: dict[int, dict[str, Any]] = {}
+        self.constraints: dict[int, list[float]] = {}
         self.queue: deque[dict[str, Any]] = deque()
 
     def record(self, number: int) -> TrialRecord:
@@ -60,6 +66,7 @@ class _StudyData:
             None if end is None else end - start,
             self.errors.get(number),
             dict(self.user_attrs.get(number, {})),
+            _copy(self.constraints.get(number)),
         )
 
 
@@ -187,6 +194,8 @@ class InMemoryStorage(Storage):
                 data.intermediate[n] = dict(record.intermediate_values)
             if record.user_attrs:
                 data.user_attrs[n] = dict(record.user_attrs)
+            if record.constraints is not None:
+                data.constraints[n] = list(record.constraints)
 
     def trials(self, study: str, states: Collection[TrialState] | None = None) -> list[TrialRecord]:
         with self._lock:

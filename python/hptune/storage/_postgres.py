@@ -18,11 +18,14 @@ commit.
 
 Tables are prefixed ``hptune_`` (a database may hold other applications' tables, Optuna's
 ``studies`` and ``trials`` say). They are created on first use under an advisory lock.
+Schema version 2 added ``constraints`` (outcome constraint values, JSON); a version-1 database
+is migrated under the same lock when opened.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import os
 import re
@@ -41,7 +44,7 @@ from hptune.trial import TrialRecord, TrialState
 __all__ = ["SCHEMA_VERSION", "PostgresStorage"]
 
 #: Bumped on any change of the tables below; a newer database is refused, never misread.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Any constant: serialises schema creation between processes opening a fresh database.
 _SCHEMA_LOCK = 0x68707475
@@ -76,6 +79,7 @@ CREATE TABLE IF NOT EXISTS hptune_trials (
     host TEXT,
     pid BIGINT,
     pid_start BIGINT,
+    constraints TEXT,
     PRIMARY KEY (study_id, number)
 );
 CREATE INDEX IF NOT EXISTS hptune_trials_state ON hptune_trials (study_id, state);
@@ -97,8 +101,15 @@ CREATE TABLE IF NOT EXISTS hptune_queue (
 CREATE INDEX IF NOT EXISTS hptune_queue_study ON hptune_queue (study_id, id)
 """
 
+# From version 1 to 2: outcome constraint values of complete trials (JSON list, or NULL).
+_MIGRATE_1_TO_2 = (
+    "ALTER TABLE hptune_trials ADD COLUMN IF NOT EXISTS constraints TEXT",
+    "UPDATE hptune_schema SET version = 2",
+)
+
 _TRIAL_COLUMNS = (
-    "number, state, value, params, datetime_start, datetime_complete, duration, error, user_attrs"
+    "number, state, value, params, datetime_start, datetime_complete, duration, error, "
+    "user_attrs, constraints"
 )
 
 # Increments a study's change mark and returns it; locks the study's row until commit.
@@ -241,6 +252,10 @@ class PostgresStorage(Storage):
             else:
                 row = conn.execute("SELECT version FROM hptune_schema").fetchone()
                 version = int(row[0]) if row else -1
+                if version == 1:
+                    for statement in _MIGRATE_1_TO_2:
+                        conn.execute(statement)
+                    version = 2
         if version != SCHEMA_VERSION:
             raise StorageError(
                 f"{self._where!r} has hptune schema version {version}; this hptune reads "
@@ -388,7 +403,7 @@ class PostgresStorage(Storage):
         row = self._execute(
             f"WITH s AS ({_BUMP}), t AS (UPDATE hptune_trials t SET state = %s, value = %s, "
             "params = %s, datetime_start = %s, datetime_complete = %s, duration = %s, "
-            "error = %s, user_attrs = %s, seq = s.seq FROM s "
+            "error = %s, user_attrs = %s, constraints = %s, seq = s.seq FROM s "
             "WHERE t.study_id = %s AND t.number = %s AND t.state = 'running' "
             "RETURNING t.number), "
             "i AS (INSERT INTO hptune_intermediate (study_id, number, step, value) "
@@ -406,6 +421,7 @@ class PostgresStorage(Storage):
                 record.duration,
                 record.error,
                 _dumps(record.user_attrs),
+                None if record.constraints is None else json.dumps(record.constraints),
                 sid,
                 record.number,
                 sid,
@@ -459,7 +475,7 @@ class PostgresStorage(Storage):
             "ORDER BY seq",
             (self._study_id(study), since),
         ).fetchall()
-        mark = int(rows[-1][9]) if rows else since
+        mark = int(rows[-1][10]) if rows else since
         return mark, [_record(r, {}) for r in rows]
 
     def n_trials(self, study: str) -> int:
@@ -572,4 +588,5 @@ def _record(r: Any, values: dict[int, float]) -> TrialRecord:
         r[6],
         r[7],
         _loads(r[8]),
+        None if r[9] is None else [float(v) for v in json.loads(r[9])],
     )

@@ -15,8 +15,9 @@ lock, so ``seq`` orders changes as they were committed and :meth:`SQLiteStorage.
 those after a mark through the ``(study_id, seq)`` index. Heartbeats do not count as changes.
 
 Schema history: version 2 added ``seq`` and the owner of each trial (``host``, ``pid``,
-``pid_start``); a version-1 file is migrated in place when opened (its trials get ``seq =
-number + 1`` and no owner). Upgrade every worker of a study together.
+``pid_start``); version 3 added ``constraints`` (outcome constraint values, JSON). Older files
+are migrated in place when opened (version-1 trials get ``seq = number + 1`` and no owner;
+existing trials get no constraint values). Upgrade every worker of a study together.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from hptune.trial import TrialRecord, TrialState
 __all__ = ["SCHEMA_VERSION", "SQLiteStorage"]
 
 #: Bumped on any change of the tables below; a newer file is refused, never silently misread.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE hptune_schema (version INTEGER NOT NULL);
@@ -71,6 +72,7 @@ CREATE TABLE trials (
     host TEXT,
     pid INTEGER,
     pid_start INTEGER,
+    constraints TEXT,
     PRIMARY KEY (study_id, number)
 ) WITHOUT ROWID;
 CREATE INDEX trials_state ON trials (study_id, state);
@@ -102,8 +104,17 @@ CREATE INDEX trials_seq ON trials (study_id, seq);
 UPDATE hptune_schema SET version = 2;
 """
 
+# From version 2 to 3: outcome constraint values of complete trials (JSON list, or NULL).
+_MIGRATE_2_TO_3 = """
+ALTER TABLE trials ADD COLUMN constraints TEXT;
+UPDATE hptune_schema SET version = 3;
+"""
+
+_MIGRATIONS = {1: _MIGRATE_1_TO_2, 2: _MIGRATE_2_TO_3}
+
 _TRIAL_COLUMNS = (
-    "number, state, value, params, datetime_start, datetime_complete, duration, error, user_attrs"
+    "number, state, value, params, datetime_start, datetime_complete, duration, error, "
+    "user_attrs, constraints"
 )
 
 # The next change mark of a study (its parameter: the study id); valid under the write lock.
@@ -300,7 +311,11 @@ class SQLiteStorage(Storage):
         conn = self._conn()
         try:
             version = ensure_schema(
-                conn, "hptune_schema", SCHEMA_VERSION, _SCHEMA, {1: _MIGRATE_1_TO_2}
+                conn,
+                "hptune_schema",
+                SCHEMA_VERSION,
+                _SCHEMA,
+                _MIGRATIONS,
             )
         except ForeignDatabaseError as exc:
             raise StorageError(
@@ -476,7 +491,7 @@ class SQLiteStorage(Storage):
             cur = conn.execute(
                 "UPDATE trials SET state = ?, value = ?, params = ?, datetime_start = ?, "
                 "datetime_complete = ?, duration = ?, error = ?, user_attrs = ?, "
-                f"seq = {_NEXT_SEQ} "
+                f"constraints = ?, seq = {_NEXT_SEQ} "
                 "WHERE study_id = ? AND number = ? AND state = 'running'",
                 (
                     record.state.value,
@@ -487,6 +502,7 @@ class SQLiteStorage(Storage):
                     record.duration,
                     record.error,
                     _dumps(record.user_attrs),
+                    None if record.constraints is None else json.dumps(record.constraints),
                     sid,
                     sid,
                     record.number,
@@ -546,7 +562,7 @@ class SQLiteStorage(Storage):
             )
             .fetchall()
         )
-        mark = int(rows[-1][9]) if rows else since
+        mark = int(rows[-1][10]) if rows else since
         return mark, [self._record(r, {}) for r in rows]
 
     @_sqlite_errors
@@ -586,6 +602,7 @@ class SQLiteStorage(Storage):
             r[6],
             r[7],
             _loads(r[8]),
+            None if r[9] is None else [float(v) for v in json.loads(r[9])],
         )
 
     @_sqlite_errors

@@ -416,6 +416,96 @@ fn bo_suggest<'py>(
     Ok((matrix(py, points, rows, d)?, state.to_vec()))
 }
 
+/// Suggested points, the objective GP's state and each constraint GP's state.
+type ConstrainedSuggestion<'py> = (Bound<'py, PyArray2<f64>>, Vec<f64>, Vec<Vec<f64>>);
+
+/// [`bo_suggest`] under outcome constraints: `constraints` is `n x k` (one column per
+/// constraint, feasible when `<= 0`, NaN where a trial has none). Also returns the fitted state
+/// of each constraint's GP, to pass back as `warm_constraints`.
+#[pyfunction]
+#[pyo3(signature = (space, x, y, constraints, pending, n, seed, acquisition="logei", beta=2.0, n_candidates=512, n_restarts=4, fit_max_points=64, warm=None, warm_constraints=None, noisy=false))]
+#[allow(clippy::too_many_arguments)] // mirrors BoOptions field by field
+fn bo_suggest_constrained<'py>(
+    py: Python<'py>,
+    space: &PySpace,
+    x: PyReadonlyArray2<'py, f64>,
+    y: PyReadonlyArray1<'py, f64>,
+    constraints: PyReadonlyArray2<'py, f64>,
+    pending: PyReadonlyArray2<'py, f64>,
+    n: usize,
+    seed: u64,
+    acquisition: &str,
+    beta: f64,
+    n_candidates: usize,
+    n_restarts: usize,
+    fit_max_points: usize,
+    warm: Option<Vec<f64>>,
+    warm_constraints: Option<Vec<Vec<f64>>>,
+    noisy: bool,
+) -> PyResult<ConstrainedSuggestion<'py>> {
+    let d = space.inner.len();
+    let (x, y, pending) = history_of(space, &x, &y, &pending)?;
+    let view = constraints.as_array();
+    let (rows, width) = view.dim();
+    if rows != y.len() {
+        return Err(value_error(format!(
+            "constraints must have one row per completed trial ({}), got {rows}",
+            y.len()
+        )));
+    }
+    let cvals: Vec<f64> = view.iter().copied().collect();
+    if cvals.iter().any(|v| v.is_infinite()) {
+        return Err(value_error(
+            "constraints must be finite (NaN marks a missing value)",
+        ));
+    }
+    let options = bo::BoOptions {
+        acquisition: acquisition_of(acquisition, beta)?,
+        n_candidates,
+        n_restarts,
+        fit_max_points,
+        noisy,
+        ..bo::BoOptions::default()
+    };
+    let warm = match warm {
+        Some(theta) => Some(bo::GpState::from_vec(d, &theta).map_err(BindError)?),
+        None => None,
+    };
+    let warm_c = warm_constraints
+        .unwrap_or_default()
+        .iter()
+        .map(|theta| bo::GpState::from_vec(d, theta))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(BindError)?;
+    let inner = &space.inner;
+    let (points, state, states) = py
+        .detach(|| {
+            let cons = bo::Constraints {
+                values: &cvals,
+                k: width,
+                warm: &warm_c,
+            };
+            bo::suggest_constrained(
+                inner,
+                &x,
+                &y,
+                &cons,
+                &pending,
+                n,
+                seed,
+                &options,
+                warm.as_ref(),
+            )
+        })
+        .map_err(BindError)?;
+    let rows = points.len() / d.max(1);
+    Ok((
+        matrix(py, points, rows, d)?,
+        state.to_vec(),
+        states.iter().map(bo::GpState::to_vec).collect(),
+    ))
+}
+
 /// Reusable TPE buffers and sorted orders across calls of one study (results are identical
 /// with or without it; it only saves work as the history grows).
 #[pyclass(module = "hptune._core", name = "TpeState", frozen)]
@@ -506,7 +596,10 @@ fn importance_py(
 #[pymodule]
 mod _core {
     #[pymodule_export]
-    use super::{PyGrid, PySobol, PySpace, PyTpeState, bo_suggest, importance_py, tpe_suggest};
+    use super::{
+        PyGrid, PySobol, PySpace, PyTpeState, bo_suggest, bo_suggest_constrained, importance_py,
+        tpe_suggest,
+    };
 
     #[pymodule_init]
     fn init(m: &pyo3::Bound<'_, pyo3::types::PyModule>) -> pyo3::PyResult<()> {

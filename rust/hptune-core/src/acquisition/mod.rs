@@ -9,6 +9,14 @@
 //!
 //! Gradients with respect to the point come from `d mu` and `d var` by the chain rule, with
 //! `d sigma = d var / (2 sigma)` and `dz = -(d mu + z d sigma) / sigma`.
+//!
+//! Outcome constraints `c_k(x) <= 0` are modelled by one GP each ([`ConstraintModel`], in
+//! that constraint's standardised units, where the bound 0 becomes `threshold`). The
+//! probability of feasibility is `PoF = prod_k Phi((threshold_k - mu_k) / sigma_k)` and the
+//! constrained score is `acq * PoF` for EI and PI, `LogEI + ln PoF` for `LogEI` (the same
+//! ranking) and `score + ln PoF` for UCB (whose score may be negative). Before any feasible
+//! observation there is no incumbent, and the score is `ln PoF` alone: find the feasible region
+//! first.
 
 pub mod optimize;
 pub mod special;
@@ -30,6 +38,86 @@ pub enum Acquisition {
         /// Exploration weight, `beta >= 0`.
         beta: f64,
     },
+}
+
+/// A GP of one outcome constraint, with the bound 0 in its standardised units.
+#[derive(Debug, Clone)]
+pub struct ConstraintModel {
+    /// Posterior of the standardised constraint value.
+    pub gp: crate::gp::Gp,
+    /// `(0 - mean) / std` of the constraint's observations: feasible is `value <= threshold`.
+    pub threshold: f64,
+}
+
+/// `ln Phi((threshold - mean) / sigma)`: the log probability that one constraint holds.
+#[must_use]
+pub fn log_feasibility(mean: f64, var: f64, threshold: f64) -> f64 {
+    special::log_norm_cdf((threshold - mean) / var.sqrt())
+}
+
+/// [`log_feasibility`] and its gradient, added into `grad`.
+pub fn log_feasibility_with_grad(
+    mean: f64,
+    var: f64,
+    threshold: f64,
+    grad_mean: &[f64],
+    grad_var: &[f64],
+    grad: &mut [f64],
+) -> f64 {
+    let sigma = var.sqrt();
+    let z = (threshold - mean) / sigma;
+    let r = special::d_log_norm_cdf(z);
+    // dz = -(d mu + z d sigma) / sigma with d sigma = d var / (2 sigma).
+    let c_mean = -r / sigma;
+    let c_var = -r * z / (2.0 * var);
+    for ((g, dm), dv) in grad.iter_mut().zip(grad_mean).zip(grad_var) {
+        *g += c_mean * dm + c_var * dv;
+    }
+    special::log_norm_cdf(z)
+}
+
+/// The constrained score from the plain acquisition `value` and `ln PoF` (see the module
+/// notes); `incumbent` is false before any feasible observation.
+#[must_use]
+pub fn combine_feasibility(kind: Acquisition, value: f64, log_pof: f64, incumbent: bool) -> f64 {
+    if !incumbent {
+        return log_pof;
+    }
+    match kind {
+        Acquisition::Ei | Acquisition::Pi => value * log_pof.exp(),
+        Acquisition::LogEi | Acquisition::Ucb { .. } => value + log_pof,
+    }
+}
+
+/// [`combine_feasibility`] with gradients: `grad` holds the acquisition's gradient on entry
+/// and the combined one on return; `grad_pof` is the gradient of `ln PoF`.
+pub fn combine_feasibility_with_grad(
+    kind: Acquisition,
+    value: f64,
+    log_pof: f64,
+    incumbent: bool,
+    grad: &mut [f64],
+    grad_pof: &[f64],
+) -> f64 {
+    if !incumbent {
+        grad.copy_from_slice(grad_pof);
+        return log_pof;
+    }
+    match kind {
+        Acquisition::Ei | Acquisition::Pi => {
+            let pof = log_pof.exp();
+            for (g, gp) in grad.iter_mut().zip(grad_pof) {
+                *g = pof * (*g + value * gp);
+            }
+            value * pof
+        }
+        Acquisition::LogEi | Acquisition::Ucb { .. } => {
+            for (g, gp) in grad.iter_mut().zip(grad_pof) {
+                *g += gp;
+            }
+            value + log_pof
+        }
+    }
 }
 
 /// Score of the acquisition at a point with posterior `mean` and `var`.
@@ -107,6 +195,36 @@ mod tests {
         let b = score(Acquisition::LogEi, 60.0, 1e-4, 0.0);
         assert!(a.is_finite() && b.is_finite() && a > b);
         assert_eq!(score(Acquisition::Ei, 50.0, 1e-4, 0.0), 0.0);
+    }
+
+    #[test]
+    fn log_feasibility_gradient_matches_finite_differences() {
+        let f = |x: &[f64]| (0.3 + x[0] - 0.5 * x[1], 0.2 + x[0] * x[0] + 0.1 * x[1]);
+        let gm = [1.0, -0.5];
+        for t in [-8.0, -0.4, 0.0, 1.5] {
+            let x = [0.4, 0.7];
+            let (m, v) = f(&x);
+            let gv = [2.0 * x[0], 0.1];
+            let mut g = [0.0; 2];
+            log_feasibility_with_grad(m, v, t, &gm, &gv, &mut g);
+            for j in 0..2 {
+                let h = 1e-6;
+                let (mut xp, mut xm) = (x, x);
+                xp[j] += h;
+                xm[j] -= h;
+                let (mp, vp) = f(&xp);
+                let (mm, vm) = f(&xm);
+                let fd = (log_feasibility(mp, vp, t) - log_feasibility(mm, vm, t)) / (2.0 * h);
+                assert!(
+                    (fd - g[j]).abs() < 1e-5 * (1.0 + fd.abs()),
+                    "{t} {j}: {} vs {fd}",
+                    g[j]
+                );
+            }
+        }
+        // Deep in the infeasible tail the log stays finite and its slope well defined.
+        assert!(log_feasibility(40.0, 1.0, 0.0).is_finite());
+        assert!((special::d_log_norm_cdf(-40.0) - 40.0).abs() < 0.1);
     }
 
     #[test]

@@ -9,7 +9,10 @@
 //! snap, then improve discrete dims by a greedy search over neighbouring levels / other
 //! categories. Every returned point is snapped, so it decodes to exactly what it encodes.
 
-use super::{Acquisition, score, score_with_grad};
+use super::{
+    Acquisition, ConstraintModel, combine_feasibility, combine_feasibility_with_grad,
+    log_feasibility, log_feasibility_with_grad, score, score_with_grad,
+};
 use crate::gp::Gp;
 use crate::optim::{LbfgsOptions, minimize_bounded};
 use crate::rng::Rng;
@@ -30,8 +33,15 @@ pub struct AcqContext<'a> {
     pub gp: &'a Gp,
     /// The acquisition function.
     pub kind: Acquisition,
-    /// Incumbent: the smallest standardised observation.
+    /// Incumbent: the smallest standardised observation (feasible ones only, with
+    /// constraints).
     pub best: f64,
+    /// Models of outcome constraints; the acquisition is weighted by the probability that
+    /// all hold (empty: unconstrained).
+    pub constraints: &'a [ConstraintModel],
+    /// False when constrained and nothing feasible was observed yet: the score is then the
+    /// log probability of feasibility alone.
+    pub incumbent: bool,
 }
 
 /// Effort of the optimiser.
@@ -68,10 +78,24 @@ impl AcqContext<'_> {
             kernel_point(self.space, row, out);
         }
         let (mean, var) = self.gp.predict(&kx);
-        mean.iter()
+        let mut out: Vec<f64> = mean
+            .iter()
             .zip(&var)
-            .map(|(&m, &v)| finite_or_neg_inf(score(self.kind, m, v, self.best)))
-            .collect()
+            .map(|(&m, &v)| score(self.kind, m, v, self.best))
+            .collect();
+        if !self.constraints.is_empty() {
+            let mut log_pof = vec![0.0; out.len()];
+            for c in self.constraints {
+                let (cm, cv) = c.gp.predict(&kx);
+                for ((lp, m), v) in log_pof.iter_mut().zip(&cm).zip(&cv) {
+                    *lp += log_feasibility(*m, *v, c.threshold);
+                }
+            }
+            for (o, lp) in out.iter_mut().zip(&log_pof) {
+                *o = combine_feasibility(self.kind, *o, *lp, self.incumbent);
+            }
+        }
+        out.into_iter().map(finite_or_neg_inf).collect()
     }
 
     /// Score and gradient at one unit point (gradient zero on categorical dims).
@@ -82,7 +106,17 @@ impl AcqContext<'_> {
         let mut gm = vec![0.0; d];
         let mut gv = vec![0.0; d];
         let (m, v) = self.gp.predict_with_grad(&kx, &mut gm, &mut gv);
-        score_with_grad(self.kind, m, v, self.best, &gm, &gv, grad)
+        let value = score_with_grad(self.kind, m, v, self.best, &gm, &gv, grad);
+        if self.constraints.is_empty() {
+            return value;
+        }
+        let mut grad_pof = vec![0.0; d];
+        let mut log_pof = 0.0;
+        for c in self.constraints {
+            let (cm, cv) = c.gp.predict_with_grad(&kx, &mut gm, &mut gv);
+            log_pof += log_feasibility_with_grad(cm, cv, c.threshold, &gm, &gv, &mut grad_pof);
+        }
+        combine_feasibility_with_grad(self.kind, value, log_pof, self.incumbent, grad, &grad_pof)
     }
 }
 
@@ -405,6 +439,8 @@ mod tests {
                 gp: &gp,
                 kind,
                 best: -1.0,
+                constraints: &[],
+                incumbent: true,
             };
             let u = [0.37, 0.5, 0.61];
             let mut g = [0.0; 3];
@@ -426,6 +462,45 @@ mod tests {
     }
 
     #[test]
+    fn constrained_gradient_matches_finite_differences() {
+        let (space, gp) = setup();
+        let constraints = [ConstraintModel {
+            gp: gp.clone(),
+            threshold: -0.3,
+        }];
+        for (kind, incumbent) in [
+            (Acquisition::LogEi, true),
+            (Acquisition::Ei, true),
+            (Acquisition::LogEi, false),
+        ] {
+            let ctx = AcqContext {
+                space: &space,
+                gp: &gp,
+                kind,
+                best: -1.0,
+                constraints: &constraints,
+                incumbent,
+            };
+            let u = [0.37, 0.5, 0.61];
+            let mut g = [0.0; 3];
+            let v = ctx.score_with_grad(&u, &mut g);
+            assert!((v - ctx.scores(&u)[0]).abs() < 1e-9 * (1.0 + v.abs()));
+            for j in [0, 2] {
+                let h = 1e-6;
+                let (mut up, mut um) = (u, u);
+                up[j] += h;
+                um[j] -= h;
+                let fd = (ctx.scores(&up)[0] - ctx.scores(&um)[0]) / (2.0 * h);
+                assert!(
+                    (fd - g[j]).abs() < 1e-5 * (1.0 + fd.abs()),
+                    "{kind:?} {incumbent} {j}: {} vs {fd}",
+                    g[j]
+                );
+            }
+        }
+    }
+
+    #[test]
     fn optimiser_beats_its_sweep_and_snaps() {
         let (space, gp) = setup();
         let ctx = AcqContext {
@@ -433,6 +508,8 @@ mod tests {
             gp: &gp,
             kind: Acquisition::LogEi,
             best: -1.0,
+            constraints: &[],
+            incumbent: true,
         };
         let options = AcqOptimOptions {
             n_candidates: 64,

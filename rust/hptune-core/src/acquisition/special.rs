@@ -110,6 +110,21 @@ pub fn log_norm_cdf(z: f64) -> f64 {
     }
 }
 
+/// `d ln Phi(z) / dz = phi(z) / Phi(z)`, finite for every finite `z` (the erfcx form keeps
+/// the ratio exact far in the lower tail, where both factors underflow).
+#[must_use]
+pub fn d_log_norm_cdf(z: f64) -> f64 {
+    // Phi(z) = erfcx(-z / sqrt 2) phi(z) sqrt(pi / 2), so the ratio is sqrt(2 / pi) / erfcx.
+    let e = erfcx(-z / std::f64::consts::SQRT_2);
+    if e.is_finite() {
+        SQRT_2_OVER_PI / e
+    } else {
+        0.0
+    }
+}
+
+const SQRT_2_OVER_PI: f64 = 0.797_884_560_802_865_4;
+
 /// `ln(1 - exp(x))` for `x < 0` without cancellation.
 fn log1mexp(x: f64) -> f64 {
     if x > -std::f64::consts::LN_2 {
