@@ -422,7 +422,7 @@ class Study:
                 values, names = named_constraints(named, record.number, self._constraint_names)
                 self._constraint_names = names
         except Exception as exc:
-            why = str(exc) if isinstance(exc, InvalidArgumentError) else _error_text(exc)
+            why = str(exc) if isinstance(exc, InvalidArgumentError) else error_text(exc)
             if not isinstance(exc, InvalidArgumentError):
                 why = f"constraints_func raised {why}"
             logger.warning("trial %d failed: %s", record.number, why)
