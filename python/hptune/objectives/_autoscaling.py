@@ -42,6 +42,12 @@ finds the minimum.
 
 **Cost.** The objective is not that score but what running the service costs: replica-hours
 times ``replica_hour_price`` plus ``slo_minute_price`` per SLO minute. Lower is better.
+
+**SLO figures.** Each run also reports its service level (:data:`SLO_METRICS`): ``slo_minutes``
+(minutes over ``latency_slo_ms``) and ``p95_latency_ms`` (the 95th percentile of the per-minute
+latency, nearest rank). :meth:`AutoscalingObjective.cost_and_slo` returns ``(cost, figure)``
+for a two-objective study, and ``record_slo=True`` makes the objective take the live trial and
+store every figure in its ``user_attrs``, for a ``constraints_func`` to bound.
 """
 
 from __future__ import annotations
@@ -57,7 +63,16 @@ import numpy as np
 from hptune._errors import InvalidArgumentError
 from hptune.objectives._checks import as_int, as_number, as_seed, check_param_names
 
-__all__ = ["AutoscalingObjective", "SimulationResult", "autoscaling", "workload_trace"]
+__all__ = [
+    "SLO_METRICS",
+    "AutoscalingObjective",
+    "SimulationResult",
+    "autoscaling",
+    "workload_trace",
+]
+
+#: The service-level figures a run reports (lower is better for each), by name.
+SLO_METRICS = ("slo_minutes", "p95_latency_ms")
 
 PARAM_NAMES = (
     "cpu_weight",
@@ -97,6 +112,30 @@ class SimulationResult:
     peak_replicas: int
     scaling_actions: int
     minutes: int
+    p95_latency_ms: float
+
+    def slo_value(self, metric: str) -> float:
+        """The SLO figure ``metric`` (one of :data:`SLO_METRICS`) of this run."""
+        return float(getattr(self, check_slo_metric(metric)))
+
+    def user_attrs(self) -> dict[str, float]:
+        """What ``record_slo=True`` stores with a trial: the cost breakdown and SLO figures."""
+        return {
+            "replica_hours": self.replica_hours,
+            "slo_minutes": float(self.slo_minutes),
+            "p95_latency_ms": self.p95_latency_ms,
+            "memory_slo_minutes": float(self.memory_slo_minutes),
+        }
+
+
+def check_slo_metric(metric: object, name: str = "metric") -> str:
+    """``metric`` when it names an SLO figure, else InvalidArgumentError listing them."""
+    if not isinstance(metric, str) or metric not in SLO_METRICS:
+        raise InvalidArgumentError(
+            f"{name}={metric!r} is not an SLO figure of the autoscaling simulator; allowed: "
+            f"{', '.join(SLO_METRICS)}"
+        )
+    return metric
 
 
 @lru_cache(maxsize=16)
@@ -189,7 +228,10 @@ class AutoscalingObjective:
         latency_slo_ms: float = 250.0,
         replica_hour_price: float = 0.10,
         slo_minute_price: float = 0.50,
+        record_slo: bool = False,
     ) -> None:
+        if not isinstance(record_slo, bool):
+            raise InvalidArgumentError(f"record_slo must be True or False, got {record_slo!r}")
         positive = {
             "hours": hours,
             "base_rps": base_rps,
@@ -217,16 +259,44 @@ class AutoscalingObjective:
         self.latency_slo_ms = float(latency_slo_ms)
         self.replica_hour_price = float(replica_hour_price)
         self.slo_minute_price = float(slo_minute_price)
+        self.record_slo = record_slo
+        # With record_slo the study passes the live trial, so the SLO figures reach user_attrs.
+        self.accepts_trial = record_slo
 
     def __repr__(self) -> str:
         return (
             f"AutoscalingObjective(hours={self.hours}, seed={self.seed}, base_rps={self.base_rps})"
         )
 
-    def __call__(self, params: Mapping[str, Any], seed: int | None = None) -> float:
+    def __call__(self, params: Mapping[str, Any] | Any, seed: int | None = None) -> float:
         """The operating cost of running the agent with ``params``; ``seed`` overrides the trace
-        seed (to re-evaluate on fresh workloads)."""
-        return self.simulate(params, seed).cost
+        seed (to re-evaluate on fresh workloads).
+
+        Given a live trial instead (``record_slo=True``), its params are run and
+        :meth:`SimulationResult.user_attrs` are stored with it.
+        """
+        trial = None
+        if not isinstance(params, Mapping) and hasattr(params, "params"):
+            trial, params = params, params.params
+        result = self.simulate(params, seed)
+        if trial is not None and hasattr(trial, "set_user_attr"):
+            for key, value in result.user_attrs().items():
+                trial.set_user_attr(key, value)
+        return result.cost
+
+    def cost_and_slo(
+        self, params: Mapping[str, Any], metric: str = "slo_minutes", seed: int | None = None
+    ) -> tuple[float, float]:
+        """``(cost, SLO figure)`` of ``params``: the two objectives of a cost-versus-SLO study.
+
+        >>> from hptune import presets
+        >>> defaults = presets.defaults("optimization_agent")
+        >>> cost, minutes = autoscaling(hours=24).cost_and_slo(defaults)
+        >>> cost > 0 and minutes >= 0
+        True
+        """
+        result = self.simulate(params, seed)
+        return result.cost, result.slo_value(metric)
 
     def simulate(self, params: Mapping[str, Any], seed: int | None = None) -> SimulationResult:
         """Run the agent over the workload of ``seed`` (default: the objective's) and account."""
@@ -282,6 +352,7 @@ class AutoscalingObjective:
         memory_slo_minutes = 0
         peak = ready
         actions = 0
+        latencies: list[float] = []
         for minute, rate in enumerate(trace):
             while pending and pending[0][0] <= minute:
                 ready += pending.pop(0)[1]
@@ -289,6 +360,7 @@ class AutoscalingObjective:
             sessions += (rate - sessions) * session_step
             replica_minutes += ready + n_pending
             latency, swapping = _real_latency_ms(rate, ready, sessions)
+            latencies.append(latency)
             if latency > slo:
                 slo_minutes += 1
                 if swapping and _real_latency_ms(rate, ready, 0.0)[0] <= slo:
@@ -338,6 +410,7 @@ class AutoscalingObjective:
             peak_replicas=peak,
             scaling_actions=actions,
             minutes=len(trace),
+            p95_latency_ms=float(np.percentile(latencies, 95.0, method="inverted_cdf")),
         )
 
 
@@ -350,8 +423,12 @@ def autoscaling(
     latency_slo_ms: float = 250.0,
     replica_hour_price: float = 0.10,
     slo_minute_price: float = 0.50,
+    record_slo: bool = False,
 ) -> AutoscalingObjective:
     """An objective giving the operating cost of an ``optimization_agent`` configuration.
+
+    ``record_slo=True`` stores each trial's SLO figures (``slo_minutes``, ``p95_latency_ms``)
+    and cost breakdown in its ``user_attrs``; the cost returned is the same.
 
     >>> from hptune import presets
     >>> objective = autoscaling(hours=24, seed=0)
@@ -367,4 +444,5 @@ def autoscaling(
         latency_slo_ms=latency_slo_ms,
         replica_hour_price=replica_hour_price,
         slo_minute_price=slo_minute_price,
+        record_slo=record_slo,
     )
