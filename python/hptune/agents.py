@@ -9,14 +9,19 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from hptune import presets
 from hptune._errors import InvalidArgumentError
+from hptune._multi_objective import hypervolume
+from hptune.objectives._autoscaling import SLO_METRICS, check_slo_metric
 from hptune.samplers import method_name
 from hptune.space import AtMost, HyperparameterSpace, LessThan, SearchSpace
-from hptune.trial import HyperparameterConfig
+from hptune.study import Study, create_study
+from hptune.trial import HyperparameterConfig, TrialRecord
 from hptune.tuners import MethodTuner, TuningResult
 from hptune.validation import race
 
@@ -25,6 +30,7 @@ __all__ = [
     "RL_STARTUP_TRIALS",
     "SELECTIONS",
     "OptimizationAgentHyperparameterTuner",
+    "ParetoResult",
     "RLHyperparameterTuner",
     "preset_space",
 ]
@@ -253,6 +259,97 @@ class RLHyperparameterTuner:
         return result
 
 
+def _slo_bounds(slo: object) -> tuple[tuple[str, float], ...]:
+    """``slo`` (``{figure: bound}``) checked: known figures, finite bounds."""
+    if not isinstance(slo, Mapping) or not slo:
+        raise InvalidArgumentError(
+            f"slo must be a non-empty mapping of SLO figure to upper bound, e.g. "
+            f"{{'slo_minutes': 60}}; allowed figures: {', '.join(SLO_METRICS)}; got {slo!r}"
+        )
+    bounds = []
+    for metric, bound in slo.items():
+        check_slo_metric(metric, "slo key")
+        if (
+            isinstance(bound, bool)
+            or not isinstance(bound, (int, float))
+            or not math.isfinite(bound)
+        ):
+            raise InvalidArgumentError(
+                f"slo[{metric!r}] must be a finite number (the figure's upper bound), got {bound!r}"
+            )
+        bounds.append((str(metric), float(bound)))
+    return tuple(bounds)
+
+
+def _check_simulator(objective: object, argument: str) -> None:
+    if not callable(getattr(objective, "simulate", None)):
+        raise InvalidArgumentError(
+            f"{argument} needs an objective with simulate(params, seed) returning the SLO figures "
+            f"({', '.join(SLO_METRICS)}), such as hptune.objectives.autoscaling(); got "
+            f"{type(objective).__name__}"
+        )
+
+
+class _SLORecording:
+    """The simulator as a trial objective: stores the SLO figures in the trial's user_attrs and
+    returns the cost, or ``(cost, figure)`` when ``metric`` is set (a two-objective study).
+
+    A class, not a closure, so that worker processes can unpickle it.
+    """
+
+    accepts_trial = True
+
+    def __init__(self, simulator: Any, metric: str | None = None) -> None:
+        self.simulator = simulator
+        self.metric = metric
+
+    def __call__(self, trial: Any, seed: int | None = None) -> float | tuple[float, float]:
+        result = self.simulator.simulate(trial.params, seed)
+        for key, value in result.user_attrs().items():
+            trial.set_user_attr(key, value)
+        if self.metric is None:
+            return float(result.cost)
+        return float(result.cost), float(result.slo_value(self.metric))
+
+
+class _SLOConstraints:
+    """``constraints_func`` of an SLO: ``figure - bound`` per bounded figure (``<= 0`` holds)."""
+
+    def __init__(self, bounds: tuple[tuple[str, float], ...]) -> None:
+        self.bounds = bounds
+
+    def __call__(self, record: TrialRecord) -> list[float]:
+        return [float(record.user_attrs[metric]) - bound for metric, bound in self.bounds]
+
+
+@dataclass
+class ParetoResult:
+    """The cost-versus-SLO trade-off a two-objective run found.
+
+    ``front`` holds the non-dominated trials, cheapest first (``values`` is ``(cost, figure)``);
+    ``hypervolume`` is the area they dominate up to ``reference`` (both minimised).
+    """
+
+    front: list[TrialRecord]
+    metric: str
+    reference: tuple[float, float]
+    hypervolume: float
+    method: str
+    study: Study | None = field(default=None, repr=False, compare=False)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def points(self) -> list[tuple[float, float]]:
+        """``(cost, figure)`` of each front trial, cheapest first."""
+        return [(float(t.values[0]), float(t.values[1])) for t in self.front if t.values]
+
+    def cheapest_within(self, bound: float) -> TrialRecord | None:
+        """The cheapest front trial whose SLO figure is at most ``bound`` (None if none is)."""
+        for t in self.front:
+            if t.values and t.values[1] <= bound:
+                return t
+        return None
+
+
 class OptimizationAgentHyperparameterTuner:
     """Tunes the optimization agent's cost weights, penalties and scaling thresholds.
 
@@ -314,14 +411,42 @@ class OptimizationAgentHyperparameterTuner:
         | Iterable[HyperparameterSpace]
         | None = None,
         method_options: dict[str, Any] | None = None,
+        slo: Mapping[str, float] | None = None,
         **tuner_kwargs: Any,
     ) -> TuningResult:
-        """Tune ``objective_function`` (params -> cost, minimised by default) over the preset."""
+        """Tune ``objective_function`` (params -> cost, minimised by default) over the preset.
+
+        ``slo={figure: bound}`` minimises the cost subject to each SLO figure of the simulator
+        (``slo_minutes``, ``p95_latency_ms``; :func:`hptune.objectives.autoscaling`) staying at
+        or below its bound: every trial stores its figures in ``user_attrs``, an outcome
+        constraint ``figure - bound <= 0`` steers TPE and the GP, the preset defaults run first
+        (unless ``initial_configs`` is given), and ``best_config`` is the cheapest feasible
+        trial (``metadata["feasible"]`` says whether one was found; if none, the one closest to
+        feasible).
+        """
         m = method_name(method)
         space = self.search_space(search_space)
+        objective: Callable[..., Any] = objective_function
+        bounds: tuple[tuple[str, float], ...] = ()
+        if slo is not None:
+            bounds = _slo_bounds(slo)
+            _check_simulator(objective_function, "slo")
+            if maximize:
+                raise InvalidArgumentError(
+                    "slo minimises the cost subject to the SLO; maximize must be False"
+                )
+            if tuner_kwargs.get("constraints_func") is not None:
+                raise InvalidArgumentError(
+                    "give slo or constraints_func, not both (slo builds the constraints_func)"
+                )
+            objective = _SLORecording(objective_function)
+            tuner_kwargs["constraints_func"] = _SLOConstraints(bounds)
+            defaults = space.defaults()
+            if defaults is not None and "initial_configs" not in tuner_kwargs:
+                tuner_kwargs["initial_configs"] = [defaults]
         tuner = MethodTuner(
             space,
-            objective_function,
+            objective,
             maximize,
             n_trials,
             method=m,
@@ -331,5 +456,84 @@ class OptimizationAgentHyperparameterTuner:
         result = _result_with(
             tuner.tune(), agent_name=self.agent_name, algorithm=self.PRESET, method=m
         )
+        if bounds:
+            best = result.best_config.trial_number
+            record = next((t for t in result.trials if t.number == best), None)
+            result.metadata["slo"] = dict(bounds)
+            result.metadata["feasible"] = bool(record is not None and record.feasible)
         self.results.append(result)
         return result
+
+    def tune_cost_vs_slo(
+        self,
+        objective_function: Any,
+        metric: str = "slo_minutes",
+        method: str = "tpe",
+        n_trials: int = 100,
+        *,
+        seed: int | None = None,
+        search_space: Mapping[str, HyperparameterSpace]
+        | Iterable[HyperparameterSpace]
+        | None = None,
+        method_options: dict[str, Any] | None = None,
+        reference: tuple[float, float] | None = None,
+        **study_kwargs: Any,
+    ) -> ParetoResult:
+        """Minimise cost and an SLO figure together; return the Pareto front of the trade-off.
+
+        ``objective_function`` is the simulator (:func:`hptune.objectives.autoscaling`);
+        ``metric`` is ``"slo_minutes"`` or ``"p95_latency_ms"``. ``method`` is ``"tpe"``
+        (MOTPE) or ``"random"``. The preset defaults run first. ``reference`` bounds the
+        hypervolume; by default it is the worst cost and figure among the complete trials,
+        each pushed out by a tenth of its range, so every front point counts. Extra keyword
+        arguments reach :func:`~hptune.create_study` (``storage``, ``study_name``, ...).
+        """
+        metric = check_slo_metric(metric)
+        _check_simulator(objective_function, "tune_cost_vs_slo")
+        if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 1:
+            raise InvalidArgumentError(f"n_trials must be an int >= 1, got {n_trials!r}")
+        given_reference: tuple[float, ...] = ()
+        if reference is not None:
+            try:
+                given_reference = tuple(float(x) for x in reference)
+            except (TypeError, ValueError):
+                given_reference = ()
+            if len(given_reference) != 2 or not all(map(math.isfinite, given_reference)):
+                raise InvalidArgumentError(
+                    f"reference must be (cost, {metric}), two finite numbers, got {reference!r}"
+                )
+        m = method_name(method)
+        space = self.search_space(search_space)
+        study = create_study(
+            space,
+            m,
+            directions=["minimize", "minimize"],
+            seed=seed,
+            **dict(method_options or {}),
+            **study_kwargs,
+        )
+        defaults = space.defaults()
+        if defaults is not None:
+            study.enqueue(defaults)
+        study.optimize(_SLORecording(objective_function, metric), n_trials=n_trials)
+        front = sorted(study.best_trials, key=lambda t: tuple(t.values or ()))
+        done = [t.values for t in study.trials if t.values]
+        if reference is None:
+            worst = [max(v[i] for v in done) for i in range(2)]
+            best = [min(v[i] for v in done) for i in range(2)]
+            # A tenth of the range beyond the worst (and a hair more when the range is 0).
+            ref = tuple(
+                w + 0.1 * (w - b) + 1e-9 * (1.0 + abs(w)) for w, b in zip(worst, best, strict=True)
+            )
+        else:
+            ref = given_reference
+        points = [list(t.values) for t in front if t.values]
+        return ParetoResult(
+            front=front,
+            metric=metric,
+            reference=(ref[0], ref[1]),
+            hypervolume=hypervolume(points, list(ref)) if points else 0.0,
+            method=m,
+            study=study,
+            metadata={"agent_name": self.agent_name, "algorithm": self.PRESET},
+        )
