@@ -43,6 +43,7 @@ def test_demo_runs_all_three_parts_and_starts_afresh(
     assert "race on fresh seeds" in out
     assert "chosen (best mean after racing)" in out
     assert "timesteps trained" in out
+    assert "Pareto front of" in out
     # A rerun removes the previous studies instead of silently continuing them.
     assert cli.main(argv) == 0
     assert "removed the previous demo studies" in capsys.readouterr().out

@@ -477,6 +477,7 @@ class OptimizationAgentHyperparameterTuner:
         | None = None,
         method_options: dict[str, Any] | None = None,
         reference: tuple[float, float] | None = None,
+        show_progress: bool | None = None,
         **study_kwargs: Any,
     ) -> ParetoResult:
         """Minimise cost and an SLO figure together; return the Pareto front of the trade-off.
@@ -515,7 +516,11 @@ class OptimizationAgentHyperparameterTuner:
         defaults = space.defaults()
         if defaults is not None:
             study.enqueue(defaults)
-        study.optimize(_SLORecording(objective_function, metric), n_trials=n_trials)
+        study.optimize(
+            _SLORecording(objective_function, metric),
+            n_trials=n_trials,
+            show_progress=show_progress,
+        )
         front = sorted(study.best_trials, key=lambda t: tuple(t.values or ()))
         done = [t.values for t in study.trials if t.values]
         if reference is None:

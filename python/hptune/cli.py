@@ -138,6 +138,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         show_progress=show,
     )
     _report(result, cost, presets.defaults("optimization_agent"), args)
+    _demo_cost_vs_slo(agent, cost, args, storage, show)
     _demo_sb3(args, storage, method, show)
     print(f"\ndone in {time.perf_counter() - start:.0f} s; studies written to {args.storage}")
     print(f"look at them with: hptune show {args.storage} --study demo-q-learning")
@@ -203,6 +204,27 @@ def _demo_sb3(args: argparse.Namespace, storage: str, method: str, show: bool) -
     for line in tuned.table().splitlines():
         print("   " + line)
     print(f"   {dqn.timesteps_used:,} timesteps trained in {time.perf_counter() - start:.0f} s")
+
+
+def _demo_cost_vs_slo(
+    agent: Any, cost: Any, args: argparse.Namespace, storage: str, show: bool
+) -> None:
+    """Part 2b: cost versus SLO minutes as two objectives (MOTPE), the Pareto front printed."""
+    print("\n   Cost versus minutes over the latency objective, two objectives (MOTPE):")
+    front = agent.tune_cost_vs_slo(
+        cost,
+        "slo_minutes",
+        method="tpe",
+        n_trials=args.agent_trials,
+        seed=args.seed,
+        storage=storage,
+        study_name="demo-cost-vs-slo",
+        load_if_exists=True,
+        show_progress=show,
+    )
+    print(f"   Pareto front of {len(front.front)} trials (hypervolume {front.hypervolume:.4g}):")
+    for value, minutes in front.points():
+        print(f"     cost {value:8.2f}   SLO minutes {minutes:5.0f}")
 
 
 def _report(
