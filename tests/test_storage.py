@@ -128,6 +128,21 @@ def test_stored_study_is_durable_across_instances(shared_url: str) -> None:
     assert again.best_trial.number == study.best_trial.number
 
 
+def test_params_enqueued_by_another_worker_go_to_the_next_ask(shared_url: str) -> None:
+    # The look before an ask also tells whether the queue is empty (PostgreSQL skips the pop
+    # then): an entry enqueued by another worker after a look is still taken by the next ask.
+    one = hptune.create_study(SPACE, seed=0, storage=shared_url, study_name="q")
+    two = hptune.load_study(study_name="q", storage=shared_url)
+    two.enqueue({"x": 0.25})
+    assert one.ask().params == {"x": 0.25}
+    one.sync()
+    two.enqueue({"x": 0.75})
+    assert one.ask().params == {"x": 0.75}
+    one.storage.enqueue("q", {"x": 0.5})
+    assert one.storage.pop_enqueued("q") == {"x": 0.5}
+    assert one.ask().params != {"x": 0.5}
+
+
 def test_resume_continues_the_same_random_stream(shared_url: str) -> None:
     # A study stopped after 6 trials and resumed for 6 more makes the same 12 trials as one run.
     url = shared_url

@@ -454,13 +454,20 @@ class PostgresStorage(Storage):
         return self._records(rows, values)
 
     def changes(self, study: str, since: int) -> tuple[int, list[TrialRecord]]:
+        sid = self._study_id(study)
+        # A study looks before every ask and then takes queued params: the same statement
+        # tells whether the queue is empty (always one row, its trial columns NULL when nothing
+        # changed), so that the ask's pop_enqueued() needs no round trip of its own then.
         rows = self._execute(
-            f"SELECT {_TRIAL_COLUMNS}, seq FROM hptune_trials WHERE study_id = %s AND seq > %s "
-            "ORDER BY seq",
-            (self._study_id(study), since),
+            "SELECT EXISTS (SELECT 1 FROM hptune_queue WHERE study_id = %s), t.* "
+            f"FROM (SELECT 1) AS one LEFT JOIN LATERAL (SELECT {_TRIAL_COLUMNS}, seq "
+            "FROM hptune_trials WHERE study_id = %s AND seq > %s) AS t ON true ORDER BY t.seq",
+            (sid, sid, since),
         ).fetchall()
-        mark = int(rows[-1][9]) if rows else since
-        return mark, [_record(r, {}) for r in rows]
+        self._local.queue_empty = None if rows[0][0] else (sid, os.getpid())
+        if rows[0][1] is None:
+            return since, []
+        return int(rows[-1][10]), [_record(r[1:], {}) for r in rows]
 
     def n_trials(self, study: str) -> int:
         row = self._execute(
@@ -502,17 +509,24 @@ class PostgresStorage(Storage):
 
     # ----------------------------------------------------------------- queue
     def enqueue(self, study: str, params: dict[str, Any]) -> None:
+        self._local.queue_empty = None
         self._execute(
             "INSERT INTO hptune_queue (study_id, params) VALUES (%s, %s)",
             (self._study_id(study), _dumps(params)),
         )
 
     def pop_enqueued(self, study: str) -> dict[str, Any] | None:
+        sid = self._study_id(study)
+        # The last look of this thread (changes()) found the queue empty: this pop answers as
+        # if it had run then, in the same snapshot. That holds for this one call only.
+        empty, self._local.queue_empty = getattr(self._local, "queue_empty", None), None
+        if empty == (sid, os.getpid()):
+            return None
         # One statement; SKIP LOCKED lets concurrent workers take different entries.
         row = self._execute(
             "DELETE FROM hptune_queue WHERE id = (SELECT id FROM hptune_queue "
             "WHERE study_id = %s ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING params",
-            (self._study_id(study),),
+            (sid,),
         ).fetchone()
         if row is None:
             return None
