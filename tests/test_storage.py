@@ -94,6 +94,21 @@ def test_finished_trial_refuses_changes(storage: Storage) -> None:
         storage.finish_trial("s", TrialRecord(n, {"x": 0.1}, TrialState.COMPLETE, 1.0))
 
 
+def test_a_look_and_a_new_trial_in_one_call(storage: Storage) -> None:
+    first = storage.create_trial("s", 1.0, {"x": 0.5})
+    changed, number = storage.changes_and_create_trial("s", 0, 2.0)
+    assert number == first + 1
+    assert storage.get_trial("s", number).state is TrialState.RUNNING
+    if changed is None:  # a storage only this process reaches
+        assert storage.changes("s", 0) is None
+        return
+    mark, records = changed
+    assert [r.number for r in records] == [first]  # the look does not hold the new trial
+    later, records = storage.changes("s", mark)
+    assert later > mark
+    assert [(r.number, r.params) for r in records] == [(number, {})]
+
+
 def test_queue_is_fifo_and_hands_out_once(storage: Storage) -> None:
     storage.enqueue("s", {"x": 0.1})
     storage.enqueue("s", {"x": 0.2})

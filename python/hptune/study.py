@@ -226,18 +226,37 @@ class Study:
 
     def _ask(self, n: int) -> list[Trial]:
         storage, name = self.storage, self.name
-        if self._mark is not None:
-            self.sync()
         trials: list[Trial] = []
         numbers: list[int] = []
         now = time.time()
+        spare: int | None = None
+
+        def create() -> int:
+            nonlocal spare
+            if spare is not None:
+                number, spare = spare, None
+                return number
+            number = storage.create_trial(name, now)
+            numbers.append(number)
+            return number
+
         try:
+            if self._mark is not None:
+                if self.sampler.remaining() is None:
+                    # A shared storage's look at other workers' changes and the ask's first
+                    # trial in one call (one round trip on PostgreSQL). Not for a finite search:
+                    # after the look it may be exhausted, and the trial would have to fail.
+                    changed, spare = storage.changes_and_create_trial(name, self._mark, now)
+                    numbers.append(spare)
+                    self._own.add(spare)
+                    self._take(changed)
+                else:
+                    self.sync()
             while len(trials) < n:
                 queued = storage.pop_enqueued(name)
                 if queued is None:
                     break
-                number = storage.create_trial(name, now)
-                numbers.append(number)
+                number = create()
                 params, fixed = queued_params(self, queued, number)
                 storage.set_trial_params(name, number, params)
                 trials.append(self._start(number, params, now))
@@ -250,10 +269,7 @@ class Study:
             if remaining is not None:
                 want = min(want, remaining)
             if want > 0:
-                fresh = []
-                for _ in range(want):
-                    fresh.append(storage.create_trial(name, now))
-                    numbers.append(fresh[-1])
+                fresh = [create() for _ in range(want)]
                 if self._mark is not None:
                     # Before any look at the storage: these are ours, not another worker's.
                     self._own.update(fresh)
@@ -267,6 +283,8 @@ class Study:
                     trials.append(self._start(number, params, now))
                 # A finite method may suggest fewer than asked: those numbers were never used.
                 self._abandon(fresh[len(suggested) :], now, "the search is exhausted")
+            if spare is not None:  # not reached: an ask makes at least one trial when it can
+                self._abandon([spare], now, "the search is exhausted")
         except BaseException as exc:
             self._abandon(numbers, now, f"ask failed: {_error_text(exc)}")
             raise
@@ -468,7 +486,10 @@ class Study:
         many are other workers'."""
         if self._mark is None:
             return [], 0
-        changed = self.storage.changes(self.name, self._mark)
+        return self._take(self.storage.changes(self.name, self._mark))
+
+    def _take(self, changed: tuple[int, list[TrialRecord]] | None) -> tuple[list[TrialRecord], int]:
+        """Bring in what the storage's changes() returned (see :meth:`_pull`)."""
         if changed is None:
             return [], 0
         self._mark, records = changed

@@ -105,6 +105,15 @@ class Storage(ABC):
         """
         return None
 
+    def changes_and_create_trial(
+        self, study: str, since: int, datetime_start: float
+    ) -> tuple[tuple[int, list[TrialRecord]] | None, int]:
+        """:meth:`changes` and then :meth:`create_trial` without params: a study's look before
+        an ask and the ask's first trial. Storages across a network do both in one round trip;
+        the look does not include the new trial."""
+        changed = self.changes(study, since)
+        return changed, self.create_trial(study, datetime_start)
+
     def trial_states(self, study: str) -> dict[int, TrialState]:
         """The state of every trial by number (pruners use it; storages may do it cheaper)."""
         return {t.number: t.state for t in self.trials(study)}

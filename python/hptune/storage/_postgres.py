@@ -14,7 +14,9 @@ those after a mark through the ``(study_id, seq)`` index. Heartbeats and reports
 the study. A report locks its trial's row (``FOR SHARE``), so a trial finished by another worker
 gains no values afterwards; finishing re-checks ``state = 'running'`` on the latest row version,
 so a trial is finished once. Each of these changes is one statement: one round trip, one
-commit.
+commit. A study's look before an ask, whether the queue holds params and the ask's first trial
+are one statement too (:meth:`PostgresStorage.changes_and_create_trial`), so a random-search
+trial costs three round trips and three commits: that one, its params, its end.
 
 Tables are prefixed ``hptune_`` (a database may hold other applications' tables, Optuna's
 ``studies`` and ``trials`` say). They are created on first use under an advisory lock.
@@ -103,6 +105,31 @@ _TRIAL_COLUMNS = (
 
 # Increments a study's change mark and returns it; locks the study's row until commit.
 _BUMP = "UPDATE hptune_studies SET seq = seq + 1 WHERE study_id = %s RETURNING seq"
+
+# Creates a RUNNING trial with the study's next number (CTE ``n``: its number).
+_CREATE = (
+    "s AS (UPDATE hptune_studies SET next_number = next_number + 1, seq = seq + 1 "
+    "WHERE study_id = %s RETURNING next_number - 1 AS number, seq), "
+    "n AS (INSERT INTO hptune_trials (study_id, number, state, params, datetime_start, "
+    "user_attrs, heartbeat, seq, host, pid, pid_start) "
+    "SELECT %s, s.number, 'running', %s, %s, '{}', %s, s.seq, %s, %s, %s FROM s "
+    "RETURNING number)"
+)
+
+
+def _look_sql(new: str) -> str:
+    """A look at the changes after a mark: ``new`` (a new trial's number, or NULL), whether the
+    queue holds params, then the changed trials' columns and marks; always one row, its trial
+    columns NULL when nothing changed."""
+    return (
+        "q AS (SELECT EXISTS (SELECT 1 FROM hptune_queue WHERE study_id = %s) AS queued) "
+        f"SELECT {new}, q.queued, t.* FROM q LEFT JOIN LATERAL (SELECT {_TRIAL_COLUMNS}, seq "
+        "FROM hptune_trials WHERE study_id = %s AND seq > %s) AS t ON true ORDER BY t.seq"
+    )
+
+
+_LOOK = "WITH " + _look_sql("NULL::bigint")
+_CREATE_AND_LOOK = f"WITH {_CREATE}, " + _look_sql("(SELECT number FROM n)")
 
 # Reads of trials and their reports see one snapshot.
 _SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
@@ -326,12 +353,7 @@ class PostgresStorage(Storage):
         # One statement, so one round trip and its own transaction; the study's row stays
         # locked until it commits, so numbers and marks are unique and commit in order.
         row = self._execute(
-            "WITH s AS (UPDATE hptune_studies SET next_number = next_number + 1, seq = seq + 1 "
-            "WHERE study_id = %s RETURNING next_number - 1 AS number, seq) "
-            "INSERT INTO hptune_trials (study_id, number, state, params, datetime_start, "
-            "user_attrs, heartbeat, seq, host, pid, pid_start) "
-            "SELECT %s, s.number, 'running', %s, %s, '{}', %s, s.seq, %s, %s, %s FROM s "
-            "RETURNING number",
+            f"WITH {_CREATE} SELECT number FROM n",
             (sid, sid, _dumps(params or {}), datetime_start, time.time(), host, pid, pid_start),
         ).fetchone()
         if row is None:
@@ -455,15 +477,29 @@ class PostgresStorage(Storage):
 
     def changes(self, study: str, since: int) -> tuple[int, list[TrialRecord]]:
         sid = self._study_id(study)
-        # A study looks before every ask and then takes queued params: the same statement
-        # tells whether the queue is empty (always one row, its trial columns NULL when nothing
-        # changed), so that the ask's pop_enqueued() needs no round trip of its own then.
+        rows = self._execute(_LOOK, (sid, sid, since)).fetchall()
+        return self._look(sid, since, [r[1:] for r in rows])
+
+    def changes_and_create_trial(
+        self, study: str, since: int, datetime_start: float
+    ) -> tuple[tuple[int, list[TrialRecord]], int]:
+        sid = self._study_id(study)
+        host, pid, pid_start = owner()
+        # One statement, one commit. Its look reads the snapshot taken when it started: a
+        # change committed while the study's row was awaited is not in it, but has a mark
+        # above every mark in it, so the next look brings it in; the new trial is not in it.
         rows = self._execute(
-            "SELECT EXISTS (SELECT 1 FROM hptune_queue WHERE study_id = %s), t.* "
-            f"FROM (SELECT 1) AS one LEFT JOIN LATERAL (SELECT {_TRIAL_COLUMNS}, seq "
-            "FROM hptune_trials WHERE study_id = %s AND seq > %s) AS t ON true ORDER BY t.seq",
-            (sid, sid, since),
+            _CREATE_AND_LOOK,
+            (sid, sid, "{}", datetime_start, time.time(), host, pid, pid_start, sid, sid, since),
         ).fetchall()
+        number = rows[0][0]
+        if number is None:
+            raise StorageError(f"study {study!r} was deleted")
+        return self._look(sid, since, [r[1:] for r in rows]), int(number)
+
+    def _look(self, sid: int, since: int, rows: list[Any]) -> tuple[int, list[TrialRecord]]:
+        # A study looks before every ask and then takes queued params: the look tells whether
+        # the queue is empty, so that the ask's pop_enqueued() needs no round trip then.
         self._local.queue_empty = None if rows[0][0] else (sid, os.getpid())
         if rows[0][1] is None:
             return since, []
