@@ -117,6 +117,8 @@ def wants_trial(objective: Objective) -> bool:
 # How many times a trial of a shared study is given a new suggestion because another worker's
 # trial holds the same config (see Study._claim).
 _CLAIM_ROUNDS = 3
+# Draws of params for a predicted trial number before an ask takes the usual path (see _ask).
+_PREDICTIONS = 3
 
 
 def _config_key(params: Mapping[str, Any]) -> str:
@@ -240,25 +242,45 @@ class Study:
             numbers.append(number)
             return number
 
+        queued: dict[str, Any] | None = None
         try:
-            if self._mark is not None:
-                if self.sampler.remaining() is None:
-                    # A shared storage's look at other workers' changes and the ask's first
-                    # trial in one call (one round trip on PostgreSQL). Not for a finite search:
-                    # after the look it may be exhausted, and the trial would have to fail.
-                    changed, spare = storage.changes_and_create_trial(name, self._mark, now)
-                    numbers.append(spare)
-                    self._own.add(spare)
-                    self._take(changed)
-                else:
-                    self.sync()
+            if self._mark is None:
+                pass
+            elif n == 1 and self.sampler.keyed_by_number and not self._claims:
+                # Params that depend on the trial number alone are drawn for the number the
+                # look predicts and stored with the trial: one commit fewer. Another worker
+                # taking that number first costs a new draw, at worst the usual path below.
+                changed, predicted = storage.changes_and_next_number(name, self._mark)
+                self._take(changed)
+                if predicted is not None:
+                    queued = storage.pop_enqueued(name)
+                for _ in range(_PREDICTIONS if predicted is not None and queued is None else 0):
+                    assert predicted is not None
+                    [params] = self.sampler.suggest(None, [predicted])
+                    created, predicted = storage.create_numbered_trial(name, predicted, now, params)
+                    if created:
+                        numbers.append(predicted)
+                        self._own.add(predicted)
+                        return [self._start(predicted, params, now)]
+            elif self.sampler.remaining() is None:
+                # A shared storage's look at other workers' changes and the ask's first trial
+                # in one call (one round trip on PostgreSQL). Not for a finite search: after
+                # the look it may be exhausted, and the trial would have to fail.
+                changed, spare = storage.changes_and_create_trial(name, self._mark, now)
+                numbers.append(spare)
+                self._own.add(spare)
+                self._take(changed)
+            else:
+                self.sync()
             while len(trials) < n:
-                queued = storage.pop_enqueued(name)
+                if queued is None:
+                    queued = storage.pop_enqueued(name)
                 if queued is None:
                     break
                 number = create()
                 params, fixed = queued_params(self, queued, number)
                 storage.set_trial_params(name, number, params)
+                queued = None
                 trials.append(self._start(number, params, now))
                 trials[-1]._fixed.update(fixed)
                 mark = getattr(self.sampler, "mark_seen", None)

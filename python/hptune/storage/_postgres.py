@@ -15,8 +15,12 @@ the study. A report locks its trial's row (``FOR SHARE``), so a trial finished b
 gains no values afterwards; finishing re-checks ``state = 'running'`` on the latest row version,
 so a trial is finished once. Each of these changes is one statement: one round trip, one
 commit. A study's look before an ask, whether the queue holds params and the ask's first trial
-are one statement too (:meth:`PostgresStorage.changes_and_create_trial`), so a random-search
-trial costs three round trips and three commits: that one, its params, its end.
+are one statement too (:meth:`PostgresStorage.changes_and_create_trial`); for random and Sobol'
+search, whose params depend on the trial number alone, the look (read only) also gives the
+next number, and the trial is stored with params drawn for it, if that number is still free
+(:meth:`PostgresStorage.create_numbered_trial`). So a random-search trial costs three round
+trips and two commits that wait for a WAL flush (its start, its end); a model-based one four
+round trips and three commits (its number, its params, its end).
 
 Tables are prefixed ``hptune_`` (a database may hold other applications' tables, Optuna's
 ``studies`` and ``trials`` say). They are created on first use under an advisory lock.
@@ -106,14 +110,25 @@ _TRIAL_COLUMNS = (
 # Increments a study's change mark and returns it; locks the study's row until commit.
 _BUMP = "UPDATE hptune_studies SET seq = seq + 1 WHERE study_id = %s RETURNING seq"
 
-# Creates a RUNNING trial with the study's next number (CTE ``n``: its number).
-_CREATE = (
-    "s AS (UPDATE hptune_studies SET next_number = next_number + 1, seq = seq + 1 "
-    "WHERE study_id = %s RETURNING next_number - 1 AS number, seq), "
-    "n AS (INSERT INTO hptune_trials (study_id, number, state, params, datetime_start, "
-    "user_attrs, heartbeat, seq, host, pid, pid_start) "
-    "SELECT %s, s.number, 'running', %s, %s, '{}', %s, s.seq, %s, %s, %s FROM s "
-    "RETURNING number)"
+
+def _create_sql(numbered: bool) -> str:
+    """Creates a RUNNING trial with the study's next number (CTE ``n``: its number); only if
+    that number is the one given, when ``numbered``."""
+    return (
+        "s AS (UPDATE hptune_studies SET next_number = next_number + 1, seq = seq + 1 "
+        "WHERE study_id = %s " + ("AND next_number = %s " if numbered else "") + "RETURNING "
+        "next_number - 1 AS number, seq), "
+        "n AS (INSERT INTO hptune_trials (study_id, number, state, params, datetime_start, "
+        "user_attrs, heartbeat, seq, host, pid, pid_start) "
+        "SELECT %s, s.number, 'running', %s, %s, '{}', %s, s.seq, %s, %s, %s FROM s "
+        "RETURNING number)"
+    )
+
+
+_CREATE = _create_sql(numbered=False)
+_CREATE_NUMBERED = (
+    f"WITH {_create_sql(numbered=True)} SELECT (SELECT number FROM n), "
+    "(SELECT next_number FROM hptune_studies WHERE study_id = %s)"
 )
 
 
@@ -129,6 +144,7 @@ def _look_sql(new: str) -> str:
 
 
 _LOOK = "WITH " + _look_sql("NULL::bigint")
+_LOOK_AND_NEXT = "WITH " + _look_sql("(SELECT next_number FROM hptune_studies WHERE study_id = %s)")
 _CREATE_AND_LOOK = f"WITH {_CREATE}, " + _look_sql("(SELECT number FROM n)")
 
 # Reads of trials and their reports see one snapshot.
@@ -496,6 +512,30 @@ class PostgresStorage(Storage):
         if number is None:
             raise StorageError(f"study {study!r} was deleted")
         return self._look(sid, since, [r[1:] for r in rows]), int(number)
+
+    def changes_and_next_number(
+        self, study: str, since: int
+    ) -> tuple[tuple[int, list[TrialRecord]], int]:
+        sid = self._study_id(study)
+        # Read only: no commit to wait for. The next number is read in the look's snapshot.
+        rows = self._execute(_LOOK_AND_NEXT, (sid, sid, sid, since)).fetchall()
+        return self._look(sid, since, [r[1:] for r in rows]), int(rows[0][0])
+
+    def create_numbered_trial(
+        self, study: str, number: int, datetime_start: float, params: dict[str, Any]
+    ) -> tuple[bool, int]:
+        sid = self._study_id(study)
+        host, pid, pid_start = owner()
+        # One statement and commit, as create_trial(): numbers stay unique, since the study's
+        # row is updated only while its next number is still ``number``.
+        stored = _dumps(params)
+        args = (sid, number, sid, stored, datetime_start, time.time(), host, pid, pid_start, sid)
+        created, upcoming = self._execute(_CREATE_NUMBERED, args).fetchone()
+        if created is not None:
+            return True, int(created)
+        if upcoming is None:
+            raise StorageError(f"study {study!r} was deleted")
+        return False, int(upcoming)
 
     def _look(self, sid: int, since: int, rows: list[Any]) -> tuple[int, list[TrialRecord]]:
         # A study looks before every ask and then takes queued params: the look tells whether
