@@ -129,6 +129,36 @@ def test_a_trial_made_with_a_predicted_number(storage: Storage) -> None:
     assert [(r.number, r.params) for r in records] == [(1, {}), (2, {"x": 0.5})]
 
 
+def test_asks_stop_predicting_numbers_for_a_while_after_a_miss(
+    shared_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    study = hptune.create_study(SPACE, seed=3, storage=shared_url, study_name="p")
+    storage = study.storage
+    if storage.changes_and_next_number("p", 0)[1] is None:
+        pytest.skip("this storage does not predict trial numbers")
+    calls: list[str] = []
+    real_numbered, real_create = storage.create_numbered_trial, storage.changes_and_create_trial
+
+    def numbered(*args: object) -> tuple[bool, int]:
+        calls.append("predicted")
+        if len(calls) in (1, 3):  # another worker took the number first
+            return False, 0
+        return real_numbered(*args)  # type: ignore[arg-type]
+
+    def create(*args: object) -> object:
+        calls.append("usual")
+        return real_create(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(storage, "create_numbered_trial", numbered)
+    monkeypatch.setattr(storage, "changes_and_create_trial", create)
+    trials = [study.ask() for _ in range(7)]
+    # A miss, one usual ask, a miss, two usual asks, then predictions again.
+    assert calls == ["predicted", "usual", "predicted", "usual", "usual", "predicted", "predicted"]
+    alone = hptune.create_study(SPACE, seed=3)
+    assert [t.number for t in trials] == list(range(7))
+    assert [t.params for t in trials] == [alone.ask().params for _ in range(7)]
+
+
 def test_queue_is_fifo_and_hands_out_once(storage: Storage) -> None:
     storage.enqueue("s", {"x": 0.1})
     storage.enqueue("s", {"x": 0.2})

@@ -117,8 +117,9 @@ def wants_trial(objective: Objective) -> bool:
 # How many times a trial of a shared study is given a new suggestion because another worker's
 # trial holds the same config (see Study._claim).
 _CLAIM_ROUNDS = 3
-# Draws of params for a predicted trial number before an ask takes the usual path (see _ask).
-_PREDICTIONS = 3
+# After a trial number predicted by an ask was taken by another worker, the next asks do not
+# predict: 1, then 2, 4, ... up to this many after misses in a row (see Study._ask_predicted).
+_MAX_PREDICTION_BACKOFF = 64
 
 
 def _config_key(params: Mapping[str, Any]) -> str:
@@ -189,6 +190,9 @@ class Study:
         # Sobol' draws depend on the trial number alone, so workers cannot coordinate them.
         self._configs: dict[str, set[int]] = {}
         self._config_of: dict[int, str] = {}
+        # Asks that skip predicting their trial number, after predictions missed.
+        self._skip_predictions = 0
+        self._prediction_backoff = 0
         changed = storage.changes(self.name, 0)
         if changed is None:
             existing = storage.trials(self.name)
@@ -246,23 +250,18 @@ class Study:
         try:
             if self._mark is None:
                 pass
-            elif n == 1 and self.sampler.keyed_by_number and not self._claims:
-                # Params that depend on the trial number alone are drawn for the number the
-                # look predicts and stored with the trial: one commit fewer. Another worker
-                # taking that number first costs a new draw, at worst the usual path below.
-                changed, predicted = storage.changes_and_next_number(name, self._mark)
-                self._take(changed)
-                if predicted is not None:
-                    queued = storage.pop_enqueued(name)
-                for _ in range(_PREDICTIONS if predicted is not None and queued is None else 0):
-                    assert predicted is not None
-                    [params] = self.sampler.suggest(None, [predicted])
-                    created, predicted = storage.create_numbered_trial(name, predicted, now, params)
-                    if created:
-                        numbers.append(predicted)
-                        self._own.add(predicted)
-                        return [self._start(predicted, params, now)]
+            elif (
+                n == 1
+                and self.sampler.keyed_by_number
+                and not self._claims
+                and self._skip_predictions == 0
+            ):
+                got = self._ask_predicted(now, numbers)
+                if isinstance(got, Trial):
+                    return [got]
+                queued = got
             elif self.sampler.remaining() is None:
+                self._skip_predictions = max(0, self._skip_predictions - 1)
                 # A shared storage's look at other workers' changes and the ask's first trial
                 # in one call (one round trip on PostgreSQL). Not for a finite search: after
                 # the look it may be exhausted, and the trial would have to fail.
@@ -311,6 +310,35 @@ class Study:
             self._abandon(numbers, now, f"ask failed: {_error_text(exc)}")
             raise
         return trials
+
+    def _ask_predicted(self, now: float, numbers: list[int]) -> Trial | dict[str, Any] | None:
+        """An ask's look, and its trial with params drawn for the number the look predicts,
+        stored together: one commit fewer (for samplers whose params depend on the trial
+        number alone). Returns the trial; else queued params the ask must use, or None, and
+        the ask goes on by the usual path. After a miss (another worker took the number
+        first) the next asks do not predict, more of them after every miss in a row, so busy
+        workers do not keep missing."""
+        storage, name = self.storage, self.name
+        assert self._mark is not None
+        changed, predicted = storage.changes_and_next_number(name, self._mark)
+        self._take(changed)
+        if predicted is None:
+            return None
+        queued = storage.pop_enqueued(name)
+        if queued is not None:
+            return queued
+        [params] = self.sampler.suggest(None, [predicted])
+        created, _ = storage.create_numbered_trial(name, predicted, now, params)
+        if created:
+            self._prediction_backoff = 0
+            numbers.append(predicted)
+            self._own.add(predicted)
+            return self._start(predicted, params, now)
+        self._prediction_backoff = min(
+            _MAX_PREDICTION_BACKOFF, max(1, 2 * self._prediction_backoff)
+        )
+        self._skip_predictions = self._prediction_backoff
+        return None
 
     def _abandon(self, numbers: Iterable[int], start: float, why: str) -> None:
         """Fail trials that an ask created but cannot hand out (the sampler raised, say), so
