@@ -4,12 +4,16 @@ with ``--postgres URL``, PostgreSQL per-trial cost vs Optuna's RDB storage on th
     python benches/bench_storage.py [--sqlite-trials 2000] [--optuna-sqlite-trials 2000]
                                     [--memory-trials 100000] [--optuna-memory-trials 10000]
                                     [--postgres postgresql://user@host:port/db]
-                                    [--postgres-trials 500]
+                                    [--postgres-trials 500] [--postgres-workers 1,8]
+                                    [--postgres-only]
 
 ``--postgres`` names a database where the benchmark may create and drop databases (each case
 runs in a fresh one). Optuna reaches it through SQLAlchemy with the same psycopg 3 driver
-(``postgresql+psycopg://``). Both run twice: with the server's durable commits (each commit
-waits for its WAL flush) and with ``synchronous_commit=off`` set for the session in the URL.
+(``postgresql+psycopg://``). Both run with the server's durable commits (each commit waits for
+its WAL flush) and with ``synchronous_commit=off`` set for the session in the URL, and with 1
+and 8 worker processes sharing one study: the workers connect and load the study, wait for a
+common start signal, then run their share of the trials; trials/s is all trials over the time
+from the first start to the last finish, and ms/trial per worker is workers / (trials/s).
 
 Needs ``pip install ".[bench]"`` (Optuna). Every case runs in a fresh child process, so its peak
 memory (``ru_maxrss``) is its own; memory is the growth of the peak over the child's footprint
@@ -44,7 +48,9 @@ def _peak_bytes() -> int:
     return peak if sys.platform == "darwin" else peak * 1024
 
 
-def child(case: str, n: int, path: str | None, db_url: str | None = None) -> dict[str, float]:
+def child(
+    case: str, n: int, path: str | None, db_url: str | None = None, go: str | None = None
+) -> dict[str, float]:
     """Run one case in this (child) process; seconds and peak-memory growth."""
     if case.startswith("optuna"):
         import optuna
@@ -53,6 +59,16 @@ def child(case: str, n: int, path: str | None, db_url: str | None = None) -> dic
     url = f"sqlite:///{path}" if path else db_url
     if url is not None and case.startswith("optuna") and url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    if case.endswith("-worker"):
+        return _worker(case, n, url, go)
+    if case == "hptune-create":
+        hptune.create_study(SPACE, "random", seed=0, storage=url, study_name="bench")
+        return {}
+    if case == "optuna-create":
+        import optuna
+
+        optuna.create_study(storage=url, study_name="bench")
+        return {}
     base = _peak_bytes()
     start = time.perf_counter()
     if case.startswith("hptune"):
@@ -88,8 +104,9 @@ def _with_option(url: str, option: str) -> str:
     return f"{url}{sep}options=-c{option.replace('=', '%3D')}"
 
 
-def run_postgres(case: str, n: int, server: str, option: str | None) -> dict[str, float]:
-    """Run ``case`` in a fresh database on the server of ``server`` (dropped afterwards)."""
+def run_postgres(case: str, n: int, server: str, option: str | None, workers: int) -> float:
+    """Trials/s of ``case`` with ``workers`` processes in a fresh database on the server of
+    ``server`` (dropped afterwards)."""
     import psycopg
 
     base, _, query = server.partition("?")
@@ -101,24 +118,107 @@ def run_postgres(case: str, n: int, server: str, option: str | None) -> dict[str
         url = base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
         if option is not None:
             url = _with_option(url, option)
-        return run_child(case, n, sqlite=False, db_url=url)
+        return run_workers(case, n, workers, url)
     finally:
         with psycopg.connect(server, autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {name}")
 
 
-def postgres_table(server: str, n: int) -> None:
+def _worker(case: str, n: int, url: str | None, go: str | None) -> dict[str, float]:
+    """One of several workers on one study: load it, wait for ``go`` to exist, run ``n``."""
+    assert url is not None
+    assert go is not None
+    if case.startswith("hptune"):
+        study = hptune.create_study(
+            SPACE, "random", seed=0, storage=url, study_name="bench", load_if_exists=True
+        )
+
+        def run() -> None:
+            study.optimize(trivial, n_trials=n, show_progress=False)
+    else:
+        import optuna
+
+        # Each worker its own seed: with one seed all would draw the same configs.
+        o = optuna.create_study(
+            storage=url,
+            sampler=optuna.samplers.RandomSampler(seed=os.getpid()),
+            study_name="bench",
+            load_if_exists=True,
+        )
+
+        def run() -> None:
+            o.optimize(optuna_objective, n_trials=n)
+
+    print("ready", flush=True)
+    while not os.path.exists(go):
+        time.sleep(0.001)
+    start = time.time()
+    run()
+    return {"start": start, "end": time.time()}
+
+
+def run_workers(case: str, n: int, workers: int, url: str) -> float:
+    """``workers`` processes share ``n`` trials of one study at ``url``; trials per second."""
+    share = [n // workers + (i < n % workers) for i in range(workers)]
+    with tempfile.TemporaryDirectory() as tmp:
+        go = os.path.join(tmp, "go")
+        # The study exists before the workers race to load it, made by a process of its own
+        # (its connection closes with it, so the database can be dropped afterwards).
+        creator = "optuna-create" if case.startswith("optuna") else "hptune-create"
+        subprocess.run(
+            [sys.executable, __file__, "--child", creator, "--n", "0", "--url", url],
+            check=True,
+            capture_output=True,
+        )
+        procs = [
+            subprocess.Popen(
+                [
+                    *(sys.executable, __file__, "--child", f"{case}-worker", "--n", str(k)),
+                    *("--url", url, "--go", go),
+                ],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for k in share
+        ]
+        for p in procs:
+            assert p.stdout is not None
+            assert p.stdout.readline().strip() == "ready"
+        Path(go).touch()
+        results = []
+        for p in procs:
+            out, _ = p.communicate()
+            assert p.returncode == 0, f"a {case} worker failed"
+            results.append(json.loads(out.strip().splitlines()[-1]))
+    seconds = max(r["end"] for r in results) - min(r["start"] for r in results)
+    return n / seconds
+
+
+def postgres_table(server: str, n: int, workers: list[int]) -> None:
     rows = []
     for label, option in (
         ("durable commits", None),
         ("synchronous_commit=off", "synchronous_commit=off"),
     ):
-        h = run_postgres("hptune-postgres", n, server, option)
-        o = run_postgres("optuna-postgres", n, server, option)
-        us_h, us_o = h["seconds"] / n * 1e6, o["seconds"] / n * 1e6
-        rows.append([label, us_h, us_o, f"{us_o / us_h:.1f}x"])
-    print(f"\nPostgreSQL on {n:,} random-search trials each, one server, one process\n")
-    print(table(["server setting", "hptune us/trial", "Optuna us/trial", "Optuna/hptune"], rows))
+        for k in workers:
+            h = run_postgres("hptune-postgres", n, server, option, k)
+            o = run_postgres("optuna-postgres", n, server, option, k)
+            rows.append([label, k, h, o, k / h * 1e3, k / o * 1e3, f"{h / o:.1f}x"])
+    print(f"\nPostgreSQL, {n:,} random-search trials per case on one study, one server\n")
+    print(
+        table(
+            [
+                "server setting",
+                "workers",
+                "hptune trials/s",
+                "Optuna trials/s",
+                "hptune ms/trial/worker",
+                "Optuna ms/trial/worker",
+                "hptune/Optuna",
+            ],
+            rows,
+        )
+    )
 
 
 def main() -> None:
@@ -129,13 +229,22 @@ def main() -> None:
     parser.add_argument("--optuna-memory-trials", type=int, default=10_000)
     parser.add_argument("--postgres", help="a PostgreSQL URL: also compare PostgreSQL storages")
     parser.add_argument("--postgres-trials", type=int, default=500)
+    parser.add_argument("--postgres-workers", default="1,8", help="worker counts, e.g. 1,8")
+    parser.add_argument("--postgres-only", action="store_true", help="skip SQLite and memory")
+    parser.add_argument("--go", help=argparse.SUPPRESS)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--path", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.n, args.path, args.url)))
+        print(json.dumps(child(args.child, args.n, args.path, args.url, args.go)))
+        return
+    workers = [int(k) for k in args.postgres_workers.split(",")]
+    if args.postgres_only:
+        if not args.postgres:
+            parser.error("--postgres-only needs --postgres URL")
+        postgres_table(args.postgres, args.postgres_trials, workers)
         return
 
     n_h, n_o = args.sqlite_trials, args.optuna_sqlite_trials
@@ -179,7 +288,7 @@ def main() -> None:
         )
     )
     if args.postgres:
-        postgres_table(args.postgres, args.postgres_trials)
+        postgres_table(args.postgres, args.postgres_trials, workers)
 
 
 if __name__ == "__main__":

@@ -78,3 +78,22 @@ def raises_node_died(params: dict[str, Any]) -> float:
     import ray.exceptions
 
     raise ray.exceptions.NodeDiedError("raised by the objective itself")
+
+
+def records_its_ray_node(trial: Any) -> float:
+    """Writes the Ray node id it runs on to ``$HPTUNE_TEST_RAY_MARKS/<trial>-<pid>``; on the
+    node named in the ``hang-on`` file there, sleeps until that node is killed."""
+    import ray
+
+    node = ray.get_runtime_context().get_node_id()
+    marks = os.environ["HPTUNE_TEST_RAY_MARKS"]
+    with open(os.path.join(marks, f"{trial.number}-{os.getpid()}"), "w") as f:
+        f.write(node)
+    hang_on = os.path.join(marks, "hang-on")
+    if os.path.exists(hang_on):
+        with open(hang_on) as f:
+            if f.read() == node:
+                time.sleep(120)
+    # Long enough that two trials in flight run at once, one on each 1-CPU node.
+    time.sleep(1.0)
+    return float((trial.params["x"] - 0.3) ** 2)

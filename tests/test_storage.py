@@ -94,6 +94,73 @@ def test_finished_trial_refuses_changes(storage: Storage) -> None:
         storage.finish_trial("s", TrialRecord(n, {"x": 0.1}, TrialState.COMPLETE, 1.0))
 
 
+def test_a_look_and_a_new_trial_in_one_call(storage: Storage) -> None:
+    first = storage.create_trial("s", 1.0, {"x": 0.5})
+    changed, number = storage.changes_and_create_trial("s", 0, 2.0)
+    assert number == first + 1
+    assert storage.get_trial("s", number).state is TrialState.RUNNING
+    if changed is None:  # a storage only this process reaches
+        assert storage.changes("s", 0) is None
+        return
+    mark, records = changed
+    assert [r.number for r in records] == [first]  # the look does not hold the new trial
+    later, records = storage.changes("s", mark)
+    assert later > mark
+    assert [(r.number, r.params) for r in records] == [(number, {})]
+
+
+def test_a_trial_made_with_a_predicted_number(storage: Storage) -> None:
+    storage.create_trial("s", 1.0)
+    changed, predicted = storage.changes_and_next_number("s", 0)
+    if predicted is None:  # this storage does not predict numbers
+        return
+    assert changed is not None
+    assert predicted == 1
+    # Another worker takes the number first: the prediction fails and tells the next one.
+    assert storage.create_trial("s", 2.0) == 1
+    created, upcoming = storage.create_numbered_trial("s", 1, 3.0, {"x": 0.5})
+    assert not created
+    assert upcoming in (1, 2)  # the statement's snapshot may predate the other's commit
+    assert storage.create_numbered_trial("s", 2, 3.0, {"x": 0.5}) == (True, 2)
+    trial = storage.get_trial("s", 2)
+    assert (trial.state, trial.params) == (TrialState.RUNNING, {"x": 0.5})
+    assert storage.n_trials("s") == 3
+    _, records = storage.changes("s", changed[0])
+    assert [(r.number, r.params) for r in records] == [(1, {}), (2, {"x": 0.5})]
+
+
+def test_asks_stop_predicting_numbers_for_a_while_after_a_miss(
+    shared_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    study = hptune.create_study(SPACE, seed=3, storage=shared_url, study_name="p")
+    storage = study.storage
+    if storage.changes_and_next_number("p", 0)[1] is None:
+        pytest.skip("this storage does not predict trial numbers")
+    calls: list[str] = []
+    real_numbered, real_create = storage.create_numbered_trial, storage.changes_and_create_trial
+
+    def numbered(*args: object) -> tuple[bool, int]:
+        calls.append("predicted")
+        if len(calls) in (1, 3):  # another worker took the number first
+            return False, 0
+        return real_numbered(*args)  # type: ignore[arg-type]
+
+    def create(*args: object) -> object:
+        calls.append("usual")
+        return real_create(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(storage, "create_numbered_trial", numbered)
+    monkeypatch.setattr(storage, "changes_and_create_trial", create)
+    trials = [study.ask() for _ in range(7)]
+    # A miss, one usual ask, a miss, two usual asks, then predictions again.
+    assert calls == ["predicted", "usual", "predicted", "usual", "usual", "predicted", "predicted"]
+    alone = hptune.create_study(SPACE, seed=3)
+    assert [t.number for t in trials] == list(range(7))
+    assert [t.params for t in trials] == [alone.ask().params for _ in range(7)]
+    for t in trials:  # none left running for the heartbeat thread after the test
+        study.tell(t, 0.0)
+
+
 def test_queue_is_fifo_and_hands_out_once(storage: Storage) -> None:
     storage.enqueue("s", {"x": 0.1})
     storage.enqueue("s", {"x": 0.2})
@@ -126,6 +193,21 @@ def test_stored_study_is_durable_across_instances(shared_url: str) -> None:
     assert again.trials[0].params == {"x": 0.5}
     assert again.best_value == study.best_value
     assert again.best_trial.number == study.best_trial.number
+
+
+def test_params_enqueued_by_another_worker_go_to_the_next_ask(shared_url: str) -> None:
+    # The look before an ask also tells whether the queue is empty (PostgreSQL skips the pop
+    # then): an entry enqueued by another worker after a look is still taken by the next ask.
+    one = hptune.create_study(SPACE, seed=0, storage=shared_url, study_name="q")
+    two = hptune.load_study(study_name="q", storage=shared_url)
+    two.enqueue({"x": 0.25})
+    assert one.ask().params == {"x": 0.25}
+    one.sync()
+    two.enqueue({"x": 0.75})
+    assert one.ask().params == {"x": 0.75}
+    one.storage.enqueue("q", {"x": 0.5})
+    assert one.storage.pop_enqueued("q") == {"x": 0.5}
+    assert one.ask().params != {"x": 0.5}
 
 
 def test_resume_continues_the_same_random_stream(shared_url: str) -> None:
@@ -439,6 +521,10 @@ def test_two_processes_share_one_study(shared_url: str, tmp_path: Path) -> None:
     assert [t.number for t in trials] == list(range(400))
     assert all(t.state is TrialState.COMPLETE for t in trials)
     assert all(t.value == t.params["x"] for t in trials)
+    # Random params depend on the trial number alone, however the workers raced for numbers
+    # (on PostgreSQL they are drawn for a predicted number before the trial is stored).
+    alone = hptune.create_study(SPACE, seed=9)
+    assert [t.params for t in trials] == [alone.ask().params for _ in range(400)]
 
 
 GIL_HOLDER = textwrap.dedent(

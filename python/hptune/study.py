@@ -92,6 +92,9 @@ def _check_seed(seed: int | None) -> int:
 # How many times a trial of a shared study is given a new suggestion because another worker's
 # trial holds the same config (see Study._claim).
 _CLAIM_ROUNDS = 3
+# After a trial number predicted by an ask was taken by another worker, the next asks do not
+# predict: 1, then 2, 4, ... up to this many after misses in a row (see Study._ask_predicted).
+_MAX_PREDICTION_BACKOFF = 64
 
 
 def _config_key(params: Mapping[str, Any]) -> str:
@@ -166,6 +169,9 @@ class Study:
         # Sobol' draws depend on the trial number alone, so workers cannot coordinate them.
         self._configs: dict[str, set[int]] = {}
         self._config_of: dict[int, str] = {}
+        # Asks that skip predicting their trial number, after predictions missed.
+        self._skip_predictions = 0
+        self._prediction_backoff = 0
         changed = storage.changes(self.name, 0)
         if changed is None:
             existing = storage.trials(self.name)
@@ -205,20 +211,54 @@ class Study:
 
     def _ask(self, n: int) -> list[Trial]:
         storage, name = self.storage, self.name
-        if self._mark is not None:
-            self.sync()
         trials: list[Trial] = []
         numbers: list[int] = []
         now = time.time()
+        spare: int | None = None
+
+        def create() -> int:
+            nonlocal spare
+            if spare is not None:
+                number, spare = spare, None
+                return number
+            number = storage.create_trial(name, now)
+            numbers.append(number)
+            return number
+
+        queued: dict[str, Any] | None = None
         try:
+            if self._mark is None:
+                pass
+            elif (
+                n == 1
+                and self.sampler.keyed_by_number
+                and not self._claims
+                and self._skip_predictions == 0
+            ):
+                got = self._ask_predicted(now, numbers)
+                if isinstance(got, Trial):
+                    return [got]
+                queued = got
+            elif self.sampler.remaining() is None:
+                self._skip_predictions = max(0, self._skip_predictions - 1)
+                # A shared storage's look at other workers' changes and the ask's first trial
+                # in one call (one round trip on PostgreSQL). Not for a finite search: after
+                # the look it may be exhausted, and the trial would have to fail.
+                changed, spare = storage.changes_and_create_trial(name, self._mark, now)
+                numbers.append(spare)
+                self._own.add(spare)
+                self._take(changed)
+            else:
+                self.sync()
             while len(trials) < n:
-                queued = storage.pop_enqueued(name)
+                if queued is None:
+                    queued = storage.pop_enqueued(name)
                 if queued is None:
                     break
-                number = storage.create_trial(name, now)
-                numbers.append(number)
+                number = create()
                 params, fixed = queued_params(self, queued, number)
                 storage.set_trial_params(name, number, params)
+                queued = None
                 trials.append(self._start(number, params, now))
                 trials[-1]._fixed.update(fixed)
                 mark = getattr(self.sampler, "mark_seen", None)
@@ -229,10 +269,7 @@ class Study:
             if remaining is not None:
                 want = min(want, remaining)
             if want > 0:
-                fresh = []
-                for _ in range(want):
-                    fresh.append(storage.create_trial(name, now))
-                    numbers.append(fresh[-1])
+                fresh = [create() for _ in range(want)]
                 if self._mark is not None:
                     # Before any look at the storage: these are ours, not another worker's.
                     self._own.update(fresh)
@@ -246,10 +283,41 @@ class Study:
                     trials.append(self._start(number, params, now))
                 # A finite method may suggest fewer than asked: those numbers were never used.
                 self._abandon(fresh[len(suggested) :], now, "the search is exhausted")
+            if spare is not None:  # not reached: an ask makes at least one trial when it can
+                self._abandon([spare], now, "the search is exhausted")
         except BaseException as exc:
             self._abandon(numbers, now, f"ask failed: {error_text(exc)}")
             raise
         return trials
+
+    def _ask_predicted(self, now: float, numbers: list[int]) -> Trial | dict[str, Any] | None:
+        """An ask's look, and its trial with params drawn for the number the look predicts,
+        stored together: one commit fewer (for samplers whose params depend on the trial
+        number alone). Returns the trial; else queued params the ask must use, or None, and
+        the ask goes on by the usual path. After a miss (another worker took the number
+        first) the next asks do not predict, more of them after every miss in a row, so busy
+        workers do not keep missing."""
+        storage, name = self.storage, self.name
+        assert self._mark is not None
+        changed, predicted = storage.changes_and_next_number(name, self._mark)
+        self._take(changed)
+        if predicted is None:
+            return None
+        queued = storage.pop_enqueued(name)
+        if queued is not None:
+            return queued
+        [params] = self.sampler.suggest(None, [predicted])
+        created, _ = storage.create_numbered_trial(name, predicted, now, params)
+        if created:
+            self._prediction_backoff = 0
+            numbers.append(predicted)
+            self._own.add(predicted)
+            return self._start(predicted, params, now)
+        self._prediction_backoff = min(
+            _MAX_PREDICTION_BACKOFF, max(1, 2 * self._prediction_backoff)
+        )
+        self._skip_predictions = self._prediction_backoff
+        return None
 
     def _abandon(self, numbers: Iterable[int], start: float, why: str) -> None:
         """Fail trials that an ask created but cannot hand out (the sampler raised, say), so
@@ -474,7 +542,10 @@ class Study:
         many are other workers'."""
         if self._mark is None:
             return [], 0
-        changed = self.storage.changes(self.name, self._mark)
+        return self._take(self.storage.changes(self.name, self._mark))
+
+    def _take(self, changed: tuple[int, list[TrialRecord]] | None) -> tuple[list[TrialRecord], int]:
+        """Bring in what the storage's changes() returned (see :meth:`_pull`)."""
         if changed is None:
             return [], 0
         self._mark, records = changed

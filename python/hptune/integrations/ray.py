@@ -8,8 +8,11 @@ objective's fault) is submitted again, up to the executor's ``max_retries`` time
 trial's future calls ``ray.cancel(force=True)``, so a trial past its ``trial_timeout``, or one
 stopped when the study is interrupted, frees its CPU at once.
 
-``RayExecutor(address="ray://head:10001")`` (or ``"auto"``) connects to an existing cluster
-when Ray is not initialised yet.
+``RayExecutor(address="head:6379")`` connects to a cluster started with ``ray start`` when Ray
+is not initialised yet (``"auto"``: the cluster running on this machine; ``"ray://head:10001"``:
+through Ray Client, which needs ``ray[client]``). A node's death shows once the head's health
+checks give up on it (its ``RAY_health_check_*`` settings); only then is the trial submitted
+again, and Ray places it on a node still alive.
 
 For pruning across workers, give the study a storage every Ray worker can open (PostgreSQL, or
 an SQLite file on this machine or on a file system all nodes share): workers then report to it
@@ -44,7 +47,7 @@ def _ray() -> Any:
         return importlib.import_module("ray")
     except ImportError:
         raise ImportError(
-            "RayExecutor needs Ray: pip install 'hptune[ray]' (or pip install 'ray>=2.9')"
+            "RayExecutor needs Ray: pip install 'hptune[ray]' (or pip install 'ray>=2.60')"
         ) from None
 
 

@@ -24,6 +24,9 @@ class Sampler(ABC):
 
     name: ClassVar[str] = "sampler"
     uses_history: ClassVar[bool] = False
+    #: Suggestions depend on the seed and the trial number alone, with no state: a study may
+    #: draw a trial's params before the storage confirms that number is its.
+    keyed_by_number: ClassVar[bool] = False
 
     def __init__(self, *, seed: int | None = None) -> None:
         self._requested_seed = seed

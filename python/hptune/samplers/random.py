@@ -21,6 +21,8 @@ _BLOCK = 128
 class _BlockSampler(Sampler):
     """Shared caching of per-number suggestions drawn from the core in blocks."""
 
+    keyed_by_number: ClassVar[bool] = True
+
     def __init__(self, *, seed: int | None = None) -> None:
         super().__init__(seed=seed)
         self._cache: dict[int, dict[str, Any]] = {}

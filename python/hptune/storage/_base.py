@@ -105,6 +105,29 @@ class Storage(ABC):
         """
         return None
 
+    def changes_and_create_trial(
+        self, study: str, since: int, datetime_start: float
+    ) -> tuple[tuple[int, list[TrialRecord]] | None, int]:
+        """:meth:`changes` and then :meth:`create_trial` without params: a study's look before
+        an ask and the ask's first trial. Storages across a network do both in one round trip;
+        the look does not include the new trial."""
+        changed = self.changes(study, since)
+        return changed, self.create_trial(study, datetime_start)
+
+    def changes_and_next_number(
+        self, study: str, since: int
+    ) -> tuple[tuple[int, list[TrialRecord]] | None, int | None]:
+        """:meth:`changes` and the number the study's next new trial would get, when the
+        storage can tell it cheaply (else None) for :meth:`create_numbered_trial`."""
+        return self.changes(study, since), None
+
+    def create_numbered_trial(
+        self, study: str, number: int, datetime_start: float, params: dict[str, Any]
+    ) -> tuple[bool, int]:
+        """Record RUNNING trial ``number`` with ``params`` if ``number`` is the study's next
+        number; ``(False, the next number as far as known)`` if another trial took it."""
+        raise NotImplementedError(f"{type(self).__name__} does not predict trial numbers")
+
     def trial_states(self, study: str) -> dict[int, TrialState]:
         """The state of every trial by number (pruners use it; storages may do it cheaper)."""
         return {t.number: t.state for t in self.trials(study)}

@@ -14,7 +14,13 @@ those after a mark through the ``(study_id, seq)`` index. Heartbeats and reports
 the study. A report locks its trial's row (``FOR SHARE``), so a trial finished by another worker
 gains no values afterwards; finishing re-checks ``state = 'running'`` on the latest row version,
 so a trial is finished once. Each of these changes is one statement: one round trip, one
-commit.
+commit. A study's look before an ask, whether the queue holds params and the ask's first trial
+are one statement too (:meth:`PostgresStorage.changes_and_create_trial`); for random and Sobol'
+search, whose params depend on the trial number alone, the look (read only) also gives the
+next number, and the trial is stored with params drawn for it, if that number is still free
+(:meth:`PostgresStorage.create_numbered_trial`). So a random-search trial costs three round
+trips and two commits that wait for a WAL flush (its start, its end); a model-based one four
+round trips and three commits (its number, its params, its end).
 
 Tables are prefixed ``hptune_`` (a database may hold other applications' tables, Optuna's
 ``studies`` and ``trials`` say). They are created on first use under an advisory lock.
@@ -114,6 +120,43 @@ _TRIAL_COLUMNS = (
 
 # Increments a study's change mark and returns it; locks the study's row until commit.
 _BUMP = "UPDATE hptune_studies SET seq = seq + 1 WHERE study_id = %s RETURNING seq"
+
+
+def _create_sql(numbered: bool) -> str:
+    """Creates a RUNNING trial with the study's next number (CTE ``n``: its number); only if
+    that number is the one given, when ``numbered``."""
+    return (
+        "s AS (UPDATE hptune_studies SET next_number = next_number + 1, seq = seq + 1 "
+        "WHERE study_id = %s " + ("AND next_number = %s " if numbered else "") + "RETURNING "
+        "next_number - 1 AS number, seq), "
+        "n AS (INSERT INTO hptune_trials (study_id, number, state, params, datetime_start, "
+        "user_attrs, heartbeat, seq, host, pid, pid_start) "
+        "SELECT %s, s.number, 'running', %s, %s, '{}', %s, s.seq, %s, %s, %s FROM s "
+        "RETURNING number)"
+    )
+
+
+_CREATE = _create_sql(numbered=False)
+_CREATE_NUMBERED = (
+    f"WITH {_create_sql(numbered=True)} SELECT (SELECT number FROM n), "
+    "(SELECT next_number FROM hptune_studies WHERE study_id = %s)"
+)
+
+
+def _look_sql(new: str) -> str:
+    """A look at the changes after a mark: ``new`` (a new trial's number, or NULL), whether the
+    queue holds params, then the changed trials' columns and marks; always one row, its trial
+    columns NULL when nothing changed."""
+    return (
+        "q AS (SELECT EXISTS (SELECT 1 FROM hptune_queue WHERE study_id = %s) AS queued) "
+        f"SELECT {new}, q.queued, t.* FROM q LEFT JOIN LATERAL (SELECT {_TRIAL_COLUMNS}, seq "
+        "FROM hptune_trials WHERE study_id = %s AND seq > %s) AS t ON true ORDER BY t.seq"
+    )
+
+
+_LOOK = "WITH " + _look_sql("NULL::bigint")
+_LOOK_AND_NEXT = "WITH " + _look_sql("(SELECT next_number FROM hptune_studies WHERE study_id = %s)")
+_CREATE_AND_LOOK = f"WITH {_CREATE}, " + _look_sql("(SELECT number FROM n)")
 
 # Reads of trials and their reports see one snapshot.
 _SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
@@ -341,12 +384,7 @@ class PostgresStorage(Storage):
         # One statement, so one round trip and its own transaction; the study's row stays
         # locked until it commits, so numbers and marks are unique and commit in order.
         row = self._execute(
-            "WITH s AS (UPDATE hptune_studies SET next_number = next_number + 1, seq = seq + 1 "
-            "WHERE study_id = %s RETURNING next_number - 1 AS number, seq) "
-            "INSERT INTO hptune_trials (study_id, number, state, params, datetime_start, "
-            "user_attrs, heartbeat, seq, host, pid, pid_start) "
-            "SELECT %s, s.number, 'running', %s, %s, '{}', %s, s.seq, %s, %s, %s FROM s "
-            "RETURNING number",
+            f"WITH {_CREATE} SELECT number FROM n",
             (sid, sid, _dumps(params or {}), datetime_start, time.time(), host, pid, pid_start),
         ).fetchone()
         if row is None:
@@ -470,13 +508,58 @@ class PostgresStorage(Storage):
         return self._records(rows, values)
 
     def changes(self, study: str, since: int) -> tuple[int, list[TrialRecord]]:
+        sid = self._study_id(study)
+        rows = self._execute(_LOOK, (sid, sid, since)).fetchall()
+        return self._look(sid, since, [r[1:] for r in rows])
+
+    def changes_and_create_trial(
+        self, study: str, since: int, datetime_start: float
+    ) -> tuple[tuple[int, list[TrialRecord]], int]:
+        sid = self._study_id(study)
+        host, pid, pid_start = owner()
+        # One statement, one commit. Its look reads the snapshot taken when it started: a
+        # change committed while the study's row was awaited is not in it, but has a mark
+        # above every mark in it, so the next look brings it in; the new trial is not in it.
         rows = self._execute(
-            f"SELECT {_TRIAL_COLUMNS}, seq FROM hptune_trials WHERE study_id = %s AND seq > %s "
-            "ORDER BY seq",
-            (self._study_id(study), since),
+            _CREATE_AND_LOOK,
+            (sid, sid, "{}", datetime_start, time.time(), host, pid, pid_start, sid, sid, since),
         ).fetchall()
-        mark = int(rows[-1][10]) if rows else since
-        return mark, [_record(r, {}) for r in rows]
+        number = rows[0][0]
+        if number is None:
+            raise StorageError(f"study {study!r} was deleted")
+        return self._look(sid, since, [r[1:] for r in rows]), int(number)
+
+    def changes_and_next_number(
+        self, study: str, since: int
+    ) -> tuple[tuple[int, list[TrialRecord]], int]:
+        sid = self._study_id(study)
+        # Read only: no commit to wait for. The next number is read in the look's snapshot.
+        rows = self._execute(_LOOK_AND_NEXT, (sid, sid, sid, since)).fetchall()
+        return self._look(sid, since, [r[1:] for r in rows]), int(rows[0][0])
+
+    def create_numbered_trial(
+        self, study: str, number: int, datetime_start: float, params: dict[str, Any]
+    ) -> tuple[bool, int]:
+        sid = self._study_id(study)
+        host, pid, pid_start = owner()
+        # One statement and commit, as create_trial(): numbers stay unique, since the study's
+        # row is updated only while its next number is still ``number``.
+        stored = _dumps(params)
+        args = (sid, number, sid, stored, datetime_start, time.time(), host, pid, pid_start, sid)
+        created, upcoming = self._execute(_CREATE_NUMBERED, args).fetchone()
+        if created is not None:
+            return True, int(created)
+        if upcoming is None:
+            raise StorageError(f"study {study!r} was deleted")
+        return False, int(upcoming)
+
+    def _look(self, sid: int, since: int, rows: list[Any]) -> tuple[int, list[TrialRecord]]:
+        # A study looks before every ask and then takes queued params: the look tells whether
+        # the queue is empty, so that the ask's pop_enqueued() needs no round trip then.
+        self._local.queue_empty = None if rows[0][0] else (sid, os.getpid())
+        if rows[0][1] is None:
+            return since, []
+        return int(rows[-1][-1]), [_record(r[1:], {}) for r in rows]
 
     def n_trials(self, study: str) -> int:
         row = self._execute(
@@ -518,17 +601,24 @@ class PostgresStorage(Storage):
 
     # ----------------------------------------------------------------- queue
     def enqueue(self, study: str, params: dict[str, Any]) -> None:
+        self._local.queue_empty = None
         self._execute(
             "INSERT INTO hptune_queue (study_id, params) VALUES (%s, %s)",
             (self._study_id(study), _dumps(params)),
         )
 
     def pop_enqueued(self, study: str) -> dict[str, Any] | None:
+        sid = self._study_id(study)
+        # The last look of this thread (changes()) found the queue empty: this pop answers as
+        # if it had run then, in the same snapshot. That holds for this one call only.
+        empty, self._local.queue_empty = getattr(self._local, "queue_empty", None), None
+        if empty == (sid, os.getpid()):
+            return None
         # One statement; SKIP LOCKED lets concurrent workers take different entries.
         row = self._execute(
             "DELETE FROM hptune_queue WHERE id = (SELECT id FROM hptune_queue "
             "WHERE study_id = %s ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING params",
-            (self._study_id(study),),
+            (sid,),
         ).fetchone()
         if row is None:
             return None
