@@ -12,10 +12,11 @@ same seed for every method on a given (function, dimension, instance), a budget 
 CPU seconds per trial. Results are appended to the JSON file after every run, and runs already
 in the file are skipped, so a stopped run keeps what it did and continues with the same command.
 
-``--table`` prints, for the methods in ``--methods``, per function group and over all functions,
-the wins / ties / losses of hptune's GP (``hptune-bayesian``) against every other method (a tie
-is a difference within 0.1 in log10 regret) with a two-sided sign-test p-value, the mean log10
-regret per method, the median per function, and the milliseconds per trial.
+``--table`` prints, for the methods, functions, dimensions and instances chosen by the same
+flags, per function group and over all functions the wins / ties / losses of hptune's GP
+(``hptune-bayesian``) against every other method (a tie is a difference within 0.1 in log10
+regret) with a two-sided sign-test p-value, the mean log10 regret per method, the median per
+function, and the milliseconds per trial (objective included).
 Optuna's GPSampler needs torch and scipy (and greenlet, or it warns and runs slower).
 """
 
@@ -207,10 +208,16 @@ def _wtl(pairs: list[tuple[float, float]]) -> tuple[int, int, int]:
     return wins, len(pairs) - wins - losses, losses
 
 
-def show(files: list[str], wanted: list[str]) -> None:
-    records: list[dict[str, Any]] = []
-    for name in files:
-        records.extend(json.loads(Path(name).read_text()))
+def show(args: argparse.Namespace) -> None:
+    wanted = args.methods.split(",")
+    functions, dims = set(_indices(args.functions)), set(_indices(args.dims))
+    instances = set(_indices(args.instances))
+    records = [
+        r
+        for name in args.table
+        for r in json.loads(Path(name).read_text())
+        if r["function"] in functions and r["dim"] in dims and r["instance"] in instances
+    ]
     by_key = {_key(r): r for r in records}
     methods = [m for m in wanted if any(r["method"] == m for r in records)]
     cases = sorted({(r["function"], r["dim"], r["instance"]) for r in records})
@@ -310,7 +317,7 @@ def main() -> None:
         "--table", nargs="+", metavar="FILE", help="print the tables of these results files"
     )
     args = parser.parse_args()
-    show(args.table, args.methods.split(",")) if args.table else run(args)
+    show(args) if args.table else run(args)
 
 
 if __name__ == "__main__":
