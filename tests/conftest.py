@@ -19,6 +19,12 @@ settings.register_profile(
 settings.register_profile("thorough", max_examples=1000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
+# Ray reads its authentication mode once per process: the 2-node cluster test needs token
+# authentication off (as Ray 2.60 does on a loopback cluster here), so every Ray use in the
+# session runs with it off, and a later local ray.init() cannot start a cluster in the other
+# mode than the driver expects.
+os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+
 
 @pytest.fixture(params=BACKENDS)
 def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
