@@ -13,9 +13,10 @@
 //! point and the smallest observed value (see `suggest`).
 
 pub use crate::acquisition::Acquisition;
-use crate::acquisition::ConstraintModel;
+use crate::acquisition::ehvi::{Boxes, non_dominated};
 use crate::acquisition::optimize::{AcqContext, AcqOptimOptions, contains_point};
 use crate::acquisition::optimize_acquisition;
+use crate::acquisition::{ConstraintModel, ObjectiveModels};
 use crate::error::{Error, Result, invalid};
 use crate::gp::fit::{DEFAULT_NOISE_RATE, FitOptions, NOISY_NOISE_RATE, fit_hyperparameters};
 use crate::gp::kernel::categorical_mask;
@@ -105,6 +106,7 @@ const STREAM_SUBSET: u64 = 0x5B5E;
 const STREAM_ACQ: u64 = 0xAC9;
 const STREAM_FALLBACK: u64 = 0xFA11;
 const STREAM_CONSTRAINT: u64 = 0xC0_5714;
+const STREAM_OBJECTIVE: u64 = 0x0B_7EC7;
 /// Best observations whose neighbourhoods are added to the sweep.
 const N_ANCHORS: usize = 5;
 /// Candidates times conditioning points squared: 512 candidates up to `n = 200`.
@@ -261,7 +263,6 @@ pub struct Constraints<'a> {
 /// let (pts, _, states) = suggest_constrained(&space, &x, &y, &cons, &[], 1, 7, &o, None).unwrap();
 /// assert_eq!((pts.len(), states.len()), (1, 1));
 /// ```
-#[allow(clippy::too_many_lines)] // one pipeline: validate, fit, condition, optimise
 pub fn suggest_constrained(
     space: &Space,
     x: &[f64],
@@ -275,81 +276,41 @@ pub fn suggest_constrained(
 ) -> Result<(Vec<f64>, GpState, Vec<GpState>)> {
     let d = space.len();
     let n = check_points("x", x, d)?;
-    check_points("pending", pending, d)?;
     if y.len() != n {
         return invalid(format!("y has {} values but x has {n} rows", y.len()));
     }
-    if let Some(i) = y.iter().position(|v| !v.is_finite()) {
-        return invalid(format!("y[{i}] = {} is not finite", y[i]));
-    }
-    let k = constraints.k;
-    let cvals = constraints.values;
-    if cvals.len() != n * k {
-        return invalid(format!(
-            "constraints must hold {k} values for each of the {n} rows, got {}",
-            cvals.len()
-        ));
-    }
-    if let Some(i) = cvals.iter().position(|v| v.is_infinite()) {
-        return invalid(format!(
-            "constraints[{}, {}] = {} is not finite (NaN marks a missing value)",
-            i / k,
-            i % k,
-            cvals[i]
-        ));
-    }
-    validate_options(options)?;
-    let cat = categorical_mask(space);
-
-    let mut kx = vec![0.0; x.len()];
-    to_kernel_coords(space, x, &mut kx);
-    let mut observed = x.to_vec();
-    for row in observed.chunks_exact_mut(d) {
-        space.snap_row(row);
-    }
-    let mut exclude = observed.clone();
-    let mut snapped_pending = pending.to_vec();
-    for row in snapped_pending.chunks_exact_mut(d) {
-        space.snap_row(row);
-    }
-    exclude.extend_from_slice(&snapped_pending);
-
+    let points = Points::new(space, x, y, constraints, pending, options)?;
     let warm_hyper = warm.map(|s| &s.hyper).filter(|h| h.dim() == d);
-    let warm_constraints = if constraints.warm.len() == k {
+    let warm_constraints = if constraints.warm.len() == constraints.k {
         constraints.warm
     } else {
         &[]
     };
     if n == 0 {
-        let state = GpState {
-            hyper: warm_hyper.cloned().unwrap_or_else(|| Hyper::default_for(d)),
-        };
-        let pts = space_filling(space, &mut exclude, n_suggest, seed, 0);
-        let states = (0..k)
-            .map(|j| {
-                warm_constraints
-                    .get(j)
-                    .filter(|s| s.hyper.dim() == d)
-                    .cloned()
-                    .unwrap_or_else(|| GpState {
-                        hyper: Hyper::default_for(d),
-                    })
-            })
-            .collect();
-        return Ok((pts, state, states));
+        let state = default_states(warm_hyper.cloned(), 1, d);
+        let pts = space_filling(space, &mut points.exclude.clone(), n_suggest, seed, 0);
+        let states = default_states(
+            warm_constraints.iter().map(|s| s.hyper.clone()),
+            constraints.k,
+            d,
+        );
+        return Ok((pts, state.into_iter().next().expect("one state"), states));
     }
 
     let (ys, _mean, _std) = standardise(y);
-    let hyper = fit(&kx, &ys, &cat, warm_hyper, seed, options);
-    let mut gp = Gp::new(&kx, &ys, &cat, hyper.clone())
+    let hyper = fit(&points.kx, &ys, &points.cat, warm_hyper, seed, options);
+    let gp = Gp::new(&points.kx, &ys, &points.cat, hyper.clone())
         .map_err(|e| Error::Numerical(format!("GP conditioning failed: {e}")))?;
-    let (mut models, states) =
-        fit_constraints(&kx, cvals, k, &cat, warm_constraints, seed, options)?;
-    // Feasible: every constraint observed and <= 0. Without constraints, every row.
-    let feasible: Vec<bool> = (0..n)
-        .map(|i| cvals[i * k..(i + 1) * k].iter().all(|v| *v <= 0.0))
-        .collect();
-    let incumbent = feasible.iter().any(|f| *f);
+    let (models, states) = fit_constraints(
+        &points.kx,
+        constraints.values,
+        constraints.k,
+        &points.cat,
+        warm_constraints,
+        seed,
+        options,
+    )?;
+    let feasible = &points.feasible;
     // Incumbent: halfway between the best posterior mean at an observed point and the best raw
     // value. The raw best alone is, on noisy-looking fits, an optimistic outlier that EI then
     // hardly hopes to beat (Ackley-5 median regret 6.3 vs 4.1 here); the best mean alone makes
@@ -359,7 +320,7 @@ pub fn suggest_constrained(
     let fitted = gp.fitted_means();
     let feasible_min = |v: &[f64]| {
         v.iter()
-            .zip(&feasible)
+            .zip(feasible)
             .filter(|(_, f)| **f)
             .map(|(v, _)| *v)
             .fold(f64::INFINITY, f64::min)
@@ -382,22 +343,384 @@ pub fn suggest_constrained(
             .then(ys[a].total_cmp(&ys[b]))
             .then(a.cmp(&b))
     });
-    let anchors: Vec<f64> = by_value
-        .iter()
-        .take(N_ANCHORS)
-        .flat_map(|&i| observed[i * d..(i + 1) * d].iter().copied())
-        .collect();
+    let anchors = points.rows(by_value.iter().take(N_ANCHORS).copied());
+    let mut model = Single {
+        space,
+        gp,
+        constraints: models,
+        kind: options.acquisition,
+        best,
+        incumbent: constraints.k == 0 || feasible.iter().any(|f| *f),
+    };
+    let out = choose_batch(&mut model, &points, &anchors, n_suggest, seed, options);
+    Ok((out, GpState { hyper }, states))
+}
 
-    let mut kp = vec![0.0; d];
-    for row in snapped_pending.chunks_exact(d) {
-        add_fantasy(&mut gp, space, row, &mut kp);
-        for m in &mut models {
-            add_fantasy(&mut m.gp, space, row, &mut kp);
+/// [`suggest_constrained`] for `m` objectives to minimise together: `y` holds `n x m`
+/// row-major values. One GP per objective (each fitted and standardised on its own), and the
+/// acquisition is `LogEHVI` against the front of the feasible observations (see
+/// [`crate::acquisition::ehvi`]), weighted by the probability of feasibility under
+/// constraints. The reference point is the worst observed value of each objective plus a
+/// tenth of its range (at least 0.1 standard deviations). `options.acquisition` is not used.
+/// A batch (and every pending point) is spread as in the single-objective case, by fantasies
+/// whose predicted outcomes also join the front. `warm` holds one state per objective (ignored
+/// when their number or dimension differs); returns the suggestions, one state per objective
+/// and one per constraint.
+///
+/// ```
+/// use hptune_core::bo::{BoOptions, Constraints, suggest_multi};
+/// use hptune_core::space::{Dim, Space};
+/// let space = Space::new(vec![Dim::float(0.0, 1.0, false).unwrap()]).unwrap();
+/// let x = [0.1, 0.5, 0.9];
+/// let y = [0.01, 0.81, 0.25, 0.25, 0.81, 0.01]; // x^2 and (1 - x)^2
+/// let none = Constraints { values: &[], k: 0, warm: &[] };
+/// let o = BoOptions::default();
+/// let (pts, states, _) = suggest_multi(&space, &x, &y, 2, &none, &[], 2, 7, &o, &[]).unwrap();
+/// assert_eq!((pts.len(), states.len()), (2, 2));
+/// ```
+#[allow(clippy::too_many_arguments)] // suggest_constrained's, with the number of objectives
+pub fn suggest_multi(
+    space: &Space,
+    x: &[f64],
+    y: &[f64],
+    m: usize,
+    constraints: &Constraints<'_>,
+    pending: &[f64],
+    n_suggest: usize,
+    seed: u64,
+    options: &BoOptions,
+    warm: &[GpState],
+) -> Result<(Vec<f64>, Vec<GpState>, Vec<GpState>)> {
+    let d = space.len();
+    let n = check_points("x", x, d)?;
+    if m == 0 {
+        return invalid("the number of objectives must be at least 1");
+    }
+    if y.len() != n * m {
+        return invalid(format!(
+            "y must hold {m} values for each of the {n} rows, got {}",
+            y.len()
+        ));
+    }
+    let points = Points::new(space, x, y, constraints, pending, options)?;
+    let warm = if warm.len() == m { warm } else { &[] };
+    let warm_constraints = if constraints.warm.len() == constraints.k {
+        constraints.warm
+    } else {
+        &[]
+    };
+    let warm_of = |states: &[GpState], j: usize| {
+        states
+            .get(j)
+            .map(|s| &s.hyper)
+            .filter(|h| h.dim() == d)
+            .cloned()
+    };
+    if n == 0 {
+        let pts = space_filling(space, &mut points.exclude.clone(), n_suggest, seed, 0);
+        let states = default_states(warm.iter().map(|s| s.hyper.clone()), m, d);
+        let cstates = default_states(
+            warm_constraints.iter().map(|s| s.hyper.clone()),
+            constraints.k,
+            d,
+        );
+        return Ok((pts, states, cstates));
+    }
+
+    // Standardised objectives, row-major like y, and one GP each.
+    let mut standardised = vec![0.0; n * m];
+    let mut gps = Vec::with_capacity(m);
+    let mut states = Vec::with_capacity(m);
+    for j in 0..m {
+        let column: Vec<f64> = (0..n).map(|i| y[i * m + j]).collect();
+        let (ys, _, _) = standardise(&column);
+        for (i, v) in ys.iter().enumerate() {
+            standardised[i * m + j] = *v;
+        }
+        let stream = crate::rng::mix(seed, STREAM_OBJECTIVE + j as u64);
+        let hyper = fit(
+            &points.kx,
+            &ys,
+            &points.cat,
+            warm_of(warm, j).as_ref(),
+            stream,
+            options,
+        );
+        let gp = Gp::new(&points.kx, &ys, &points.cat, hyper.clone()).map_err(|e| {
+            Error::Numerical(format!("GP conditioning of objective {j} failed: {e}"))
+        })?;
+        gps.push(gp);
+        states.push(GpState { hyper });
+    }
+    let (models, cstates) = fit_constraints(
+        &points.kx,
+        constraints.values,
+        constraints.k,
+        &points.cat,
+        warm_constraints,
+        seed,
+        options,
+    )?;
+    let reference: Vec<f64> = (0..m)
+        .map(|j| {
+            let column = (0..n).map(|i| standardised[i * m + j]);
+            let hi = column.clone().fold(f64::NEG_INFINITY, f64::max);
+            let lo = column.fold(f64::INFINITY, f64::min);
+            hi + 0.1 * (hi - lo).max(1.0)
+        })
+        .collect();
+    let feasible_rows: Vec<usize> = (0..n).filter(|&i| points.feasible[i]).collect();
+    let front: Vec<f64> = feasible_rows
+        .iter()
+        .flat_map(|&i| standardised[i * m..(i + 1) * m].iter().copied())
+        .collect();
+    // Anchors: evenly spaced points of the feasible front along the first objective; before
+    // anything is feasible, the rows closest to feasibility.
+    let mut on_front: Vec<usize> = non_dominated(&front, m)
+        .into_iter()
+        .map(|k| feasible_rows[k])
+        .collect();
+    on_front.sort_by(|&a, &b| standardised[a * m].total_cmp(&standardised[b * m]));
+    let anchor_rows: Vec<usize> = if on_front.is_empty() {
+        let k = constraints.k;
+        let violation = |i: usize| -> f64 {
+            constraints.values[i * k..(i + 1) * k]
+                .iter()
+                .map(|v| {
+                    if v.is_nan() {
+                        f64::INFINITY
+                    } else {
+                        v.max(0.0)
+                    }
+                })
+                .sum()
+        };
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|&a, &b| violation(a).total_cmp(&violation(b)).then(a.cmp(&b)));
+        order.truncate(N_ANCHORS);
+        order
+    } else {
+        let f = on_front.len();
+        let take = f.min(N_ANCHORS);
+        (0..take)
+            .map(|i| on_front[i * (f - 1) / (take - 1).max(1)])
+            .collect()
+    };
+    let anchors = points.rows(anchor_rows.into_iter());
+    let boxes = Boxes::new(&front, m, &reference);
+    let mut model = Multi {
+        space,
+        models: ObjectiveModels { gps, boxes },
+        constraints: models,
+        incumbent: !feasible_rows.is_empty(),
+        front,
+        reference,
+    };
+    let out = choose_batch(&mut model, &points, &anchors, n_suggest, seed, options);
+    Ok((out, states, cstates))
+}
+
+/// Checked and prepared inputs shared by the suggestion entry points.
+struct Points<'a> {
+    space: &'a Space,
+    /// Kernel coordinates of the observations (`n x d`).
+    kx: Vec<f64>,
+    /// The observations, snapped.
+    observed: Vec<f64>,
+    /// Snapped pending points.
+    pending: Vec<f64>,
+    /// Observations and pending points: never suggested again.
+    exclude: Vec<f64>,
+    cat: Vec<bool>,
+    /// Per observation: every constraint observed and `<= 0` (all true without constraints).
+    feasible: Vec<bool>,
+}
+
+impl<'a> Points<'a> {
+    /// Checks `x` (already counted), `y` (finite), the constraints, `pending` and the options.
+    fn new(
+        space: &'a Space,
+        x: &[f64],
+        y: &[f64],
+        constraints: &Constraints<'_>,
+        pending: &[f64],
+        options: &BoOptions,
+    ) -> Result<Self> {
+        let d = space.len();
+        let n = x.len() / d.max(1);
+        check_points("pending", pending, d)?;
+        if let Some(i) = y.iter().position(|v| !v.is_finite()) {
+            return invalid(format!("y[{i}] = {} is not finite", y[i]));
+        }
+        let k = constraints.k;
+        let cvals = constraints.values;
+        if cvals.len() != n * k {
+            return invalid(format!(
+                "constraints must hold {k} values for each of the {n} rows, got {}",
+                cvals.len()
+            ));
+        }
+        if let Some(i) = cvals.iter().position(|v| v.is_infinite()) {
+            return invalid(format!(
+                "constraints[{}, {}] = {} is not finite (NaN marks a missing value)",
+                i / k,
+                i % k,
+                cvals[i]
+            ));
+        }
+        validate_options(options)?;
+        let mut kx = vec![0.0; x.len()];
+        to_kernel_coords(space, x, &mut kx);
+        let mut observed = x.to_vec();
+        for row in observed.chunks_exact_mut(d) {
+            space.snap_row(row);
+        }
+        let mut snapped_pending = pending.to_vec();
+        for row in snapped_pending.chunks_exact_mut(d) {
+            space.snap_row(row);
+        }
+        let mut exclude = observed.clone();
+        exclude.extend_from_slice(&snapped_pending);
+        let feasible = (0..n)
+            .map(|i| cvals[i * k..(i + 1) * k].iter().all(|v| *v <= 0.0))
+            .collect();
+        Ok(Self {
+            space,
+            kx,
+            observed,
+            pending: snapped_pending,
+            exclude,
+            cat: categorical_mask(space),
+            feasible,
+        })
+    }
+
+    /// The snapped observations of `rows`, concatenated.
+    fn rows(&self, rows: impl Iterator<Item = usize>) -> Vec<f64> {
+        let d = self.space.len();
+        rows.flat_map(|i| self.observed[i * d..(i + 1) * d].iter().copied())
+            .collect()
+    }
+}
+
+/// `count` states: the warm ones where given and of the right dimension, else the defaults.
+fn default_states(warm: impl IntoIterator<Item = Hyper>, count: usize, d: usize) -> Vec<GpState> {
+    let mut warm = warm.into_iter();
+    (0..count)
+        .map(|_| GpState {
+            hyper: warm
+                .next()
+                .filter(|h| h.dim() == d)
+                .unwrap_or_else(|| Hyper::default_for(d)),
+        })
+        .collect()
+}
+
+/// What a batch is chosen on: the current posterior(s) as an acquisition context, and
+/// conditioning on a pending or chosen point.
+trait BatchModel {
+    fn context(&self) -> AcqContext<'_>;
+    fn add_fantasy(&mut self, u: &[f64]);
+    /// Points the posterior is conditioned on (observations and fantasies).
+    fn n(&self) -> usize;
+}
+
+/// One objective: its GP and the incumbent.
+struct Single<'a> {
+    space: &'a Space,
+    gp: Gp,
+    constraints: Vec<ConstraintModel>,
+    kind: Acquisition,
+    best: f64,
+    incumbent: bool,
+}
+
+impl BatchModel for Single<'_> {
+    fn context(&self) -> AcqContext<'_> {
+        AcqContext {
+            space: self.space,
+            gp: &self.gp,
+            objectives: None,
+            kind: self.kind,
+            best: self.best,
+            constraints: &self.constraints,
+            incumbent: self.incumbent,
         }
     }
 
+    fn add_fantasy(&mut self, u: &[f64]) {
+        let mut kp = vec![0.0; u.len()];
+        add_fantasy(&mut self.gp, self.space, u, &mut kp);
+        for c in &mut self.constraints {
+            add_fantasy(&mut c.gp, self.space, u, &mut kp);
+        }
+    }
+
+    fn n(&self) -> usize {
+        self.gp.n()
+    }
+}
+
+/// Several objectives: their GPs, the front (with fantasies) and its boxes.
+struct Multi<'a> {
+    space: &'a Space,
+    models: ObjectiveModels,
+    constraints: Vec<ConstraintModel>,
+    incumbent: bool,
+    front: Vec<f64>,
+    reference: Vec<f64>,
+}
+
+impl BatchModel for Multi<'_> {
+    fn context(&self) -> AcqContext<'_> {
+        AcqContext {
+            space: self.space,
+            gp: &self.models.gps[0],
+            objectives: Some(&self.models),
+            kind: Acquisition::LogEi,
+            best: 0.0,
+            constraints: &self.constraints,
+            incumbent: self.incumbent,
+        }
+    }
+
+    fn add_fantasy(&mut self, u: &[f64]) {
+        let mut kp = vec![0.0; u.len()];
+        to_kernel_coords(self.space, u, &mut kp);
+        for gp in &mut self.models.gps {
+            let (mean, _) = gp.predict(&kp);
+            gp.add_point(&kp, mean[0]);
+            self.front.push(mean[0]);
+        }
+        for c in &mut self.constraints {
+            add_fantasy(&mut c.gp, self.space, u, &mut kp);
+        }
+        let m = self.models.gps.len();
+        self.models.boxes = Boxes::new(&self.front, m, &self.reference);
+    }
+
+    fn n(&self) -> usize {
+        self.models.gps[0].n()
+    }
+}
+
+/// Condition on every pending point, then choose `n_suggest` points one by one, each added as
+/// a fantasy before the next, so a batch spreads out.
+fn choose_batch(
+    model: &mut impl BatchModel,
+    points: &Points<'_>,
+    anchors: &[f64],
+    n_suggest: usize,
+    seed: u64,
+    options: &BoOptions,
+) -> Vec<f64> {
+    let space = points.space;
+    let d = space.len();
+    for row in points.pending.chunks_exact(d) {
+        model.add_fantasy(row);
+    }
     // Each candidate costs O(n^2) in the sweep: past n = 200 the local restarts matter more.
-    let total = gp.n();
+    let total = model.n();
     let n_candidates = options
         .n_candidates
         .min((SWEEP_BUDGET / (total * total).max(1)).max(64));
@@ -407,18 +730,11 @@ pub fn suggest_constrained(
         n_perturb: options.n_perturb,
         max_iter: options.acq_max_iter,
     };
+    let mut exclude = points.exclude.clone();
     let mut out = Vec::with_capacity(n_suggest * d);
     for s in 0..n_suggest {
-        let ctx = AcqContext {
-            space,
-            gp: &gp,
-            kind: options.acquisition,
-            best,
-            constraints: &models,
-            incumbent: k == 0 || incumbent,
-        };
         let stream = crate::rng::mix(crate::rng::mix(seed, STREAM_ACQ), s as u64);
-        let found = optimize_acquisition(&ctx, &anchors, &exclude, stream, &acq_options);
+        let found = optimize_acquisition(&model.context(), anchors, &exclude, stream, &acq_options);
         let u = if let Some((u, _)) = found {
             u
         } else {
@@ -428,13 +744,10 @@ pub fn suggest_constrained(
         exclude.extend_from_slice(&u);
         out.extend_from_slice(&u);
         if s + 1 < n_suggest {
-            add_fantasy(&mut gp, space, &u, &mut kp);
-            for m in &mut models {
-                add_fantasy(&mut m.gp, space, &u, &mut kp);
-            }
+            model.add_fantasy(&u);
         }
     }
-    Ok((out, GpState { hyper }, states))
+    out
 }
 
 /// One GP per constraint on the rows where it has a value (fewer than two: no model), in its
@@ -735,6 +1048,103 @@ mod tests {
             warm: &[],
         };
         assert!(suggest_constrained(&space, &x, &y, &short, &[], 1, 3, &o, None).is_err());
+    }
+
+    /// ZDT1 in two dims: the front is `x1 = 0`, any `x0`.
+    fn zdt1(u: &[f64]) -> [f64; 2] {
+        let g = 1.0 + 9.0 * u[1];
+        [u[0], g * (1.0 - (u[0] / g).sqrt())]
+    }
+
+    #[test]
+    fn multi_objective_moves_to_the_front_and_spreads_along_it() {
+        let space = Space::new(vec![
+            Dim::float(0.0, 1.0, false).unwrap(),
+            Dim::float(0.0, 1.0, false).unwrap(),
+        ])
+        .unwrap();
+        let mut x = vec![0.1, 0.9, 0.5, 0.5, 0.9, 0.2, 0.3, 0.7, 0.7, 0.6];
+        let o = BoOptions::default();
+        let none = Constraints {
+            values: &[],
+            k: 0,
+            warm: &[],
+        };
+        let mut warm: Vec<GpState> = Vec::new();
+        for step in 0..14 {
+            let y: Vec<f64> = x.chunks_exact(2).flat_map(zdt1).collect();
+            let (pts, states, _) =
+                suggest_multi(&space, &x, &y, 2, &none, &[], 1, step, &o, &warm).unwrap();
+            assert_eq!(states.len(), 2);
+            x.extend_from_slice(&pts);
+            warm = states;
+        }
+        let new: Vec<&[f64]> = x.chunks_exact(2).skip(5).collect();
+        let near_front = new.iter().filter(|u| u[1] < 0.1).count();
+        assert!(
+            near_front >= 9,
+            "{near_front} of 14 near the front: {new:?}"
+        );
+        let near: Vec<f64> = new.iter().filter(|u| u[1] < 0.1).map(|u| u[0]).collect();
+        let spread = near.iter().fold(0.0_f64, |a, b| a.max(*b))
+            - near.iter().fold(1.0_f64, |a, b| a.min(*b));
+        assert!(
+            spread > 0.5,
+            "front points cover only {spread} of x0: {near:?}"
+        );
+        // A batch is distinct points, and pending points are not suggested again.
+        let y: Vec<f64> = x.chunks_exact(2).flat_map(zdt1).collect();
+        let pending = [0.25, 0.0];
+        let (pts, _, _) =
+            suggest_multi(&space, &x, &y, 2, &none, &pending, 3, 1, &o, &warm).unwrap();
+        let rows: Vec<&[f64]> = pts.chunks_exact(2).collect();
+        assert_eq!(rows.len(), 3);
+        for (i, a) in rows.iter().enumerate() {
+            assert!(!contains_point(&pending, a));
+            for b in &rows[i + 1..] {
+                assert!(a != b, "{rows:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn multi_objective_respects_constraints_and_checks_its_input() {
+        let space = Space::new(vec![
+            Dim::float(0.0, 1.0, false).unwrap(),
+            Dim::float(0.0, 1.0, false).unwrap(),
+        ])
+        .unwrap();
+        let o = BoOptions::default();
+        // Feasible only where x0 >= 0.6: the front there is x1 = 0, x0 in [0.6, 1].
+        let mut x = vec![0.1, 0.9, 0.5, 0.5, 0.9, 0.2, 0.3, 0.7, 0.7, 0.6];
+        for step in 0..10 {
+            let y: Vec<f64> = x.chunks_exact(2).flat_map(zdt1).collect();
+            let c: Vec<f64> = x.chunks_exact(2).map(|u| 0.6 - u[0]).collect();
+            let cons = Constraints {
+                values: &c,
+                k: 1,
+                warm: &[],
+            };
+            let (pts, _, cstates) =
+                suggest_multi(&space, &x, &y, 2, &cons, &[], 1, step, &o, &[]).unwrap();
+            assert_eq!(cstates.len(), 1);
+            x.extend_from_slice(&pts);
+        }
+        let feasible = x.chunks_exact(2).skip(5).filter(|u| u[0] >= 0.55).count();
+        assert!(feasible >= 8, "{feasible} of 10 feasible: {x:?}");
+        let none = Constraints {
+            values: &[],
+            k: 0,
+            warm: &[],
+        };
+        assert!(suggest_multi(&space, &[0.5, 0.5], &[1.0], 2, &none, &[], 1, 0, &o, &[]).is_err());
+        assert!(suggest_multi(&space, &[0.5, 0.5], &[1.0], 0, &none, &[], 1, 0, &o, &[]).is_err());
+        let nan = [1.0, f64::NAN];
+        assert!(suggest_multi(&space, &[0.5, 0.5], &nan, 2, &none, &[], 1, 0, &o, &[]).is_err());
+        // No data yet: space-filling points and default states.
+        let (pts, states, _) =
+            suggest_multi(&space, &[], &[], 3, &none, &[], 2, 0, &o, &[]).unwrap();
+        assert_eq!((pts.len(), states.len()), (4, 3));
     }
 
     #[test]

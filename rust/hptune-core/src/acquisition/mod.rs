@@ -18,6 +18,7 @@
 //! observation there is no incumbent, and the score is `ln PoF` alone: find the feasible region
 //! first.
 
+pub mod ehvi;
 pub mod optimize;
 pub mod special;
 
@@ -47,6 +48,16 @@ pub struct ConstraintModel {
     pub gp: crate::gp::Gp,
     /// `(0 - mean) / std` of the constraint's observations: feasible is `value <= threshold`.
     pub threshold: f64,
+}
+
+/// Several objectives: one GP per objective (standardised units) and the region a new point
+/// can add to the front's hypervolume; the score is `LogEHVI` (see [`ehvi`]).
+#[derive(Debug, Clone)]
+pub struct ObjectiveModels {
+    /// One posterior per objective.
+    pub gps: Vec<crate::gp::Gp>,
+    /// The improvable region below the reference point.
+    pub boxes: ehvi::Boxes,
 }
 
 /// `ln Phi((threshold - mean) / sigma)`: the log probability that one constraint holds.

@@ -10,8 +10,9 @@
 //! categories. Every returned point is snapped, so it decodes to exactly what it encodes.
 
 use super::{
-    Acquisition, ConstraintModel, combine_feasibility, combine_feasibility_with_grad,
-    log_feasibility, log_feasibility_with_grad, score, score_with_grad,
+    Acquisition, ConstraintModel, ObjectiveModels, combine_feasibility,
+    combine_feasibility_with_grad, log_feasibility, log_feasibility_with_grad, score,
+    score_with_grad,
 };
 use crate::gp::Gp;
 use crate::optim::{LbfgsOptions, minimize_bounded};
@@ -29,8 +30,10 @@ pub const SAME_POINT_TOL: f64 = 1e-9;
 pub struct AcqContext<'a> {
     /// The search space.
     pub space: &'a Space,
-    /// The posterior (standardised units).
+    /// The posterior (standardised units); with several objectives, the first objective's.
     pub gp: &'a Gp,
+    /// Several objectives: the score is their `LogEHVI` and `kind`, `best` are unused.
+    pub objectives: Option<&'a ObjectiveModels>,
     /// The acquisition function.
     pub kind: Acquisition,
     /// Incumbent: the smallest standardised observation (feasible ones only, with
@@ -77,12 +80,27 @@ impl AcqContext<'_> {
         for (row, out) in unit.chunks_exact(d).zip(kx.chunks_exact_mut(d)) {
             kernel_point(self.space, row, out);
         }
-        let (mean, var) = self.gp.predict(&kx);
-        let mut out: Vec<f64> = mean
-            .iter()
-            .zip(&var)
-            .map(|(&m, &v)| score(self.kind, m, v, self.best))
-            .collect();
+        let mut out: Vec<f64> = if let Some(models) = self.objectives {
+            let preds: Vec<(Vec<f64>, Vec<f64>)> =
+                models.gps.iter().map(|gp| gp.predict(&kx)).collect();
+            let mut mean = vec![0.0; preds.len()];
+            let mut var = vec![0.0; preds.len()];
+            (0..unit.len() / d)
+                .map(|i| {
+                    for (j, (pm, pv)) in preds.iter().enumerate() {
+                        mean[j] = pm[i];
+                        var[j] = pv[i];
+                    }
+                    models.boxes.log_ehvi(&mean, &var)
+                })
+                .collect()
+        } else {
+            let (mean, var) = self.gp.predict(&kx);
+            mean.iter()
+                .zip(&var)
+                .map(|(&m, &v)| score(self.kind, m, v, self.best))
+                .collect()
+        };
         if !self.constraints.is_empty() {
             let mut log_pof = vec![0.0; out.len()];
             for c in self.constraints {
@@ -105,8 +123,12 @@ impl AcqContext<'_> {
         kernel_point(self.space, u, &mut kx);
         let mut gm = vec![0.0; d];
         let mut gv = vec![0.0; d];
-        let (m, v) = self.gp.predict_with_grad(&kx, &mut gm, &mut gv);
-        let value = score_with_grad(self.kind, m, v, self.best, &gm, &gv, grad);
+        let value = if let Some(models) = self.objectives {
+            ehvi_with_grad(models, &kx, grad)
+        } else {
+            let (m, v) = self.gp.predict_with_grad(&kx, &mut gm, &mut gv);
+            score_with_grad(self.kind, m, v, self.best, &gm, &gv, grad)
+        };
         if self.constraints.is_empty() {
             return value;
         }
@@ -118,6 +140,35 @@ impl AcqContext<'_> {
         }
         combine_feasibility_with_grad(self.kind, value, log_pof, self.incumbent, grad, &grad_pof)
     }
+}
+
+/// `LogEHVI` at one point (kernel coordinates) and its gradient, by the chain rule through
+/// each objective's posterior mean and variance.
+fn ehvi_with_grad(models: &ObjectiveModels, kx: &[f64], grad: &mut [f64]) -> f64 {
+    let d = kx.len();
+    let m = models.gps.len();
+    let mut gm = vec![0.0; m * d];
+    let mut gv = vec![0.0; m * d];
+    let mut mean = vec![0.0; m];
+    let mut var = vec![0.0; m];
+    for (j, gp) in models.gps.iter().enumerate() {
+        let (mj, vj) =
+            gp.predict_with_grad(kx, &mut gm[j * d..(j + 1) * d], &mut gv[j * d..(j + 1) * d]);
+        mean[j] = mj;
+        var[j] = vj;
+    }
+    let mut d_mean = vec![0.0; m];
+    let mut d_var = vec![0.0; m];
+    let value = models
+        .boxes
+        .log_ehvi_with_grad(&mean, &var, &mut d_mean, &mut d_var);
+    grad.fill(0.0);
+    for j in 0..m {
+        for (k, g) in grad.iter_mut().enumerate() {
+            *g += d_mean[j] * gm[j * d + k] + d_var[j] * gv[j * d + k];
+        }
+    }
+    value
 }
 
 fn finite_or_neg_inf(v: f64) -> f64 {
@@ -435,6 +486,7 @@ mod tests {
         let (space, gp) = setup();
         for kind in [Acquisition::LogEi, Acquisition::Ucb { beta: 4.0 }] {
             let ctx = AcqContext {
+                objectives: None,
                 space: &space,
                 gp: &gp,
                 kind,
@@ -474,6 +526,7 @@ mod tests {
             (Acquisition::LogEi, false),
         ] {
             let ctx = AcqContext {
+                objectives: None,
                 space: &space,
                 gp: &gp,
                 kind,
@@ -504,6 +557,7 @@ mod tests {
     fn optimiser_beats_its_sweep_and_snaps() {
         let (space, gp) = setup();
         let ctx = AcqContext {
+            objectives: None,
             space: &space,
             gp: &gp,
             kind: Acquisition::LogEi,

@@ -126,7 +126,7 @@ pub fn d_log_norm_cdf(z: f64) -> f64 {
 const SQRT_2_OVER_PI: f64 = 0.797_884_560_802_865_4;
 
 /// `ln(1 - exp(x))` for `x < 0` without cancellation.
-fn log1mexp(x: f64) -> f64 {
+pub(crate) fn log1mexp(x: f64) -> f64 {
     if x > -std::f64::consts::LN_2 {
         (-x.exp_m1()).ln()
     } else {
