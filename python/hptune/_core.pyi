@@ -12,6 +12,7 @@ __all__ = [
     "__version__",
     "bo_suggest",
     "bo_suggest_constrained",
+    "bo_suggest_multi",
     "importance",
     "tpe_suggest",
 ]
@@ -88,6 +89,21 @@ def bo_suggest_constrained(
     warm_constraints: list[list[float]] | None = None,
     noisy: bool = False,
 ) -> tuple[NDArray[np.float64], list[float], list[list[float]]]: ...
+def bo_suggest_multi(
+    space: Space,
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    constraints: NDArray[np.float64],
+    pending: NDArray[np.float64],
+    n: int,
+    seed: int,
+    n_candidates: int = 512,
+    n_restarts: int = 4,
+    fit_max_points: int = 64,
+    warm: list[list[float]] | None = None,
+    warm_constraints: list[list[float]] | None = None,
+    noisy: bool = False,
+) -> tuple[NDArray[np.float64], list[list[float]], list[list[float]]]: ...
 def tpe_suggest(
     space: Space,
     x: NDArray[np.float64],

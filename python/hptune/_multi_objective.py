@@ -3,8 +3,9 @@
 A study created with ``directions=[...]`` of two or more entries expects the objective to
 return one number per direction. A complete trial keeps the whole vector under the user
 attribute ``"hptune:values"`` (its ``value`` is the first objective, so the storages need no
-new column); ``TrialRecord.values`` reads it back. Random search and TPE handle several
-objectives; TPE as MOTPE, whose good / bad split comes from :func:`motpe_key`.
+new column); ``TrialRecord.values`` reads it back. Random search, TPE and the GP handle
+several objectives: TPE as MOTPE, whose good / bad split comes from :func:`motpe_key`, the GP
+by expected hypervolume improvement (LogEHVI, in the Rust core).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ VALUES_KEY = "hptune:values"
 
 _DIRECTIONS = ("minimize", "maximize")
 #: Methods that handle several objectives.
-MULTI_OBJECTIVE_METHODS = ("random", "tpe")
+MULTI_OBJECTIVE_METHODS = ("random", "tpe", "bayesian")
 
 
 def parse_directions(directions: Any) -> list[str]:

@@ -48,6 +48,10 @@ class BayesianSampler(Sampler):
     constraint predicts it, and the acquisition is weighted by the probability that every
     constraint holds (EI and PI multiplied by it, LogEI and UCB plus its log); before any
     feasible trial the suggestion maximises that probability alone.
+    In a study with several ``directions`` each objective gets its own GP and the acquisition
+    is LogEHVI, the log of the expected hypervolume improvement over the front of the
+    feasible trials (exact, by a box decomposition, in the Rust core; the ``acquisition``
+    option applies to one objective only).
 
     ``n_initial`` is the deprecated name of ``n_startup_trials`` (the name TPE and the Optuna
     plug-ins use): it still works, with a :class:`DeprecationWarning`.
@@ -100,12 +104,14 @@ class BayesianSampler(Sampler):
         self._sobol: _core.Sobol | None = None
         self._state: list[float] | None = None
         self._constraint_states: list[list[float]] | None = None
+        self._objective_states: list[list[float]] | None = None
 
     def bind(self, space: SearchSpace, seed: int, existing: Sequence[TrialRecord] = ()) -> None:
         super().bind(space, seed, existing)
         self._sobol = _core.Sobol(len(space), derive_seed(self.seed, "bayesian-initial"))
         self._state = None
         self._constraint_states = None
+        self._objective_states = None
 
     def suggest(self, history: History | None, numbers: Sequence[int]) -> list[dict[str, Any]]:
         assert history is not None
@@ -117,6 +123,25 @@ class BayesianSampler(Sampler):
             return space.decode(self._initial_design(history, numbers))
         seed = derive_seed(self.seed, "bayesian", numbers[0])
         constraints = history.constraints
+        objectives = history.objectives
+        if objectives is not None:
+            n = len(objectives)
+            unit, self._objective_states, self._constraint_states = _core.bo_suggest_multi(
+                space.core,
+                history.x,
+                objectives,
+                np.empty((n, 0)) if constraints is None else constraints,
+                history.avoid(),
+                len(numbers),
+                seed,
+                self.n_candidates,
+                self.n_restarts,
+                self.fit_max_points,
+                self._objective_states,
+                self._constraint_states,
+                self.noisy,
+            )
+            return space.decode(unit)
         if constraints is not None:
             unit, state, self._constraint_states = _core.bo_suggest_constrained(
                 space.core,

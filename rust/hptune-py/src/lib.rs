@@ -471,12 +471,7 @@ fn bo_suggest_constrained<'py>(
         Some(theta) => Some(bo::GpState::from_vec(d, &theta).map_err(BindError)?),
         None => None,
     };
-    let warm_c = warm_constraints
-        .unwrap_or_default()
-        .iter()
-        .map(|theta| bo::GpState::from_vec(d, theta))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(BindError)?;
+    let warm_c = states_of(d, warm_constraints)?;
     let inner = &space.inner;
     let (points, state, states) = py
         .detach(|| {
@@ -503,6 +498,84 @@ fn bo_suggest_constrained<'py>(
         matrix(py, points, rows, d)?,
         state.to_vec(),
         states.iter().map(bo::GpState::to_vec).collect(),
+    ))
+}
+
+/// Suggested points, one state per objective GP and one per constraint GP.
+type MultiSuggestion<'py> = (Bound<'py, PyArray2<f64>>, Vec<Vec<f64>>, Vec<Vec<f64>>);
+
+fn states_of(d: usize, warm: Option<Vec<Vec<f64>>>) -> PyResult<Vec<bo::GpState>> {
+    warm.unwrap_or_default()
+        .iter()
+        .map(|theta| bo::GpState::from_vec(d, theta))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| BindError(e).into())
+}
+
+/// GP Bayesian optimisation of several objectives at once (`y`: `n x m`, each minimised) by
+/// `LogEHVI`, under the outcome constraints `constraints` (`n x k`, `k` may be 0). Returns the
+/// points and the fitted states of the objective GPs and of the constraint GPs, to pass back
+/// as `warm` and `warm_constraints`.
+#[pyfunction]
+#[pyo3(signature = (space, x, y, constraints, pending, n, seed, n_candidates=512, n_restarts=4, fit_max_points=64, warm=None, warm_constraints=None, noisy=false))]
+#[allow(clippy::too_many_arguments, clippy::many_single_char_names)] // mirrors BoOptions
+fn bo_suggest_multi<'py>(
+    py: Python<'py>,
+    space: &PySpace,
+    x: PyReadonlyArray2<'py, f64>,
+    y: PyReadonlyArray2<'py, f64>,
+    constraints: PyReadonlyArray2<'py, f64>,
+    pending: PyReadonlyArray2<'py, f64>,
+    n: usize,
+    seed: u64,
+    n_candidates: usize,
+    n_restarts: usize,
+    fit_max_points: usize,
+    warm: Option<Vec<Vec<f64>>>,
+    warm_constraints: Option<Vec<Vec<f64>>>,
+    noisy: bool,
+) -> PyResult<MultiSuggestion<'py>> {
+    let d = space.inner.len();
+    let (rows, x) = rows_of(&x, d, "x")?;
+    let (_, pending) = rows_of(&pending, d, "pending")?;
+    let yv = y.as_array();
+    let (y_rows, m) = yv.dim();
+    let cv = constraints.as_array();
+    let (c_rows, k) = cv.dim();
+    if y_rows != rows || c_rows != rows {
+        return Err(value_error(format!(
+            "y and constraints must have one row per row of x ({rows}), got {y_rows} and {c_rows}"
+        )));
+    }
+    let yvals: Vec<f64> = yv.iter().copied().collect();
+    let cvals: Vec<f64> = cv.iter().copied().collect();
+    let options = bo::BoOptions {
+        n_candidates,
+        n_restarts,
+        fit_max_points,
+        noisy,
+        ..bo::BoOptions::default()
+    };
+    let warm = states_of(d, warm)?;
+    let warm_c = states_of(d, warm_constraints)?;
+    let inner = &space.inner;
+    let (points, states, cstates) = py
+        .detach(|| {
+            let cons = bo::Constraints {
+                values: &cvals,
+                k,
+                warm: &warm_c,
+            };
+            bo::suggest_multi(
+                inner, &x, &yvals, m, &cons, &pending, n, seed, &options, &warm,
+            )
+        })
+        .map_err(BindError)?;
+    let out_rows = points.len() / d.max(1);
+    Ok((
+        matrix(py, points, out_rows, d)?,
+        states.iter().map(bo::GpState::to_vec).collect(),
+        cstates.iter().map(bo::GpState::to_vec).collect(),
     ))
 }
 
@@ -597,8 +670,8 @@ fn importance_py(
 mod _core {
     #[pymodule_export]
     use super::{
-        PyGrid, PySobol, PySpace, PyTpeState, bo_suggest, bo_suggest_constrained, importance_py,
-        tpe_suggest,
+        PyGrid, PySobol, PySpace, PyTpeState, bo_suggest, bo_suggest_constrained, bo_suggest_multi,
+        importance_py, tpe_suggest,
     };
 
     #[pymodule_init]
