@@ -1,13 +1,16 @@
 """Outcome constraints and MOTPE: hptune next to Optuna at equal budgets (issue 13).
 
     python benches/bench_constraints.py constrained [--seeds 5] [--trials 40]
-    python benches/bench_constraints.py motpe [--seeds 5] [--trials 80]
+    python benches/bench_constraints.py motpe [--seeds 5] [--trials 80] [--problems zdt1,zdt2,dtlz2]
+        [--methods bayesian,optuna-gp]
 
 ``constrained``: best feasible value (median [min, max] over seeds; lower is better) and
 milliseconds per trial on two constrained problems: a quadratic with a linear constraint
 (optimum 0.5) and Gardner et al.'s ``sin(x1) + x2`` with ``sin(x1) sin(x2) <= -0.95``.
-``motpe``: hypervolume of the front (reference (1.1, 1.1), best possible 0.877) on 4-dimensional
-ZDT1. Optuna's GPSampler is included when torch and scipy import.
+``motpe``: hypervolume of the front at equal budgets on ZDT1 and ZDT2 (4 dims, reference
+(1.1, 1.1), best 0.877 and 0.543) and DTLZ2 (5 dims, 3 objectives, reference (1.1, 1.1, 1.1),
+best 0.807): random search, MOTPE and the GP's LogEHVI in hptune; Optuna's MOTPE, NSGA-II and
+(when torch and scipy import) its GPSampler, and milliseconds per trial.
 """
 
 from __future__ import annotations
@@ -127,7 +130,7 @@ def constrained(seeds: int, trials: int) -> None:
         print("(torch or scipy not installed: Optuna's GPSampler left out)")
     rows = []
     for problem in (QUADRATIC, GARDNER):
-        for name, run in runners:
+        for _, name, run in runners:
             start = time.perf_counter()
             values = [run(problem, s, trials) for s in range(seeds)]
             ms = 1000.0 * (time.perf_counter() - start) / (seeds * trials)
@@ -136,53 +139,104 @@ def constrained(seeds: int, trials: int) -> None:
     print(table(("problem", "method", "median [min, max]", "ms / trial"), rows))
 
 
-D = 4
+class MultiProblem:
+    """A multi-objective problem to minimise: space, objectives, reference point and the best
+    possible hypervolume."""
+
+    def __init__(
+        self,
+        name: str,
+        dims: int,
+        objectives: Callable[[list[float]], list[float]],
+        reference: list[float],
+        best: float,
+    ) -> None:
+        self.name = name
+        self.space = [H(f"x{i}", "float", 0.0, 1.0) for i in range(dims)]
+        self.objectives = objectives
+        self.reference = reference
+        self.best = best
+
+    def __call__(self, params: Params) -> list[float]:
+        return self.objectives([params[f"x{i}"] for i in range(len(self.space))])
 
 
-def zdt1(params: Params) -> tuple[float, float]:
-    x = [params[f"x{i}"] for i in range(D)]
-    f1 = x[0]
-    g = 1.0 + 9.0 * sum(x[1:]) / (D - 1)
-    return f1, g * (1.0 - math.sqrt(f1 / g))
+def _zdt(x: list[float], convex: bool) -> list[float]:
+    g = 1.0 + 9.0 * sum(x[1:]) / (len(x) - 1)
+    ratio = x[0] / g
+    return [x[0], g * (1.0 - (math.sqrt(ratio) if convex else ratio**2))]
 
 
-ZDT_SPACE = [H(f"x{i}", "float", 0.0, 1.0) for i in range(D)]
-REFERENCE = [1.1, 1.1]
+def _dtlz2(x: list[float]) -> list[float]:
+    g = sum((v - 0.5) ** 2 for v in x[2:])
+    a, b = x[0] * math.pi / 2, x[1] * math.pi / 2
+    r = 1.0 + g
+    return [r * math.cos(a) * math.cos(b), r * math.cos(a) * math.sin(b), r * math.sin(a)]
 
 
-def _hptune_hv(method: str, seed: int, n: int) -> float:
-    study = hptune.create_study(ZDT_SPACE, method, directions=["minimize"] * 2, seed=seed)
-    study.optimize(zdt1, n_trials=n, show_progress=False)
-    return hptune.hypervolume([t.values for t in study.best_trials], REFERENCE)
+MULTI = {
+    # ZDT1: convex front f2 = 1 - sqrt(f1); ZDT2: concave front f2 = 1 - f1^2.
+    "zdt1": MultiProblem("ZDT1 (4 dims)", 4, lambda x: _zdt(x, True), [1.1, 1.1], 0.877),
+    "zdt2": MultiProblem("ZDT2 (4 dims)", 4, lambda x: _zdt(x, False), [1.1, 1.1], 0.543),
+    # DTLZ2: three objectives, the front is the unit sphere's positive octant.
+    "dtlz2": MultiProblem(
+        "DTLZ2 (5 dims, 3 objectives)", 5, _dtlz2, [1.1, 1.1, 1.1], 1.1**3 - math.pi / 6
+    ),
+}
 
 
-def _optuna_hv(kind: str, seed: int, n: int) -> float:
+def _hptune_hv(method: str, problem: MultiProblem, seed: int, n: int) -> float:
+    directions = ["minimize"] * len(problem.reference)
+    study = hptune.create_study(problem.space, method, directions=directions, seed=seed)
+    study.optimize(problem, n_trials=n, show_progress=False)
+    return hptune.hypervolume([t.values for t in study.best_trials], problem.reference)
+
+
+def _optuna_hv(kind: str, problem: MultiProblem, seed: int, n: int) -> float:
     optuna = _optuna()
-    sampler = (
-        optuna.samplers.TPESampler(seed=seed)
-        if kind == "tpe"
-        else optuna.samplers.NSGAIISampler(seed=seed)
-    )
-    study = optuna.create_study(directions=["minimize"] * 2, sampler=sampler)
-    study.optimize(lambda t: zdt1(_suggest_all(t, ZDT_SPACE)), n_trials=n)
-    return hptune.hypervolume([t.values for t in study.best_trials], REFERENCE)
+    samplers = {
+        "tpe": lambda: optuna.samplers.TPESampler(seed=seed),
+        "nsga2": lambda: optuna.samplers.NSGAIISampler(seed=seed),
+        "gp": lambda: optuna.samplers.GPSampler(seed=seed),
+    }
+    directions = ["minimize"] * len(problem.reference)
+    study = optuna.create_study(directions=directions, sampler=samplers[kind]())
+    study.optimize(lambda t: problem(_suggest_all(t, problem.space)), n_trials=n)
+    return hptune.hypervolume([t.values for t in study.best_trials], problem.reference)
 
 
-def motpe(seeds: int, trials: int) -> None:
-    runners: list[tuple[str, Callable[[int, int], float]]] = [
-        ("hptune random", lambda s, n: _hptune_hv("random", s, n)),
-        ("hptune tpe (MOTPE)", lambda s, n: _hptune_hv("tpe", s, n)),
-        ("Optuna TPE (MOTPE)", lambda s, n: _optuna_hv("tpe", s, n)),
-        ("Optuna NSGA-II", lambda s, n: _optuna_hv("nsga2", s, n)),
+def motpe(seeds: int, trials: int, problems: list[str], methods: list[str] | None) -> None:
+    runners: list[tuple[str, str, Callable[[MultiProblem, int, int], float]]] = [
+        ("random", "hptune random", lambda p, s, n: _hptune_hv("random", p, s, n)),
+        ("tpe", "hptune tpe (MOTPE)", lambda p, s, n: _hptune_hv("tpe", p, s, n)),
+        ("bayesian", "hptune bayesian (LogEHVI)", lambda p, s, n: _hptune_hv("bayesian", p, s, n)),
+        ("optuna-tpe", "Optuna TPE (MOTPE)", lambda p, s, n: _optuna_hv("tpe", p, s, n)),
+        ("optuna-nsga2", "Optuna NSGA-II", lambda p, s, n: _optuna_hv("nsga2", p, s, n)),
     ]
-    rows = []
-    for name, run in runners:
-        start = time.perf_counter()
-        values = [run(s, trials) for s in range(seeds)]
-        ms = 1000.0 * (time.perf_counter() - start) / (seeds * trials)
-        rows.append((name, _summary(values), f"{ms:.2f}"))
-    print(f"ZDT1 (4 dims): hypervolume after {trials} trials, {seeds} seeds (best 0.877)")
-    print(table(("method", "median [min, max]", "ms / trial"), rows))
+    try:
+        import scipy  # noqa: F401
+        import torch  # noqa: F401
+
+        runners.append(
+            ("optuna-gp", "Optuna GP (LogEHVI)", lambda p, s, n: _optuna_hv("gp", p, s, n))
+        )
+    except ImportError:
+        print("(torch or scipy not installed: Optuna's GPSampler left out)")
+    runners = [r for r in runners if methods is None or r[0] in methods]
+    for key in problems:
+        problem = MULTI[key]
+        rows = []
+        for _, name, run in runners:
+            start = time.perf_counter()
+            values = [run(problem, s, trials) for s in range(seeds)]
+            ms = 1000.0 * (time.perf_counter() - start) / (seeds * trials)
+            rows.append((name, _summary(values), f"{ms:.2f}"))
+            print(f"  {problem.name} {name}: {_summary(values)} {ms:.2f} ms", flush=True)
+        print(
+            f"{problem.name}: hypervolume after {trials} trials, {seeds} seeds "
+            f"(reference {problem.reference}, best {problem.best:.3f})"
+        )
+        print(table(("method", "median [min, max]", "ms / trial"), rows))
 
 
 def main() -> None:
@@ -190,11 +244,26 @@ def main() -> None:
     parser.add_argument("what", choices=["constrained", "motpe"])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--trials", type=int, default=None)
+    parser.add_argument(
+        "--problems",
+        default="zdt1",
+        help=f"motpe: comma-separated problems from {', '.join(MULTI)} (default zdt1)",
+    )
+    parser.add_argument(
+        "--methods",
+        default=None,
+        help="motpe: comma-separated subset of random, tpe, bayesian, optuna-tpe, optuna-nsga2, "
+        "optuna-gp (default all)",
+    )
     args = parser.parse_args()
     if args.what == "constrained":
         constrained(args.seeds, args.trials or 40)
     else:
-        motpe(args.seeds, args.trials or 80)
+        problems = args.problems.split(",")
+        unknown = [p for p in problems if p not in MULTI]
+        if unknown:
+            parser.error(f"unknown problems {unknown}; allowed: {', '.join(MULTI)}")
+        motpe(args.seeds, args.trials or 80, problems, args.methods and args.methods.split(","))
 
 
 if __name__ == "__main__":
