@@ -154,10 +154,8 @@ def zdt1(params: dict[str, Any]) -> tuple[float, float]:
     return f1, g * (1.0 - np.sqrt(f1 / g))
 
 
-def _front_hypervolume(method: str, seed: int, n_trials: int, **kw: Any) -> float:
-    study = hptune.create_study(
-        SPACE, method, directions=["minimize", "minimize"], seed=seed, **kw
-    )
+def _front_hypervolume(method: str, seed: int, n_trials: int) -> float:
+    study = hptune.create_study(SPACE, method, directions=["minimize", "minimize"], seed=seed)
     study.optimize(zdt1, n_trials=n_trials, show_progress=False)
     return hptune.hypervolume([t.values for t in study.best_trials], [1.1, 1.1])
 
