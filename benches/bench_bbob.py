@@ -49,6 +49,8 @@ METHODS = [
     "optuna-tpe",
     "optuna-random",
 ]
+#: Variants run on request (``--methods``): the GP with the log output warping.
+VARIANTS = {"hptune-bayesian-logwarp": ("bayesian", {"output_warping": "log"})}
 REFERENCE = "hptune-bayesian"
 TIE = 0.1  # log10 regret
 FLOOR = 1e-8
@@ -114,9 +116,8 @@ def run_one(method: str, function: int, dim: int, instance: int, budget: int, se
 
     if method.startswith("hptune-"):
         space = [H(n, "float", float(lo[i]), float(hi[i])) for i, n in enumerate(names)]
-        study = hptune.create_study(
-            space, method.removeprefix("hptune-"), maximize=False, seed=seed
-        )
+        name, options = VARIANTS.get(method, (method.removeprefix("hptune-"), {}))
+        study = hptune.create_study(space, name, maximize=False, seed=seed, **options)
         study.optimize(lambda p: f([p[n] for n in names]), n_trials=budget, show_progress=False)
         best = float(study.best_value)
     else:

@@ -18,9 +18,11 @@ from hptune.samplers._base import Sampler
 from hptune.space import SearchSpace
 from hptune.trial import TrialRecord
 
-__all__ = ["ACQUISITIONS", "BayesianSampler"]
+__all__ = ["ACQUISITIONS", "OUTPUT_WARPINGS", "BayesianSampler"]
 
 ACQUISITIONS = ("logei", "ei", "pi", "ucb")
+#: Transforms of the observed values before the GP sees them (see ``output_warping``).
+OUTPUT_WARPINGS = ("none", "log")
 
 # Spare Sobol' points for trial k sit at indices _SPARE_BASE + k * _SPARES onwards, far past
 # any trial number of an initial design.
@@ -42,7 +44,11 @@ class BayesianSampler(Sampler):
     ``fit_max_points`` (hyperparameters are fitted on at most this many points, 64; the posterior
     uses all), ``noisy`` (default False; true for objectives whose repeats differ, such as RL
     returns: the GP's noise prior allows far more noise and the incumbent of EI is the best
-    posterior mean, not the luckiest observation).
+    posterior mean, not the luckiest observation), ``output_warping`` (``"none"`` default, or
+    ``"log"``: the GP models ``ln(1 + (y - y_best) / median(y - y_best))`` instead of ``y``, a
+    monotone transform fitted to each history that compresses the large values of badly scaled
+    objectives; on COCO's BBOB at 5 dims it improved the final regret on 38 of 72 cases and
+    worsened 14, see benches/README.md; not yet the default, pending the other benchmarks).
     Batches (``study.ask(n)``, parallel trials) are spread by kriging-believer fantasies, and
     running or failed trials are avoided. In a study with a ``constraints_func`` one more GP per
     constraint predicts it, and the acquisition is weighted by the probability that every
@@ -71,6 +77,7 @@ class BayesianSampler(Sampler):
         n_restarts: int = 4,
         fit_max_points: int = 64,
         noisy: bool = False,
+        output_warping: str = "none",
         n_initial: int | None = None,
     ) -> None:
         super().__init__(seed=seed)
@@ -101,6 +108,11 @@ class BayesianSampler(Sampler):
         self.n_restarts = check_int("n_restarts", n_restarts, 1)
         self.fit_max_points = check_int("fit_max_points", fit_max_points, 2)
         self.noisy = check_flag("noisy", noisy)
+        if output_warping not in OUTPUT_WARPINGS:
+            raise InvalidArgumentError(
+                f"unknown output_warping {output_warping!r}; allowed: {', '.join(OUTPUT_WARPINGS)}"
+            )
+        self.output_warping: str = output_warping
         self._sobol: _core.Sobol | None = None
         self._state: list[float] | None = None
         self._constraint_states: list[list[float]] | None = None
@@ -129,7 +141,7 @@ class BayesianSampler(Sampler):
             unit, self._objective_states, self._constraint_states = _core.bo_suggest_multi(
                 space.core,
                 history.x,
-                objectives,
+                np.column_stack([self._warp(c) for c in objectives.T]),
                 np.empty((n, 0)) if constraints is None else constraints,
                 history.avoid(),
                 len(numbers),
@@ -146,7 +158,7 @@ class BayesianSampler(Sampler):
             unit, state, self._constraint_states = _core.bo_suggest_constrained(
                 space.core,
                 history.x,
-                history.y,
+                self._warp(history.y),
                 constraints,
                 history.avoid(),
                 len(numbers),
@@ -165,7 +177,7 @@ class BayesianSampler(Sampler):
         unit, state = _core.bo_suggest(
             space.core,
             history.x,
-            history.y,
+            self._warp(history.y),
             history.avoid(),
             len(numbers),
             seed,
@@ -179,6 +191,17 @@ class BayesianSampler(Sampler):
         )
         self._state = state
         return space.decode(unit)
+
+    def _warp(self, y: NDArray[np.float64]) -> NDArray[np.float64]:
+        """The values the GP models (minimised): ``y`` itself, or its log warping."""
+        if self.output_warping == "none" or len(y) == 0:
+            return y
+        gap = y - y.min()
+        scale = float(np.median(gap))
+        if not scale > 0.0:
+            return y
+        warped: NDArray[np.float64] = np.log1p(gap / scale)
+        return warped
 
     def _initial_design(self, history: History, numbers: Sequence[int]) -> NDArray[np.float64]:
         """Sobol' point ``k`` for trial ``k``; where that point (after rounding to the space's
@@ -218,4 +241,5 @@ class BayesianSampler(Sampler):
             "n_restarts": self.n_restarts,
             "fit_max_points": self.fit_max_points,
             "noisy": self.noisy,
+            "output_warping": self.output_warping,
         }
