@@ -244,6 +244,23 @@ pub struct Constraints<'a> {
     pub warm: &'a [GpState],
 }
 
+impl Constraints<'_> {
+    /// The warm states, when there is one per constraint (else none).
+    fn usable_warm(&self) -> &[GpState] {
+        if self.warm.len() == self.k {
+            self.warm
+        } else {
+            &[]
+        }
+    }
+
+    /// One state per constraint before any data: the usable warm ones, else the defaults.
+    fn default_states(&self, d: usize) -> Vec<GpState> {
+        let warm = self.usable_warm().iter().map(|s| s.hyper.clone());
+        default_states(warm, self.k, d)
+    }
+}
+
 /// [`suggest`] under outcome constraints: one GP per constraint, fitted like the objective's,
 /// and the acquisition weighted by the probability of feasibility (see
 /// [`crate::acquisition`]). The incumbent is the best *feasible* observation; before there is
@@ -281,19 +298,10 @@ pub fn suggest_constrained(
     }
     let points = Points::new(space, x, y, constraints, pending, options)?;
     let warm_hyper = warm.map(|s| &s.hyper).filter(|h| h.dim() == d);
-    let warm_constraints = if constraints.warm.len() == constraints.k {
-        constraints.warm
-    } else {
-        &[]
-    };
     if n == 0 {
         let state = default_states(warm_hyper.cloned(), 1, d);
         let pts = space_filling(space, &mut points.exclude.clone(), n_suggest, seed, 0);
-        let states = default_states(
-            warm_constraints.iter().map(|s| s.hyper.clone()),
-            constraints.k,
-            d,
-        );
+        let states = constraints.default_states(d);
         return Ok((pts, state.into_iter().next().expect("one state"), states));
     }
 
@@ -301,15 +309,7 @@ pub fn suggest_constrained(
     let hyper = fit(&points.kx, &ys, &points.cat, warm_hyper, seed, options);
     let gp = Gp::new(&points.kx, &ys, &points.cat, hyper.clone())
         .map_err(|e| Error::Numerical(format!("GP conditioning failed: {e}")))?;
-    let (models, states) = fit_constraints(
-        &points.kx,
-        constraints.values,
-        constraints.k,
-        &points.cat,
-        warm_constraints,
-        seed,
-        options,
-    )?;
+    let (models, states) = fit_constraints(&points, constraints, seed, options)?;
     let feasible = &points.feasible;
     // Incumbent: halfway between the best posterior mean at an observed point and the best raw
     // value. The raw best alone is, on noisy-looking fits, an optimistic outlier that EI then
@@ -404,11 +404,6 @@ pub fn suggest_multi(
     }
     let points = Points::new(space, x, y, constraints, pending, options)?;
     let warm = if warm.len() == m { warm } else { &[] };
-    let warm_constraints = if constraints.warm.len() == constraints.k {
-        constraints.warm
-    } else {
-        &[]
-    };
     let warm_of = |states: &[GpState], j: usize| {
         states
             .get(j)
@@ -419,12 +414,7 @@ pub fn suggest_multi(
     if n == 0 {
         let pts = space_filling(space, &mut points.exclude.clone(), n_suggest, seed, 0);
         let states = default_states(warm.iter().map(|s| s.hyper.clone()), m, d);
-        let cstates = default_states(
-            warm_constraints.iter().map(|s| s.hyper.clone()),
-            constraints.k,
-            d,
-        );
-        return Ok((pts, states, cstates));
+        return Ok((pts, states, constraints.default_states(d)));
     }
 
     // Standardised objectives, row-major like y, and one GP each.
@@ -452,15 +442,7 @@ pub fn suggest_multi(
         gps.push(gp);
         states.push(GpState { hyper });
     }
-    let (models, cstates) = fit_constraints(
-        &points.kx,
-        constraints.values,
-        constraints.k,
-        &points.cat,
-        warm_constraints,
-        seed,
-        options,
-    )?;
+    let (models, cstates) = fit_constraints(&points, constraints, seed, options)?;
     let reference: Vec<f64> = (0..m)
         .map(|j| {
             let column = (0..n).map(|i| standardised[i * m + j]);
@@ -753,14 +735,13 @@ fn choose_batch(
 /// One GP per constraint on the rows where it has a value (fewer than two: no model), in its
 /// standardised units, with the bound 0 carried over as the model's threshold.
 fn fit_constraints(
-    kx: &[f64],
-    cvals: &[f64],
-    k: usize,
-    cat: &[bool],
-    warm: &[GpState],
+    points: &Points<'_>,
+    constraints: &Constraints<'_>,
     seed: u64,
     options: &BoOptions,
 ) -> Result<(Vec<ConstraintModel>, Vec<GpState>)> {
+    let (kx, cat) = (&points.kx, &points.cat);
+    let (cvals, k, warm) = (constraints.values, constraints.k, constraints.usable_warm());
     let d = cat.len();
     let n = cvals.len().checked_div(k).unwrap_or(0);
     let mut models = Vec::with_capacity(k);
