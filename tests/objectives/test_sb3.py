@@ -7,6 +7,8 @@ import inspect
 import math
 import os
 import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -208,8 +210,12 @@ def test_objective_accepts_any_sb3_parameter_and_names_the_valid_ones() -> None:
         objective.kwargs({"n_steps": 32, "batch_size": 64})
 
 
-def test_real_sb3_run_reports_the_mean_over_seeds_and_prunes() -> None:
+def test_real_sb3_run_reports_the_mean_over_seeds_and_prunes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     _sb3()
+    # SB3's default logger makes a directory in the temp folder per learn(); ours makes none.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     objective = sb3_objective(
         "ppo",
         "CartPole-v1",
@@ -235,6 +241,7 @@ def test_real_sb3_run_reports_the_mean_over_seeds_and_prunes() -> None:
     with pytest.raises(TrialPruned):
         objective(pruned)
     assert [step for _, step in pruned.reports] == [128]
+    assert list(tmp_path.glob("SB3-*")) == []
 
 
 def test_tuning_real_ppo_end_to_end_races_against_the_defaults() -> None:

@@ -420,6 +420,7 @@ class SB3Objective:
         evaluation = _import("stable_baselines3.common.evaluation")
         env_util = _import("stable_baselines3.common.env_util")
         monitor = _import("stable_baselines3.common.monitor")
+        sb3_logger = _import("stable_baselines3.common.logger")
         gym = _import("gymnasium")
         kwargs = _resolve_activation(kwargs, torch.nn)
         if self.torch_threads is not None:
@@ -438,6 +439,9 @@ class SB3Objective:
                     # Seeding the evaluation env once fixes its whole episode stream for this run.
                     eval_env.reset(seed=s + 1)
                     model = model_class(self.policy, env, seed=s, verbose=0, **kwargs)
+                    # A logger with no outputs: SB3's default makes a SB3-<date> directory in
+                    # the temp folder at every learn() call (thousands over a study).
+                    model.set_logger(sb3_logger.Logger(folder=None, output_formats=[]))
                     runs.append((model, eval_env))
                 return self._train(
                     runs, run_seeds, trial, callbacks.BaseCallback, evaluation.evaluate_policy
