@@ -2,9 +2,12 @@
 
     python benches/bench_bo.py timing [--sizes 50,100,200,500,1000] [--gp-max 500]
     python benches/bench_bo.py regret [--seeds 10] [--problems branin,hartmann6,...]
+    python benches/bench_bo.py pruned [--seeds 8] [--crossing 0.5]
 
 ``timing``: seconds for one suggestion after n observations of Hartmann-6.
 ``regret``: median [25%, 75%] final regret over seeds for each method and problem.
+``pruned``: the same problems as learning curves under ASHA pruning, for the GP with and
+without ``learn_from_pruned`` (and TPE and random search beside them).
 Optuna's GPSampler needs torch: install it in the benchmark environment only.
 """
 
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import statistics
 import sys
 import time
@@ -114,6 +118,99 @@ def regret(args: argparse.Namespace) -> None:
     print(table(["problem (trials)", *methods], rows))
 
 
+CURVE_STEPS = 9  # reports per trial; ASHA's rungs at steps 1 and 3 (reduction factor 3)
+
+
+def _curve_scale(problem: Problem) -> float:
+    """The spread of the problem's values over 64 random configs: the curves' amplitude."""
+    configs = hptune.SearchSpace(problem.space).sample_random(999, 0, 64)
+    return statistics.pstdev(problem.f(c) for c in configs)
+
+
+def _slowness(problem: Problem, params: dict[str, Any], crossing: float) -> float:
+    """A smooth, config-dependent factor in ``1 +- crossing``: how slowly a config's curve
+    comes down. The larger ``crossing``, the less an early rank says about the final one."""
+    total = 0.0
+    for i, p in enumerate(problem.space):
+        v = params[p.name]
+        u = (p.choices or []).index(v) / 3.0 if p.param_type == "categorical" else float(v)
+        total += math.sin(3.0 * (i + 1) * u)
+    return 1.0 + crossing * math.tanh(total)
+
+
+def run_pruned(method: str, problem: Problem, seed: int, crossing: float) -> tuple[float, int]:
+    """Final regret of the best completed trial and the trials run, under ASHA, with a budget
+    of ``problem.budget`` full curves' worth of steps."""
+    from hptune.pruners import SuccessiveHalvingPruner
+    from hptune.samplers import BayesianSampler
+
+    scale = _curve_scale(problem)
+    sampler: Any = method
+    if method.startswith("bayesian"):
+        sampler = BayesianSampler(seed=seed, learn_from_pruned=method == "bayesian-learn")
+    study = hptune.create_study(
+        problem.space,
+        sampler,
+        maximize=False,
+        seed=seed,
+        pruner=SuccessiveHalvingPruner(min_resource=1, reduction_factor=3),
+    )
+    used = 0
+    best = math.inf
+
+    def objective(trial: Any) -> float:
+        nonlocal used, best
+        final = problem.f(trial.params)
+        slow = _slowness(problem, trial.params, crossing)
+        for step in range(1, CURVE_STEPS + 1):
+            used += 1
+            trial.report(final + scale * (CURVE_STEPS / step - 1) / CURVE_STEPS * slow, step)
+            if step in (1, 3) and trial.should_prune():
+                raise hptune.TrialPruned()
+        best = min(best, final)
+        return final
+
+    def stop_at_budget(study: Any, _record: Any) -> None:
+        if used >= problem.budget * CURVE_STEPS:
+            study.stop()
+
+    study.optimize(objective, n_trials=100_000, show_progress=False, callbacks=[stop_at_budget])
+    return best - problem.optimum, len(study.trials)
+
+
+PRUNED_METHODS = ["bayesian-avoid", "bayesian-learn", "tpe", "random"]
+
+
+def pruned(args: argparse.Namespace) -> None:
+    wanted = set(args.problems.split(",")) if args.problems else None
+    rows = []
+    for problem in PROBLEMS:
+        if wanted and problem.name not in wanted:
+            continue
+        runs = {
+            m: [run_pruned(m, problem, s, args.crossing) for s in range(args.seeds)]
+            for m in PRUNED_METHODS
+        }
+        row: list[Any] = [f"{problem.name} ({problem.budget})"]
+        for m in PRUNED_METHODS:
+            regrets = [r for r, _ in runs[m]]
+            row.append(
+                f"{statistics.median(regrets):.3g} ({statistics.median(n for _, n in runs[m]):.0f})"
+            )
+        learn = [r for r, _ in runs["bayesian-learn"]]
+        avoid = [r for r, _ in runs["bayesian-avoid"]]
+        wins = sum(a < b for a, b in zip(learn, avoid, strict=True))
+        losses = sum(a > b for a, b in zip(learn, avoid, strict=True))
+        row.append(f"{wins}/{len(learn) - wins - losses}/{losses}")
+        rows.append(row)
+        print(f"  {problem.name} done", file=sys.stderr)
+    print(
+        f"median final regret (median trials) under ASHA, {args.seeds} seeds, "
+        f"crossing {args.crossing}; learn vs avoid: wins/ties/losses per seed"
+    )
+    print(table(["problem (curves)", *PRUNED_METHODS, "learn vs avoid"], rows))
+
+
 def _history(n: int, seed: int) -> list[dict[str, float]]:
     space = hptune.SearchSpace([H(f"x{i}", "float", 0.0, 1.0) for i in range(6)])
     return space.sample_random(seed, 0, n)
@@ -186,8 +283,12 @@ def main() -> None:
     r.add_argument("--seeds", type=int, default=10)
     r.add_argument("--problems", default="")
     r.add_argument("--methods", default=",".join(METHODS))
+    p = sub.add_parser("pruned")
+    p.add_argument("--seeds", type=int, default=8)
+    p.add_argument("--problems", default="")
+    p.add_argument("--crossing", type=float, default=0.5, help="how much curves cross (0-1)")
     args = parser.parse_args()
-    timing(args) if args.command == "timing" else regret(args)
+    {"timing": timing, "regret": regret, "pruned": pruned}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -162,7 +162,8 @@ class DefineByRun:
         self._complete: dict[
             int, tuple[dict[str, Any], float, list[float] | None, list[float] | None]
         ] = {}
-        self._failed: dict[int, dict[str, Any]] = {}
+        # Per failed or pruned trial: dynamic params and, if pruned, its last report canonical.
+        self._failed: dict[int, tuple[dict[str, Any], float | None]] = {}
         self._groups: list[frozenset[str]] = []
         self._samplers: dict[tuple[str, ...], Sampler] = {}
         self._single: dict[HyperparameterSpace, SearchSpace] = {}
@@ -202,7 +203,7 @@ class DefineByRun:
             )
             self._refine(frozenset(dynamic))
         else:
-            self._failed[record.number] = dynamic
+            self._failed[record.number] = (dynamic, self._study._pruned_at(record))
 
     def _refine(self, names: frozenset[str]) -> None:
         """Split the groups so that each holds names that every completed trial has all of or
@@ -313,9 +314,9 @@ class DefineByRun:
         for number, (params, y, cons, objectives) in self._complete.items():
             if all(n in params for n in names):
                 history.add_complete(number, {n: params[n] for n in names}, y, cons, objectives)
-        for number, params in self._failed.items():
+        for number, (params, pruned_at) in self._failed.items():
             if all(n in params for n in names):
-                history.add_failed(number, {n: params[n] for n in names})
+                history.add_failed(number, {n: params[n] for n in names}, pruned_at)
         for number, other in list(self._study._running.items()):
             if number != trial.number and all(
                 n in other.params and space[n].contains(other.params[n]) for n in names

@@ -3,7 +3,9 @@
 ``x`` holds unit-cube rows of completed trials and ``y`` their values in the canonical
 direction (minimise: the study flips the sign when maximising). Failed trials' points and the
 points of trials still running are kept apart, so samplers can avoid them without learning from
-them. Buffers double when full; nothing is rebuilt from trial objects on each suggestion.
+them. Pruned trials are failed points too, and also keep their last reported value, so a
+model-based sampler may learn from them (see :meth:`History.with_pruned`). Buffers double when
+full; nothing is rebuilt from trial objects on each suggestion.
 """
 
 from __future__ import annotations
@@ -41,7 +43,19 @@ class _Rows:
 class History:
     """Completed, failed and pending points of one study in unit-cube encoding."""
 
-    __slots__ = ("_c", "_failed", "_objectives", "_pending", "_x", "_y", "numbers", "space")
+    __slots__ = (
+        "_c",
+        "_errored",
+        "_failed",
+        "_objectives",
+        "_pending",
+        "_pruned",
+        "_pruned_last",
+        "_x",
+        "_y",
+        "numbers",
+        "space",
+    )
 
     def __init__(self, space: SearchSpace) -> None:
         d = len(space)
@@ -49,6 +63,11 @@ class History:
         self._x = _Rows(d)
         self._y = np.empty(16, dtype=np.float64)
         self._failed = _Rows(d)
+        # Pruned trials: their rows (also in _failed) and their last reported canonical value
+        # (NaN where they reported none).
+        self._pruned = _Rows(d)
+        self._pruned_last: list[float] = []
+        self._errored = _Rows(d)
         self._pending: dict[int, NDArray[np.float64]] = {}
         # Outcome constraints of completed trials (NaN where a trial has none), created with
         # the first trial that has some.
@@ -106,10 +125,48 @@ class History:
                 self._objectives = _Rows(len(objectives))
             self._objectives.append(np.asarray(objectives, dtype=np.float64))
 
-    def add_failed(self, number: int, params: dict[str, Any]) -> None:
-        """A trial failed or was pruned: remember its point to avoid it."""
+    def add_failed(
+        self, number: int, params: dict[str, Any], pruned_at: float | None = None
+    ) -> None:
+        """A trial failed or was pruned: remember its point to avoid it. A pruned trial gives
+        ``pruned_at``, its last reported value in the canonical direction (NaN if none)."""
         row = self._pending.pop(number, None)
-        self._failed.append(self._encode(params) if row is None else row)
+        if row is None:
+            row = self._encode(params)
+        self._failed.append(row)
+        if pruned_at is None:
+            self._errored.append(row)
+        else:
+            self._pruned.append(row)
+            self._pruned_last.append(float(pruned_at))
+
+    def with_pruned(self) -> tuple[NDArray[np.float64], NDArray[np.float64], int]:
+        """Completed and pruned rows with values to model, and how many are pruned.
+
+        A pruned trial stopped before its final value: it was ranked below the trials that went
+        on at the step where it stopped, so it is taken to be no better than the worst completed
+        trial, or than its own last report where that is worse (a learning curve at an early
+        step is, if anything, worse than at its end). Without completed trials or pruned ones
+        this is ``(x, y, 0)``.
+        """
+        x, y = self.x, self.y
+        k = self._pruned.n
+        if k == 0 or len(y) == 0:
+            return x, y, 0
+        last = np.asarray(self._pruned_last, dtype=np.float64)
+        worst = float(y.max())
+        imputed = np.where(np.isfinite(last), np.maximum(last, worst), worst)
+        return (
+            np.concatenate([x, self._pruned.view], axis=0),
+            np.concatenate([y, imputed]),
+            k,
+        )
+
+    def avoid_unpruned(self) -> NDArray[np.float64]:
+        """Pending rows and failed rows that were not pruned (see :meth:`with_pruned`)."""
+        if self._pruned.n == 0:
+            return self.avoid()
+        return np.concatenate([self.pending, self._errored.view], axis=0)
 
     @property
     def x(self) -> NDArray[np.float64]:

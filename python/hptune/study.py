@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import secrets
 import sys
@@ -602,8 +603,18 @@ class Study:
                     record.number, record.params, self._sign * record.value, cons, objectives
                 )
         elif state is not TrialState.RUNNING and self.history is not None and record.params:
-            self.history.add_failed(record.number, record.params)
+            self.history.add_failed(record.number, record.params, self._pruned_at(record))
         self._dbr.observe(record)
+
+    def _pruned_at(self, record: TrialRecord) -> float | None:
+        """A pruned trial's last reported value, canonical (NaN if it reported none); None for
+        any other trial."""
+        if record.state is not TrialState.PRUNED:
+            return None
+        step = record.last_step
+        if step is None:
+            return math.nan
+        return self._sign * record.intermediate_values[step]
 
     def _beats_best(self, value: float, constraints: list[float] | None) -> bool:
         """Whether a complete trial becomes the best: a feasible one beats every infeasible
