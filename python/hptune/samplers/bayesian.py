@@ -22,7 +22,7 @@ __all__ = ["ACQUISITIONS", "OUTPUT_WARPINGS", "BayesianSampler"]
 
 ACQUISITIONS = ("logei", "ei", "pi", "ucb")
 #: Transforms of the observed values before the GP sees them (see ``output_warping``).
-OUTPUT_WARPINGS = ("none", "log")
+OUTPUT_WARPINGS = ("none", "log", "auto")
 
 # Spare Sobol' points for trial k sit at indices _SPARE_BASE + k * _SPARES onwards, far past
 # any trial number of an initial design.
@@ -130,6 +130,8 @@ class BayesianSampler(Sampler):
         self._state: list[float] | None = None
         self._constraint_states: list[list[float]] | None = None
         self._objective_states: list[list[float]] | None = None
+        # Warm starts of the fits that choose the output warping, per objective and warping.
+        self._evidence_states: dict[tuple[int, str], list[float]] = {}
 
     def bind(self, space: SearchSpace, seed: int, existing: Sequence[TrialRecord] = ()) -> None:
         super().bind(space, seed, existing)
@@ -137,6 +139,7 @@ class BayesianSampler(Sampler):
         self._state = None
         self._constraint_states = None
         self._objective_states = None
+        self._evidence_states = {}
 
     def suggest(self, history: History | None, numbers: Sequence[int]) -> list[dict[str, Any]]:
         assert history is not None
@@ -162,7 +165,9 @@ class BayesianSampler(Sampler):
             unit, self._objective_states, self._constraint_states = _core.bo_suggest_multi(
                 space.core,
                 history.x,
-                np.column_stack([self._warp(c) for c in objectives.T]),
+                np.column_stack(
+                    [self._warp(history.x, c, seed, i) for i, c in enumerate(objectives.T)]
+                ),
                 np.empty((n, 0)) if constraints is None else constraints,
                 history.avoid(),
                 len(numbers),
@@ -179,7 +184,7 @@ class BayesianSampler(Sampler):
             unit, state, self._constraint_states = _core.bo_suggest_constrained(
                 space.core,
                 x,
-                self._warp(y),
+                self._warp(x, y, seed),
                 constraints,
                 avoid,
                 len(numbers),
@@ -198,7 +203,7 @@ class BayesianSampler(Sampler):
         unit, state = _core.bo_suggest(
             space.core,
             x,
-            self._warp(y),
+            self._warp(x, y, seed),
             avoid,
             len(numbers),
             seed,
@@ -213,8 +218,11 @@ class BayesianSampler(Sampler):
         self._state = state
         return space.decode(unit)
 
-    def _warp(self, y: NDArray[np.float64]) -> NDArray[np.float64]:
-        """The values the GP models (minimised): ``y`` itself, or its log warping."""
+    def _warp(
+        self, x: NDArray[np.float64], y: NDArray[np.float64], seed: int, column: int = 0
+    ) -> NDArray[np.float64]:
+        """The values the GP models (minimised) for objective ``column``: ``y`` itself, its log
+        warping, or (``"auto"``) whichever of the two the GP explains better."""
         if self.output_warping == "none" or len(y) == 0:
             return y
         gap = y - y.min()
@@ -222,7 +230,32 @@ class BayesianSampler(Sampler):
         if not scale > 0.0:
             return y
         warped: NDArray[np.float64] = np.log1p(gap / scale)
-        return warped
+        if self.output_warping == "log":
+            return warped
+        # The likelihood of the raw values under each model: the warped GP's density of
+        # g(y) times g'(y) = 1 / (scale + gap) (a warped GP, Snelson et al., 2004).
+        core, states = self.space.core, self._evidence_states
+        plain_ev, states[column, "none"] = _core.gp_log_evidence(
+            core,
+            x,
+            y,
+            np.zeros(len(y)),
+            seed,
+            self.fit_max_points,
+            states.get((column, "none")),
+            self.noisy,
+        )
+        log_ev, states[column, "log"] = _core.gp_log_evidence(
+            core,
+            x,
+            warped,
+            -np.log(scale + gap),
+            seed,
+            self.fit_max_points,
+            states.get((column, "log")),
+            self.noisy,
+        )
+        return warped if log_ev > plain_ev else y
 
     def _initial_design(self, history: History, numbers: Sequence[int]) -> NDArray[np.float64]:
         """Sobol' point ``k`` for trial ``k``; where that point (after rounding to the space's
