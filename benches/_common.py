@@ -1,7 +1,8 @@
-"""Helpers shared by the benchmarks: timing and table printing."""
+"""Helpers shared by the benchmarks: timing, table printing, index lists, the sign test."""
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -62,3 +63,21 @@ def _fmt(c: object) -> str:
     if isinstance(c, float):
         return f"{c:.3g}"
     return str(c)
+
+
+def indices(text: str) -> list[int]:
+    """``"1-5,7"`` -> ``[1, 2, 3, 4, 5, 7]``."""
+    out: list[int] = []
+    for part in text.split(","):
+        lo, _, hi = part.partition("-")
+        out.extend(range(int(lo), int(hi or lo) + 1))
+    return out
+
+
+def sign_test(wins: int, losses: int) -> float:
+    """Two-sided exact sign test of wins against losses (ties dropped)."""
+    n = wins + losses
+    if n == 0:
+        return 1.0
+    k = min(wins, losses)
+    return min(1.0, 2 * sum(math.comb(n, i) for i in range(k + 1)) / 2**n)

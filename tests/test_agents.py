@@ -206,7 +206,7 @@ def test_noisy_objectives_start_modelling_after_the_rl_startup_trials(
         )
     assert [o["n_startup_trials"] for o in seen] == [agents.RL_STARTUP_TRIALS, 3]
     if method == "bayesian":
-        assert all(o["noisy"] and o["learn_from_pruned"] for o in seen)
+        assert all(o["noisy"] for o in seen)
     # A deterministic objective keeps the library-wide default.
     tuner.tune_rl_model("ppo", mean_of, method=method, n_trials=2, seed=0, show_progress=False)
     assert "n_startup_trials" not in seen[-1]

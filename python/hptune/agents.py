@@ -118,7 +118,7 @@ class RLHyperparameterTuner:
     With a Stable-Baselines3 objective (:func:`hptune.objectives.sb3_objective`) the space is
     the SB3-faithful preset (``ppo_sb3`` / ``dqn_sb3``: SB3's own parameters, SB3's defaults,
     ``batch_size <= n_steps * n_envs`` kept by every sampler), SB3's defaults are the first
-    trial, the GP treats the objective as noisy and learns from pruned trials, and the final
+    trial, the GP treats the objective as noisy, and the final
     config is chosen by a race on fresh seeds (:func:`hptune.validation.race`) among the best
     trials and the defaults, not by the luckiest single observation.
     """
@@ -190,9 +190,9 @@ class RLHyperparameterTuner:
         a pruner stops early leave room for more trials (``n_trials`` stays a cap). The
         race of ``selection="race"`` comes on top of that budget. With a noisy objective,
         ``bayesian`` and ``tpe`` start modelling after ``RL_STARTUP_TRIALS`` trials unless
-        ``method_options`` sets ``n_startup_trials``, and ``bayesian`` is ``noisy`` and
-        ``learn_from_pruned`` (a trial that a pruner stopped counts as a bad observation, as
-        it does for TPE) unless ``method_options`` says otherwise.
+        ``method_options`` sets ``n_startup_trials``, and ``bayesian`` is ``noisy`` unless
+        ``method_options`` says otherwise. (``learn_from_pruned`` is not turned on: on SB3 DQN
+        it changed nothing, CartPole 134.9 vs 135.1, Acrobot the defaults both times.)
 
         ``preset`` defaults to the objective's own (``objective.preset``, e.g. ``ppo_sb3``) or
         else the algorithm's. ``selection``: ``"race"`` re-evaluates the ``selection_top_k``
@@ -220,7 +220,6 @@ class RLHyperparameterTuner:
         options = dict(method_options or {})
         if noisy and m == "bayesian":
             options.setdefault("noisy", True)
-            options.setdefault("learn_from_pruned", True)
         if noisy and m in ("bayesian", "tpe") and "n_initial" not in options:
             options.setdefault("n_startup_trials", RL_STARTUP_TRIALS)
         if max_timesteps is not None:
