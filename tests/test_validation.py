@@ -132,3 +132,47 @@ def test_race_chooses_by_mean_not_by_the_lucky_observation() -> None:
     assert "dropped" in report.notes[0]
     with pytest.raises(hptune.InvalidArgumentError, match="n_seeds"):
         race(result, noisy, n_seeds=0)
+
+
+def test_race_keeps_the_baseline_unless_a_config_is_evidently_better() -> None:
+    import random
+
+    from hptune.validation import race
+
+    # Every config is truly as good as the baseline; the noise crowns one of them anyway.
+    space = [HyperparameterSpace("c", "categorical", choices=["a", "b", "c", "base"])]
+    observed = {"a": 3.0, "b": 2.0, "c": 1.0, "base": 0.0}
+    result = hptune.GridSearchTuner(space, lambda p: observed[p["c"]], seed=0).tune()
+
+    def flat(params: dict[str, Any], seed: int) -> float:
+        return random.Random(f"{params['c']}-{seed}").gauss(0.0, 1.0)
+
+    kept = guessed = 0
+    for s in range(40):
+        guarded = race(result, flat, top_k=2, n_seeds=4, seed=s, baseline={"c": "base"})
+        plain = race(result, flat, top_k=2, n_seeds=4, seed=s, baseline={"c": "base"}, baseline_z=0)
+        assert guarded.robust is not None
+        assert plain.robust is not None
+        kept += guarded.robust.label == "baseline"
+        guessed += plain.robust.label == "baseline"
+        if guarded.robust.label != plain.robust.label:
+            assert guarded.robust.label == "baseline"
+            assert any("kept the baseline" in n for n in guarded.notes)
+    # Over 200 seeds the baseline stays 72% of the time with the guard, 39% without.
+    assert kept >= 24, kept
+    assert guessed <= 20, guessed
+
+    # A clearly better config still replaces the baseline, and so does a deterministic one.
+    def better(params: dict[str, Any], seed: int) -> float:
+        return (params["c"] == "b") + random.Random(seed).gauss(0.0, 0.1)
+
+    report = race(result, better, top_k=4, n_seeds=4, seed=0, baseline={"c": "base"})
+    assert report.robust is not None
+    assert report.robust.params == {"c": "b"}
+    report = race(
+        result, lambda p: float(p["c"] == "a"), top_k=4, n_seeds=1, baseline={"c": "base"}
+    )
+    assert report.robust is not None
+    assert report.robust.params == {"c": "a"}
+    with pytest.raises(hptune.InvalidArgumentError, match="baseline_z must be a finite number"):
+        race(result, flat, baseline_z=-1.0)

@@ -132,6 +132,22 @@ def evaluate_repeats(
     return tuple(scores), tuple(errors)
 
 
+def _gain(a: ConfigValidation, b: ConfigValidation, sign: float) -> tuple[float, float]:
+    """How much better ``a``'s mean is than ``b``'s (``sign`` 1 maximising, -1 minimising) and
+    the standard error of that difference: paired per seed when both ran every seed without a
+    failure, else from the two spreads; 0 where one seed gives no spread to go by."""
+    if not a.errors and not b.errors and a.n == b.n:
+        d = [sign * (x - y) for x, y in zip(a.scores, b.scores, strict=True)]
+        m = sum(d) / len(d)
+        if len(d) < 2:
+            return m, 0.0
+        var = sum((v - m) ** 2 for v in d) / (len(d) - 1)
+        return m, math.sqrt(var / len(d))
+    if a.n < 2 or b.n < 2:
+        return sign * (a.mean - b.mean), 0.0
+    return sign * (a.mean - b.mean), math.sqrt(a.std**2 / a.n + b.std**2 / b.n)
+
+
 def _check_inputs(
     result: Any, objective: Any, seed: Any, baseline: Mapping[str, Any] | None
 ) -> None:
@@ -237,6 +253,7 @@ def race(
     *,
     baseline: Mapping[str, Any] | None = None,
     first_round: int = 2,
+    baseline_z: float = 1.0,
 ) -> ValidationReport:
     """Choose among the ``top_k`` best configs (and ``baseline``) by re-evaluated mean, racing.
 
@@ -249,6 +266,12 @@ def race(
     that repeat as the worst score seen. ``report.notes`` says who was dropped when;
     ``report.n_evaluations`` counts the objective calls (the race's cost).
 
+    The baseline is never dropped (it runs every seed, as SMAC's incumbent does) and is replaced
+    only on evidence: the best finalist must beat its mean by more than ``baseline_z`` standard
+    errors of the difference, paired over the seeds (0 takes the best mean as it is). Under
+    heavy noise a handful of seeds often crowns a config that is no better than the defaults;
+    then the defaults stay.
+
     >>> report = race(result, objective, top_k=4, n_seeds=6, baseline=presets.defaults("ppo"))
     >>> report.robust.params                                    # doctest: +SKIP
     """
@@ -260,6 +283,12 @@ def race(
     ):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise InvalidArgumentError(f"{name} must be a positive int, got {value!r}")
+    if (
+        isinstance(baseline_z, bool)
+        or not isinstance(baseline_z, int | float)
+        or not 0.0 <= baseline_z < math.inf
+    ):
+        raise InvalidArgumentError(f"baseline_z must be a finite number >= 0, got {baseline_z!r}")
     maximize = result.maximize
     sign = 1.0 if maximize else -1.0
     seeds = tuple(derive_seed(seed, "race", i) % (2**31) for i in range(n_seeds))
@@ -298,9 +327,15 @@ def race(
         for i in alive:
             padded = list(entries[i].scores) + [floor] * len(entries[i].errors)
             keys[i] = sign * (sum(padded) / len(padded)) if padded else -math.inf
-        ranked = sorted(alive, key=lambda i: keys[i], reverse=True)
+        # The baseline runs every seed, so that the winner is compared with it at the end.
+        ranked = sorted(
+            (i for i in alive if entries[i].label != "baseline"),
+            key=lambda i: keys[i],
+            reverse=True,
+        )
         keep = ranked[: max(1, (len(ranked) + 1) // 2)]
         dropped = [entries[i].label for i in ranked[len(keep) :]]
+        keep += [i for i in alive if entries[i].label == "baseline"]
         notes.append(f"after {done} seeds dropped: {', '.join(dropped)}")
         alive = sorted(keep)
     finals = [entries[i] for i in alive if entries[i].n > 0]
@@ -313,6 +348,15 @@ def race(
     )
     if finals:
         report.robust = max(finals, key=lambda e: sign * e.mean)
+        base = next((e for e in finals if e.label == "baseline"), None)
+        if base is not None and report.robust is not base and baseline_z > 0:
+            gain, se = _gain(report.robust, base, sign)
+            if not gain > baseline_z * se:
+                notes.append(
+                    f"kept the baseline: {report.robust.label}'s gain {gain:.4g} is within "
+                    f"{baseline_z:g} standard errors ({se:.4g})"
+                )
+                report.robust = base
     notes.append(f"{calls} evaluations; chosen: {report.robust.label if report.robust else 'none'}")
     report.notes.extend(notes)
     return report
