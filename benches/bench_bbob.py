@@ -49,8 +49,12 @@ METHODS = [
     "optuna-tpe",
     "optuna-random",
 ]
-#: Variants run on request (``--methods``): the GP with the log output warping.
-VARIANTS = {"hptune-bayesian-logwarp": ("bayesian", {"output_warping": "log"})}
+#: Variants run on request (``--methods``): the GP with each output warping.
+VARIANTS = {
+    "hptune-bayesian-logwarp": ("bayesian", {"output_warping": "log"}),
+    "hptune-bayesian-nowarp": ("bayesian", {"output_warping": "none"}),
+    "hptune-bayesian-autowarp": ("bayesian", {"output_warping": "auto"}),
+}
 REFERENCE = "hptune-bayesian"
 TIE = 0.1  # log10 regret
 FLOOR = 1e-8

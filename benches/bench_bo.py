@@ -75,8 +75,17 @@ def optuna_sampler(name: str, seed: int) -> Any:
     return optuna.samplers.RandomSampler(seed=seed)
 
 
+#: GP variants run on request (``--methods``): the output warpings.
+VARIANTS = {
+    "bayesian-logwarp": ("bayesian", {"output_warping": "log"}),
+    "bayesian-nowarp": ("bayesian", {"output_warping": "none"}),
+    "bayesian-autowarp": ("bayesian", {"output_warping": "auto"}),
+}
+
+
 def run_hptune(method: str, problem: Problem, seed: int) -> float:
-    study = hptune.create_study(problem.space, method, maximize=False, seed=seed)
+    method, options = VARIANTS.get(method, (method, {}))
+    study = hptune.create_study(problem.space, method, maximize=False, seed=seed, **options)
     study.optimize(problem.f, n_trials=problem.budget, show_progress=False)
     return study.best_value - problem.optimum
 

@@ -54,6 +54,12 @@ from _common import indices, sign_test, table
 from hptune import HyperparameterSpace as H
 
 METHODS = ["hptune-bayesian", "hptune-tpe", "hptune-random", "optuna-gp", "optuna-tpe"]
+#: GP variants run on request (``--methods``): the output warpings.
+VARIANTS = {
+    "hptune-bayesian-nowarp": ("bayesian", {"output_warping": "none"}),
+    "hptune-bayesian-logwarp": ("bayesian", {"output_warping": "log"}),
+    "hptune-bayesian-autowarp": ("bayesian", {"output_warping": "auto"}),
+}
 REFERENCE = "hptune-bayesian"
 TIE = 1e-3  # absolute log-loss
 PENALTY = 10.0  # log-loss of a failed fit; larger losses are clipped to it
@@ -245,9 +251,8 @@ def run_one(task: str, method: str, seed: int, n_trials: int) -> dict[str, Any]:
     objective_s = 0.0
     penalised = 0
     if method.startswith("hptune-"):
-        study: Any = hptune.create_study(
-            space, method.removeprefix("hptune-"), maximize=False, seed=seed
-        )
+        name, options = VARIANTS.get(method, (method.removeprefix("hptune-"), {}))
+        study: Any = hptune.create_study(space, name, maximize=False, seed=seed, **options)
     else:
         optuna = _optuna()
         if method == "optuna-gp":
@@ -310,7 +315,9 @@ def run(args: argparse.Namespace) -> None:
         )
     done = {_key(r) for r in records}
     tasks, methods = args.tasks.split(","), args.methods.split(",")
-    unknown = [t for t in tasks if t not in TASKS] + [m for m in methods if m not in METHODS]
+    unknown = [t for t in tasks if t not in TASKS] + [
+        m for m in methods if m not in METHODS and m not in VARIANTS
+    ]
     if unknown:
         sys.exit(f"unknown task or method: {', '.join(unknown)}")
     start = time.perf_counter()

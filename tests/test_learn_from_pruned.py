@@ -76,7 +76,9 @@ def _recorded_fits(learn: bool, monkeypatch: pytest.MonkeyPatch) -> list[tuple[i
             raise TrialPruned()
         return value
 
-    sampler = BayesianSampler(seed=3, n_startup_trials=4, learn_from_pruned=learn)
+    sampler = BayesianSampler(
+        seed=3, n_startup_trials=4, learn_from_pruned=learn, output_warping="none"
+    )
     study = hptune.create_study(SPACE, sampler, maximize=False, seed=3)
     study.optimize(objective, n_trials=10, show_progress=False)
     return calls

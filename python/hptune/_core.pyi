@@ -72,6 +72,16 @@ def bo_suggest(
     warm: list[float] | None = None,
     noisy: bool = False,
 ) -> tuple[NDArray[np.float64], list[float]]: ...
+def gp_log_evidence(
+    space: Space,
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    log_jacobian: NDArray[np.float64],
+    seed: int,
+    fit_max_points: int = 64,
+    warm: list[float] | None = None,
+    noisy: bool = False,
+) -> tuple[float, list[float]]: ...
 def bo_suggest_constrained(
     space: Space,
     x: NDArray[np.float64],

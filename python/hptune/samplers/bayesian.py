@@ -22,7 +22,7 @@ __all__ = ["ACQUISITIONS", "OUTPUT_WARPINGS", "BayesianSampler"]
 
 ACQUISITIONS = ("logei", "ei", "pi", "ucb")
 #: Transforms of the observed values before the GP sees them (see ``output_warping``).
-OUTPUT_WARPINGS = ("none", "log")
+OUTPUT_WARPINGS = ("none", "log", "auto")
 
 # Spare Sobol' points for trial k sit at indices _SPARE_BASE + k * _SPARES onwards, far past
 # any trial number of an initial design.
@@ -44,11 +44,13 @@ class BayesianSampler(Sampler):
     ``fit_max_points`` (hyperparameters are fitted on at most this many points, 64; the posterior
     uses all), ``noisy`` (default False; true for objectives whose repeats differ, such as RL
     returns: the GP's noise prior allows far more noise and the incumbent of EI is the best
-    posterior mean, not the luckiest observation), ``output_warping`` (``"none"`` default, or
-    ``"log"``: the GP models ``ln(1 + (y - y_best) / median(y - y_best))`` instead of ``y``, a
-    monotone transform fitted to each history that compresses the large values of badly scaled
-    objectives; on COCO's BBOB at 5 dims it improved the final regret on 38 of 72 cases and
-    worsened 14, see benches/README.md; not yet the default, pending the other benchmarks).
+    posterior mean, not the luckiest observation), ``output_warping`` (``"auto"`` default,
+    ``"none"`` or ``"log"``: with ``"log"`` the GP models ``ln(1 + (y - y_best) /
+    median(y - y_best))`` instead of ``y``, a monotone transform fitted to each history that
+    compresses the large values of badly scaled objectives; ``"auto"`` fits both models at every
+    suggestion and uses the one under which the raw values are more likely (the warped GP's
+    likelihood with its Jacobian), see benches/README.md for the BBOB figures; with several
+    objectives ``"auto"`` models the raw values).
     Batches (``study.ask(n)``, parallel trials) are spread by kriging-believer fantasies, and
     running or failed trials are avoided. In a study with a ``constraints_func`` one more GP per
     constraint predicts it, and the acquisition is weighted by the probability that every
@@ -88,7 +90,7 @@ class BayesianSampler(Sampler):
         n_restarts: int = 4,
         fit_max_points: int = 64,
         noisy: bool = False,
-        output_warping: str = "none",
+        output_warping: str = "auto",
         learn_from_pruned: bool = False,
         n_initial: int | None = None,
     ) -> None:
@@ -130,6 +132,8 @@ class BayesianSampler(Sampler):
         self._state: list[float] | None = None
         self._constraint_states: list[list[float]] | None = None
         self._objective_states: list[list[float]] | None = None
+        # Warm starts of the fits that choose the output warping, per warping.
+        self._evidence_states: dict[str, list[float]] = {}
 
     def bind(self, space: SearchSpace, seed: int, existing: Sequence[TrialRecord] = ()) -> None:
         super().bind(space, seed, existing)
@@ -137,6 +141,7 @@ class BayesianSampler(Sampler):
         self._state = None
         self._constraint_states = None
         self._objective_states = None
+        self._evidence_states = {}
 
     def suggest(self, history: History | None, numbers: Sequence[int]) -> list[dict[str, Any]]:
         assert history is not None
@@ -162,7 +167,11 @@ class BayesianSampler(Sampler):
             unit, self._objective_states, self._constraint_states = _core.bo_suggest_multi(
                 space.core,
                 history.x,
-                np.column_stack([self._warp(c) for c in objectives.T]),
+                # "auto" leaves several objectives as they are: LogEHVI measures the hypervolume
+                # in the modelled units, and a warping per objective would distort it.
+                objectives
+                if self.output_warping == "auto"
+                else np.column_stack([self._warp(history.x, c, seed) for c in objectives.T]),
                 np.empty((n, 0)) if constraints is None else constraints,
                 history.avoid(),
                 len(numbers),
@@ -179,7 +188,7 @@ class BayesianSampler(Sampler):
             unit, state, self._constraint_states = _core.bo_suggest_constrained(
                 space.core,
                 x,
-                self._warp(y),
+                self._warp(x, y, seed),
                 constraints,
                 avoid,
                 len(numbers),
@@ -198,7 +207,7 @@ class BayesianSampler(Sampler):
         unit, state = _core.bo_suggest(
             space.core,
             x,
-            self._warp(y),
+            self._warp(x, y, seed),
             avoid,
             len(numbers),
             seed,
@@ -213,8 +222,11 @@ class BayesianSampler(Sampler):
         self._state = state
         return space.decode(unit)
 
-    def _warp(self, y: NDArray[np.float64]) -> NDArray[np.float64]:
-        """The values the GP models (minimised): ``y`` itself, or its log warping."""
+    def _warp(
+        self, x: NDArray[np.float64], y: NDArray[np.float64], seed: int
+    ) -> NDArray[np.float64]:
+        """The values the GP models (minimised): ``y`` itself, its log warping, or
+        (``"auto"``) whichever of the two the GP explains better."""
         if self.output_warping == "none" or len(y) == 0:
             return y
         gap = y - y.min()
@@ -222,7 +234,32 @@ class BayesianSampler(Sampler):
         if not scale > 0.0:
             return y
         warped: NDArray[np.float64] = np.log1p(gap / scale)
-        return warped
+        if self.output_warping == "log":
+            return warped
+        # The likelihood of the raw values under each model: the warped GP's density of
+        # g(y) times g'(y) = 1 / (scale + gap) (a warped GP, Snelson et al., 2004).
+        core, states = self.space.core, self._evidence_states
+        plain_ev, states["none"] = _core.gp_log_evidence(
+            core,
+            x,
+            y,
+            np.zeros(len(y)),
+            seed,
+            self.fit_max_points,
+            states.get("none"),
+            self.noisy,
+        )
+        log_ev, states["log"] = _core.gp_log_evidence(
+            core,
+            x,
+            warped,
+            -np.log(scale + gap),
+            seed,
+            self.fit_max_points,
+            states.get("log"),
+            self.noisy,
+        )
+        return warped if log_ev > plain_ev else y
 
     def _initial_design(self, history: History, numbers: Sequence[int]) -> NDArray[np.float64]:
         """Sobol' point ``k`` for trial ``k``; where that point (after rounding to the space's

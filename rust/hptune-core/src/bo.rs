@@ -18,7 +18,10 @@ use crate::acquisition::optimize::{AcqContext, AcqOptimOptions, contains_point};
 use crate::acquisition::optimize_acquisition;
 use crate::acquisition::{ConstraintModel, ObjectiveModels};
 use crate::error::{Error, Result, invalid};
-use crate::gp::fit::{DEFAULT_NOISE_RATE, FitOptions, NOISY_NOISE_RATE, fit_hyperparameters};
+use crate::gp::fit::{
+    DEFAULT_NOISE_RATE, FitData, FitOptions, NOISY_NOISE_RATE, fit_hyperparameters,
+    neg_log_posterior,
+};
 use crate::gp::kernel::categorical_mask;
 use crate::gp::{Gp, Hyper, to_kernel_coords};
 use crate::rng::Rng;
@@ -781,17 +784,8 @@ fn add_fantasy(gp: &mut Gp, space: &Space, u: &[f64], kp: &mut [f64]) {
     gp.add_point(kp, m[0]);
 }
 
-fn fit(
-    kx: &[f64],
-    ys: &[f64],
-    cat: &[bool],
-    warm: Option<&Hyper>,
-    seed: u64,
-    options: &BoOptions,
-) -> Hyper {
-    let d = cat.len();
-    let n = ys.len();
-    let fit_options = FitOptions {
+fn fit_options(options: &BoOptions) -> FitOptions {
+    FitOptions {
         max_iter: options.fit_max_iter,
         warm_max_iter: options.fit_warm_max_iter,
         noise_rate: if options.noisy {
@@ -799,11 +793,17 @@ fn fit(
         } else {
             DEFAULT_NOISE_RATE
         },
-    };
-    if n <= options.fit_max_points {
-        return fit_hyperparameters(kx, ys, cat, warm, &fit_options);
     }
-    // The best observations shape the model where it matters; the rest keep it honest.
+}
+
+/// The observations the hyperparameters are fitted on, ascending, or `None` for all of them:
+/// past `fit_max_points`, the best quarter (the best observations shape the model where it
+/// matters) and a seeded random subset of the rest (which keeps it honest).
+fn fit_subset(ys: &[f64], seed: u64, options: &BoOptions) -> Option<Vec<usize>> {
+    let n = ys.len();
+    if n <= options.fit_max_points {
+        return None;
+    }
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by(|&a, &b| ys[a].total_cmp(&ys[b]).then(a.cmp(&b)));
     let n_best = options.fit_max_points / 4;
@@ -813,15 +813,113 @@ fn fit(
     let mut chosen: Vec<usize> = order[..n_best].to_vec();
     chosen.extend_from_slice(&rest[..options.fit_max_points - n_best]);
     chosen.sort_unstable();
+    Some(chosen)
+}
+
+/// The rows `chosen` of `kx` (`d` columns) and of `ys`.
+fn select_rows(kx: &[f64], ys: &[f64], d: usize, chosen: &[usize]) -> (Vec<f64>, Vec<f64>) {
     let mut sx = Vec::with_capacity(chosen.len() * d);
     let mut sy = Vec::with_capacity(chosen.len());
-    for &i in &chosen {
+    for &i in chosen {
         sx.extend_from_slice(&kx[i * d..(i + 1) * d]);
         sy.push(ys[i]);
     }
+    (sx, sy)
+}
+
+fn fit(
+    kx: &[f64],
+    ys: &[f64],
+    cat: &[bool],
+    warm: Option<&Hyper>,
+    seed: u64,
+    options: &BoOptions,
+) -> Hyper {
+    let fit_options = fit_options(options);
+    let Some(chosen) = fit_subset(ys, seed, options) else {
+        return fit_hyperparameters(kx, ys, cat, warm, &fit_options);
+    };
+    let (sx, sy) = select_rows(kx, ys, cat.len(), &chosen);
     // Re-standardise the subset so the fitted signal variance keeps its meaning.
     let (sy, _, _) = standardise(&sy);
     fit_hyperparameters(&sx, &sy, cat, warm, &fit_options)
+}
+
+/// How well the GP explains `y` at `x`, for choosing among transforms of the objective.
+///
+/// Fits the hyperparameters as [`suggest`] does (the same subset of at most
+/// `options.fit_max_points` observations, the same seed) and returns, per fitted observation,
+/// the log posterior density of its standardised values at the fitted hyperparameters, minus
+/// the log of the standardisation's scale, plus `log_jacobian[i]` for each fitted observation
+/// `i`; and the fitted state. Pass `g(y_raw)` and `ln g'(y_raw)` for a monotone transform `g`:
+/// the results of different transforms are then log densities of the same raw values, and the
+/// larger is the better model (a warped GP's likelihood, Snelson et al., 2004). With fewer than
+/// two observations the evidence is 0.
+///
+/// ```
+/// use hptune_core::bo::{BoOptions, log_evidence};
+/// use hptune_core::space::{Dim, Space};
+/// let space = Space::new(vec![Dim::float(0.0, 1.0, false).unwrap()]).unwrap();
+/// let x = [0.1, 0.3, 0.5, 0.7, 0.9];
+/// let y = [1.0, 0.4, 0.1, 0.4, 1.0];
+/// let (e, _state) = log_evidence(&space, &x, &y, &[0.0; 5], 3, &BoOptions::default(), None).unwrap();
+/// assert!(e.is_finite());
+/// ```
+pub fn log_evidence(
+    space: &Space,
+    x: &[f64],
+    y: &[f64],
+    log_jacobian: &[f64],
+    seed: u64,
+    options: &BoOptions,
+    warm: Option<&GpState>,
+) -> Result<(f64, GpState)> {
+    let d = space.len();
+    let n = check_points("x", x, d)?;
+    if y.len() != n || log_jacobian.len() != n {
+        return invalid(format!(
+            "y has {} values and log_jacobian {} but x has {n} rows",
+            y.len(),
+            log_jacobian.len()
+        ));
+    }
+    if let Some(i) = log_jacobian.iter().position(|v| !v.is_finite()) {
+        return invalid(format!(
+            "log_jacobian[{i}] = {} is not finite",
+            log_jacobian[i]
+        ));
+    }
+    let none = Constraints {
+        values: &[],
+        k: 0,
+        warm: &[],
+    };
+    let points = Points::new(space, x, y, &none, &[], options)?;
+    let warm_hyper = warm.map(|s| &s.hyper).filter(|h| h.dim() == d);
+    if n < 2 {
+        let state = GpState {
+            hyper: warm_hyper.cloned().unwrap_or_else(|| Hyper::default_for(d)),
+        };
+        return Ok((0.0, state));
+    }
+    let (ys, _, scale) = standardise(y);
+    let chosen = fit_subset(&ys, seed, options).unwrap_or_else(|| (0..n).collect());
+    let (sx, sy) = select_rows(&points.kx, &ys, d, &chosen);
+    let (sy, _, sub_scale) = standardise(&sy);
+    let fit_options = fit_options(options);
+    let hyper = fit_hyperparameters(&sx, &sy, &points.cat, warm_hyper, &fit_options);
+    let data = FitData::new(&sx, &sy, &points.cat).with_noise_rate(fit_options.noise_rate);
+    let mut grad = vec![0.0; d + 2];
+    let neg_log_post = neg_log_posterior(&data, &hyper.to_theta(), &mut grad);
+    let m = chosen.len() as f64;
+    let jacobian: f64 = chosen.iter().map(|&i| log_jacobian[i]).sum();
+    let evidence = (-neg_log_post + jacobian) / m - (scale * sub_scale).ln();
+    if !evidence.is_finite() {
+        return Err(Error::Numerical(format!(
+            "the GP's log evidence is not finite ({evidence})"
+        )));
+    }
+    Ok((evidence, GpState { hyper }))
 }
 
 /// Distinct snapped points from a scrambled Sobol' sequence (random points as a last resort),
@@ -904,6 +1002,47 @@ mod tests {
         assert_eq!((m, s), (3.0, 1.0));
         let (ys, _, _) = standardise(&[1e12, 1e12 + 1.0, 1e12 + 2.0]);
         assert!((ys[2] - 1.224_744_871_391_589).abs() < 1e-9);
+    }
+
+    /// `ln(1 + (y - min) / median gap)` and its log derivative, as the Python sampler warps.
+    fn log_warp(y: &[f64]) -> (Vec<f64>, Vec<f64>) {
+        let lo = y.iter().copied().fold(f64::INFINITY, f64::min);
+        let mut gaps: Vec<f64> = y.iter().map(|v| v - lo).collect();
+        gaps.sort_by(f64::total_cmp);
+        let s = gaps[gaps.len() / 2];
+        let w = y.iter().map(|v| ((v - lo) / s).ln_1p()).collect();
+        let j = y.iter().map(|v| -(s + v - lo).ln()).collect();
+        (w, j)
+    }
+
+    #[test]
+    fn log_evidence_prefers_the_transform_that_fits() {
+        let space = Space::new(vec![Dim::float(0.0, 1.0, false).unwrap()]).unwrap();
+        let x: Vec<f64> = (0..16).map(|i| f64::from(i) / 15.0).collect();
+        let o = BoOptions::default();
+        let evidence = |y: &[f64]| {
+            let (plain, _) = log_evidence(&space, &x, y, &vec![0.0; y.len()], 1, &o, None).unwrap();
+            let (w, j) = log_warp(y);
+            let (warped, _) = log_evidence(&space, &x, &w, &j, 1, &o, None).unwrap();
+            (plain, warped)
+        };
+        // Values spanning six orders of magnitude: smooth only after the log warping.
+        let steep: Vec<f64> = x
+            .iter()
+            .map(|t| (14.0 * t).exp() + (9.0 * t).sin())
+            .collect();
+        let (plain, warped) = evidence(&steep);
+        assert!(warped > plain + 0.5, "{plain} {warped}");
+        // A sine: the warping folds its troughs into kinks.
+        let wave: Vec<f64> = x.iter().map(|t| (6.0 * t).sin()).collect();
+        let (plain, warped) = evidence(&wave);
+        assert!(plain > warped + 0.1, "{plain} {warped}");
+        // The same data give the same evidence, and bad Jacobians are refused.
+        assert_eq!(evidence(&wave), evidence(&wave));
+        assert!(log_evidence(&space, &x, &wave, &[0.0; 3], 1, &o, None).is_err());
+        let mut j = vec![0.0; 16];
+        j[3] = f64::NAN;
+        assert!(log_evidence(&space, &x, &wave, &j, 1, &o, None).is_err());
     }
 
     #[test]

@@ -416,6 +416,43 @@ fn bo_suggest<'py>(
     Ok((matrix(py, points, rows, d)?, state.to_vec()))
 }
 
+/// The GP's log evidence of `y` at `x` per fitted observation, Jacobian-corrected by
+/// `log_jacobian`, and the fitted state: for choosing among transforms of the objective (see
+/// `bo::log_evidence`).
+#[pyfunction]
+#[pyo3(signature = (space, x, y, log_jacobian, seed, fit_max_points=64, warm=None, noisy=false))]
+#[allow(clippy::too_many_arguments)] // mirrors bo_suggest's
+fn gp_log_evidence<'py>(
+    py: Python<'py>,
+    space: &PySpace,
+    x: PyReadonlyArray2<'py, f64>,
+    y: PyReadonlyArray1<'py, f64>,
+    log_jacobian: PyReadonlyArray1<'py, f64>,
+    seed: u64,
+    fit_max_points: usize,
+    warm: Option<Vec<f64>>,
+    noisy: bool,
+) -> PyResult<(f64, Vec<f64>)> {
+    let d = space.inner.len();
+    let (_, x) = rows_of(&x, d, "x")?;
+    let y = y.as_array().to_vec();
+    let log_jacobian = log_jacobian.as_array().to_vec();
+    let options = bo::BoOptions {
+        fit_max_points,
+        noisy,
+        ..bo::BoOptions::default()
+    };
+    let warm = match warm {
+        Some(theta) => Some(bo::GpState::from_vec(d, &theta).map_err(BindError)?),
+        None => None,
+    };
+    let inner = &space.inner;
+    let (evidence, state) = py
+        .detach(|| bo::log_evidence(inner, &x, &y, &log_jacobian, seed, &options, warm.as_ref()))
+        .map_err(BindError)?;
+    Ok((evidence, state.to_vec()))
+}
+
 /// Suggested points, the objective GP's state and each constraint GP's state.
 type ConstrainedSuggestion<'py> = (Bound<'py, PyArray2<f64>>, Vec<f64>, Vec<Vec<f64>>);
 
@@ -671,7 +708,7 @@ mod _core {
     #[pymodule_export]
     use super::{
         PyGrid, PySobol, PySpace, PyTpeState, bo_suggest, bo_suggest_constrained, bo_suggest_multi,
-        importance_py, tpe_suggest,
+        gp_log_evidence, importance_py, tpe_suggest,
     };
 
     #[pymodule_init]
