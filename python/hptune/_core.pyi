@@ -13,6 +13,7 @@ __all__ = [
     "bo_suggest",
     "bo_suggest_constrained",
     "bo_suggest_multi",
+    "gp_log_evidence",
     "importance",
     "tpe_suggest",
 ]
