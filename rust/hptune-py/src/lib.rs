@@ -404,10 +404,7 @@ fn bo_suggest<'py>(
         noisy,
         ..bo::BoOptions::default()
     };
-    let warm = match warm {
-        Some(theta) => Some(bo::GpState::from_vec(d, &theta).map_err(BindError)?),
-        None => None,
-    };
+    let warm = state_of(d, warm)?;
     let inner = &space.inner;
     let (points, state) = py
         .detach(|| bo::suggest(inner, &x, &y, &pending, n, seed, &options, warm.as_ref()))
@@ -442,10 +439,7 @@ fn gp_log_evidence<'py>(
         noisy,
         ..bo::BoOptions::default()
     };
-    let warm = match warm {
-        Some(theta) => Some(bo::GpState::from_vec(d, &theta).map_err(BindError)?),
-        None => None,
-    };
+    let warm = state_of(d, warm)?;
     let inner = &space.inner;
     let (evidence, state) = py
         .detach(|| bo::log_evidence(inner, &x, &y, &log_jacobian, seed, &options, warm.as_ref()))
@@ -504,10 +498,7 @@ fn bo_suggest_constrained<'py>(
         noisy,
         ..bo::BoOptions::default()
     };
-    let warm = match warm {
-        Some(theta) => Some(bo::GpState::from_vec(d, &theta).map_err(BindError)?),
-        None => None,
-    };
+    let warm = state_of(d, warm)?;
     let warm_c = states_of(d, warm_constraints)?;
     let inner = &space.inner;
     let (points, state, states) = py
@@ -540,6 +531,12 @@ fn bo_suggest_constrained<'py>(
 
 /// Suggested points, one state per objective GP and one per constraint GP.
 type MultiSuggestion<'py> = (Bound<'py, PyArray2<f64>>, Vec<Vec<f64>>, Vec<Vec<f64>>);
+
+/// A warm-start state passed back from Python, checked for `d` dimensions.
+fn state_of(d: usize, warm: Option<Vec<f64>>) -> PyResult<Option<bo::GpState>> {
+    warm.map(|theta| bo::GpState::from_vec(d, &theta).map_err(|e| BindError(e).into()))
+        .transpose()
+}
 
 fn states_of(d: usize, warm: Option<Vec<Vec<f64>>>) -> PyResult<Vec<bo::GpState>> {
     warm.unwrap_or_default()
