@@ -21,6 +21,22 @@ MIXED7 = [
 ]
 
 
+#: hptune's GP with each output warping, run on request as ``hptune-bayesian-<variant>``.
+GP_VARIANTS = {
+    "bayesian-nowarp": {"output_warping": "none"},
+    "bayesian-logwarp": {"output_warping": "log"},
+    "bayesian-autowarp": {"output_warping": "auto"},
+}
+
+
+def hptune_method(method: str) -> tuple[str, dict[str, Any]]:
+    """``"hptune-tpe"`` -> ``("tpe", {})``; a GP variant -> ``("bayesian", its options)``."""
+    name = method.removeprefix("hptune-")
+    if name in GP_VARIANTS:
+        return "bayesian", GP_VARIANTS[name]
+    return name, {}
+
+
 def trivial(params: dict[str, Any]) -> float:
     """An objective that costs nothing, so that only the library's own work is timed."""
     return 0.0

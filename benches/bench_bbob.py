@@ -38,7 +38,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 import hptune
-from _common import table
+from _common import hptune_method, indices, sign_test, table
 from hptune import HyperparameterSpace as H
 
 METHODS = [
@@ -49,12 +49,6 @@ METHODS = [
     "optuna-tpe",
     "optuna-random",
 ]
-#: Variants run on request (``--methods``): the GP with each output warping.
-VARIANTS = {
-    "hptune-bayesian-logwarp": ("bayesian", {"output_warping": "log"}),
-    "hptune-bayesian-nowarp": ("bayesian", {"output_warping": "none"}),
-    "hptune-bayesian-autowarp": ("bayesian", {"output_warping": "auto"}),
-}
 REFERENCE = "hptune-bayesian"
 TIE = 0.1  # log10 regret
 FLOOR = 1e-8
@@ -65,15 +59,6 @@ GROUPS = [
     ("multimodal f15-19", range(15, 20)),
     ("weak structure f20-24", range(20, 25)),
 ]
-
-
-def _indices(text: str) -> list[int]:
-    """``"1-5,7"`` -> ``[1, 2, 3, 4, 5, 7]``."""
-    out: list[int] = []
-    for part in text.split(","):
-        lo, _, hi = part.partition("-")
-        out.extend(range(int(lo), int(hi or lo) + 1))
-    return out
 
 
 def _problem(function: int, dim: int, instance: int) -> Any:
@@ -120,7 +105,7 @@ def run_one(method: str, function: int, dim: int, instance: int, budget: int, se
 
     if method.startswith("hptune-"):
         space = [H(n, "float", float(lo[i]), float(hi[i])) for i, n in enumerate(names)]
-        name, options = VARIANTS.get(method, (method.removeprefix("hptune-"), {}))
+        name, options = hptune_method(method)
         study = hptune.create_study(space, name, maximize=False, seed=seed, **options)
         study.optimize(lambda p: f([p[n] for n in names]), n_trials=budget, show_progress=False)
         best = float(study.best_value)
@@ -160,11 +145,11 @@ def run(args: argparse.Namespace) -> None:
     records: list[dict[str, Any]] = json.loads(path.read_text()) if path.exists() else []
     done = {_key(r) for r in records}
     methods = args.methods.split(",")
-    for dim in _indices(args.dims):
+    for dim in indices(args.dims):
         budget = args.budget or 20 * dim + 50
         # Instances outermost: a run stopped early still covers every function evenly.
-        for instance in _indices(args.instances):
-            for function in _indices(args.functions):
+        for instance in indices(args.instances):
+            for function in indices(args.functions):
                 todo = [m for m in methods if (function, dim, instance, m) not in done]
                 if not todo:
                     continue
@@ -198,15 +183,6 @@ def run(args: argparse.Namespace) -> None:
                     )
 
 
-def sign_test(wins: int, losses: int) -> float:
-    """Two-sided exact sign test of wins against losses (ties dropped)."""
-    n = wins + losses
-    if n == 0:
-        return 1.0
-    k = min(wins, losses)
-    return min(1.0, 2 * sum(math.comb(n, i) for i in range(k + 1)) / 2**n)
-
-
 def _wtl(pairs: list[tuple[float, float]]) -> tuple[int, int, int]:
     wins = sum(1 for a, b in pairs if a < b - TIE)
     losses = sum(1 for a, b in pairs if a > b + TIE)
@@ -215,8 +191,8 @@ def _wtl(pairs: list[tuple[float, float]]) -> tuple[int, int, int]:
 
 def show(args: argparse.Namespace) -> None:
     wanted = args.methods.split(",")
-    functions, dims = set(_indices(args.functions)), set(_indices(args.dims))
-    instances = set(_indices(args.instances))
+    functions, dims = set(indices(args.functions)), set(indices(args.dims))
+    instances = set(indices(args.instances))
     records = [
         r
         for name in args.table

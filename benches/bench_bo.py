@@ -24,7 +24,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 import hptune
-from _common import table
+from _common import hptune_method, table
 from hptune import HyperparameterSpace as H
 from problems import PROBLEMS, Problem, hartmann6
 
@@ -75,16 +75,8 @@ def optuna_sampler(name: str, seed: int) -> Any:
     return optuna.samplers.RandomSampler(seed=seed)
 
 
-#: GP variants run on request (``--methods``): the output warpings.
-VARIANTS = {
-    "bayesian-logwarp": ("bayesian", {"output_warping": "log"}),
-    "bayesian-nowarp": ("bayesian", {"output_warping": "none"}),
-    "bayesian-autowarp": ("bayesian", {"output_warping": "auto"}),
-}
-
-
 def run_hptune(method: str, problem: Problem, seed: int) -> float:
-    method, options = VARIANTS.get(method, (method, {}))
+    method, options = hptune_method(method)
     study = hptune.create_study(problem.space, method, maximize=False, seed=seed, **options)
     study.optimize(problem.f, n_trials=problem.budget, show_progress=False)
     return study.best_value - problem.optimum

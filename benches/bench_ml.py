@@ -50,16 +50,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 import hptune
-from _common import indices, sign_test, table
+from _common import GP_VARIANTS, hptune_method, indices, sign_test, table
 from hptune import HyperparameterSpace as H
 
 METHODS = ["hptune-bayesian", "hptune-tpe", "hptune-random", "optuna-gp", "optuna-tpe"]
-#: GP variants run on request (``--methods``): the output warpings.
-VARIANTS = {
-    "hptune-bayesian-nowarp": ("bayesian", {"output_warping": "none"}),
-    "hptune-bayesian-logwarp": ("bayesian", {"output_warping": "log"}),
-    "hptune-bayesian-autowarp": ("bayesian", {"output_warping": "auto"}),
-}
 REFERENCE = "hptune-bayesian"
 TIE = 1e-3  # absolute log-loss
 PENALTY = 10.0  # log-loss of a failed fit; larger losses are clipped to it
@@ -251,7 +245,7 @@ def run_one(task: str, method: str, seed: int, n_trials: int) -> dict[str, Any]:
     objective_s = 0.0
     penalised = 0
     if method.startswith("hptune-"):
-        name, options = VARIANTS.get(method, (method.removeprefix("hptune-"), {}))
+        name, options = hptune_method(method)
         study: Any = hptune.create_study(space, name, maximize=False, seed=seed, **options)
     else:
         optuna = _optuna()
@@ -316,7 +310,7 @@ def run(args: argparse.Namespace) -> None:
     done = {_key(r) for r in records}
     tasks, methods = args.tasks.split(","), args.methods.split(",")
     unknown = [t for t in tasks if t not in TASKS] + [
-        m for m in methods if m not in METHODS and m not in VARIANTS
+        m for m in methods if m not in METHODS and m.removeprefix("hptune-") not in GP_VARIANTS
     ]
     if unknown:
         sys.exit(f"unknown task or method: {', '.join(unknown)}")
