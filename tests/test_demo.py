@@ -40,8 +40,9 @@ def test_demo_runs_all_three_parts_and_starts_afresh(
     assert cli.main(argv) == 0
     out = capsys.readouterr().out
     assert "3. Stable-Baselines3 DQN on CartPole-v1" in out
-    assert "race on fresh seeds" in out
+    assert "SB3's defaults re-trained on 1 fresh seed " in out
     assert "chosen (best mean after racing)" in out
+    assert "for SB3's defaults" in out
     assert "timesteps trained" in out
     assert "Pareto front of" in out
     # A rerun removes the previous studies instead of silently continuing them.

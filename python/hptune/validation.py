@@ -336,7 +336,8 @@ def race(
         keep = ranked[: max(1, (len(ranked) + 1) // 2)]
         dropped = [entries[i].label for i in ranked[len(keep) :]]
         keep += [i for i in alive if entries[i].label == "baseline"]
-        notes.append(f"after {done} seeds dropped: {', '.join(dropped)}")
+        if dropped:
+            notes.append(f"after {done} seeds dropped: {', '.join(dropped)}")
         alive = sorted(keep)
     finals = [entries[i] for i in alive if entries[i].n > 0]
     report = ValidationReport(
