@@ -86,7 +86,9 @@ def make_objective(args: argparse.Namespace, n_envs: int = 1) -> Any:
 MAX_TRIALS = 200  # a cap that the timestep budget always reaches first
 
 
-def run_hptune(args: argparse.Namespace, method: str) -> tuple[dict[str, Any], int, int]:
+def run_hptune(
+    args: argparse.Namespace, method: str
+) -> tuple[dict[str, Any], int, int, dict[str, Any]]:
     objective = make_objective(args)
     prune = method != "random"
     search_budget = (args.budget - (RACE_COST if prune else 0)) * args.timesteps
@@ -105,7 +107,16 @@ def run_hptune(args: argparse.Namespace, method: str) -> tuple[dict[str, Any], i
         **(RACE if prune else {}),
     )
     kwargs = objective.kwargs(result.best_params)
-    return kwargs, objective.timesteps_used, len(result.trials)
+    trials = [
+        [t.number, t.state.value, t.value, max(t.intermediate_values, default=None)]
+        for t in result.trials
+    ]
+    race = result.metadata.get("selection")
+    details = {
+        "trials": trials,
+        "race": None if race is None else [race.table(), *race.notes],
+    }
+    return kwargs, objective.timesteps_used, len(result.trials), details
 
 
 class _OptunaTrial:
@@ -122,7 +133,9 @@ class _OptunaTrial:
         return bool(self._trial.should_prune())
 
 
-def run_optuna(args: argparse.Namespace) -> tuple[dict[str, Any], int, int]:
+def run_optuna(
+    args: argparse.Namespace,
+) -> tuple[dict[str, Any], int, int, dict[str, Any]]:
     import optuna
     from rl_zoo3.hyperparams_opt import HYPERPARAMS_SAMPLER
 
@@ -157,7 +170,11 @@ def run_optuna(args: argparse.Namespace) -> tuple[dict[str, Any], int, int]:
     # Re-sample the best trial's parameters into SB3 arguments.
     fixed = optuna.trial.FixedTrial(best.params)
     kwargs = objective.kwargs(sampler(fixed, 2, 1, extra))
-    return kwargs, objective.timesteps_used, len(study.trials)
+    trials = [
+        [t.number, t.state.name.lower(), t.value, max(t.intermediate_values, default=None)]
+        for t in study.trials
+    ]
+    return kwargs, objective.timesteps_used, len(study.trials), {"trials": trials}
 
 
 def test_config(args: argparse.Namespace, kwargs: dict[str, Any], n_envs: int) -> list[float]:
@@ -185,6 +202,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         start = time.perf_counter()
         n_envs = 1
         spent = n_tried = 0
+        details: dict[str, Any] = {}
         if method == "sb3-defaults":
             kwargs: dict[str, Any] | None = make_objective(args).kwargs(
                 presets.defaults(f"{args.algo}_sb3")
@@ -194,9 +212,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             if kwargs is not None:
                 n_envs = int(kwargs.pop("n_envs", 1))
         elif method == "optuna-tpe":
-            kwargs, spent, n_tried = run_optuna(args)
+            kwargs, spent, n_tried, details = run_optuna(args)
         elif method in ("random", "hptune-bayesian", "hptune-tpe"):
-            kwargs, spent, n_tried = run_hptune(args, method.removeprefix("hptune-"))
+            kwargs, spent, n_tried, details = run_hptune(args, method.removeprefix("hptune-"))
         else:
             raise SystemExit(f"unknown method {method!r}")
         tuned = time.perf_counter() - start
@@ -221,6 +239,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "tuning_trials": n_tried,
             "tuning_seconds": tuned,
             "config": {k: repr(v) for k, v in kwargs.items()},
+            # Per trial: number, state, value, last reported timestep; hptune's race table.
+            **details,
         }
         print(
             f"{method:>16}: fresh-seed return {mean:8.1f} +- {rows[method]['stderr']:6.1f}  "
