@@ -139,3 +139,22 @@ def test_n_startup_trials_is_the_one_name_and_n_initial_still_works(tmp_path: Pa
         assert isinstance(study.sampler, hptune.BayesianSampler)
         assert study.sampler.n_startup_trials == 3
         study.optimize(lambda p: p["x"], n_trials=1, show_progress=False)
+
+
+def test_gp_keeps_filling_the_space_while_every_trial_scores_the_same() -> None:
+    """A flat history (agents that all failed to learn) gives the GP nothing to model: it
+    continues the Sobol' design rather than sending every trial to a corner of the box."""
+    space = [HyperparameterSpace(f"x{i}", "float", 0.0, 1.0) for i in range(8)]
+    flat = hptune.create_study(space, "bayesian", n_startup_trials=4, seed=3, maximize=True)
+    flat.optimize(lambda p: -500.0, n_trials=16)
+    design = hptune.create_study(space, "bayesian", n_startup_trials=100, seed=3, maximize=True)
+    design.optimize(lambda p: -500.0, n_trials=16)
+    assert [t.params for t in flat.trials] == [t.params for t in design.trials]
+    at_bounds = [v in (0.0, 1.0) for t in flat.trials for v in t.params.values()]
+    assert sum(at_bounds) <= 2
+    # One trial that differs, and the GP takes over from the design.
+    flat.enqueue({f"x{i}": 0.5 for i in range(8)})
+    flat.optimize(lambda p: -100.0 if all(v == 0.5 for v in p.values()) else -500.0, n_trials=2)
+    design.enqueue({f"x{i}": 0.5 for i in range(8)})
+    design.optimize(lambda p: -100.0 if all(v == 0.5 for v in p.values()) else -500.0, n_trials=2)
+    assert flat.trials[-1].params != design.trials[-1].params

@@ -155,9 +155,14 @@ class BayesianSampler(Sampler):
             x, y, n_pruned = history.with_pruned()
         if len(history) == 0 or len(y) < self.n_startup_trials:
             return space.decode(self._initial_design(history, numbers))
+        constraints = history.constraints
+        if objectives is None and _constant(y) and (constraints is None or _constant(constraints)):
+            # Every trial scored the same (e.g. RL agents that all failed to learn): the GP has
+            # nothing to model, and its acquisition would only chase the variance at the box's
+            # corners. The space-filling design goes on until a trial differs.
+            return space.decode(self._initial_design(history, numbers))
         avoid = history.avoid_unpruned() if n_pruned else history.avoid()
         seed = derive_seed(self.seed, "bayesian", numbers[0])
-        constraints = history.constraints
         if constraints is not None and n_pruned:
             constraints = np.concatenate(
                 [constraints, np.full((n_pruned, constraints.shape[1]), np.nan)], axis=0
@@ -302,3 +307,8 @@ class BayesianSampler(Sampler):
             "output_warping": self.output_warping,
             "learn_from_pruned": self.learn_from_pruned,
         }
+
+
+def _constant(values: NDArray[np.float64]) -> bool:
+    """Whether every row of ``values`` (a vector or a matrix of columns) is the same."""
+    return bool(len(values) and np.all(values == values[0]))
