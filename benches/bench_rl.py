@@ -19,7 +19,8 @@ leave room for more trials):
   the evaluations); the best trial's config is chosen, as rl-zoo3 does.
 - ``random``: hptune random search over the ``*_sb3`` preset, best observation chosen.
 - ``hptune-bayesian`` / ``hptune-tpe``: ``RLHyperparameterTuner`` over the ``*_sb3`` preset with
-  SB3's defaults as the first trial, ASHA pruning on the timestep budget, and the final config
+  SB3's defaults as the first trial, ASHA pruning on the timestep budget (``--pruner hyperband``: Hyperband over the
+  same range), and the final config
   chosen by a race on fresh seeds (the race's ``RACE_COST`` trainings count towards the budget:
   the search gets ``budget - RACE_COST`` trials' worth).
 
@@ -43,7 +44,7 @@ from typing import Any
 import hptune
 from hptune import RLHyperparameterTuner, presets
 from hptune.objectives import sb3_objective
-from hptune.pruners import SuccessiveHalvingPruner
+from hptune.pruners import HyperbandPruner, SuccessiveHalvingPruner
 
 TEST_SEED_BASE = 10_001
 RACE = {"selection_top_k": 2, "selection_seeds": 4}  # 3 candidates x 2 seeds + 2 x 2 = 10 runs
@@ -86,6 +87,17 @@ def make_objective(args: argparse.Namespace, n_envs: int = 1) -> Any:
 MAX_TRIALS = 200  # a cap that the timestep budget always reaches first
 
 
+def make_pruner(args: argparse.Namespace) -> Any:
+    """hptune's pruner: ASHA from a quarter of the budget, or Hyperband over the same range
+    (its brackets hedge against early rungs that say nothing yet)."""
+    quarter = args.timesteps // 4
+    if args.pruner == "hyperband":
+        return HyperbandPruner(
+            min_resource=quarter, max_resource=args.timesteps, reduction_factor=3
+        )
+    return SuccessiveHalvingPruner(min_resource=quarter, reduction_factor=3)
+
+
 def run_hptune(
     args: argparse.Namespace, method: str
 ) -> tuple[dict[str, Any], int, int, dict[str, Any]]:
@@ -99,9 +111,7 @@ def run_hptune(
         n_trials=MAX_TRIALS,
         max_timesteps=search_budget,
         seed=args.seed,
-        pruner=SuccessiveHalvingPruner(min_resource=args.timesteps // 4, reduction_factor=3)
-        if prune
-        else None,
+        pruner=make_pruner(args) if prune else None,
         selection="race" if prune else "best",
         show_progress=False,
         **(RACE if prune else {}),
@@ -295,6 +305,9 @@ def main() -> None:
     parser.add_argument("--eval-episodes", type=int, default=5)
     parser.add_argument("--test-seeds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--pruner", default="asha", choices=["asha", "hyperband"], help="hptune's (asha)"
+    )
     parser.add_argument(
         "--methods",
         default="sb3-defaults,rl-zoo3,hptune-bayesian,hptune-tpe,optuna-tpe,random",
