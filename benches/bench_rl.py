@@ -19,10 +19,10 @@ leave room for more trials):
   the evaluations); the best trial's config is chosen, as rl-zoo3 does.
 - ``random``: hptune random search over the ``*_sb3`` preset, best observation chosen.
 - ``hptune-bayesian`` / ``hptune-tpe``: ``RLHyperparameterTuner`` over the ``*_sb3`` preset with
-  SB3's defaults as the first trial, ASHA pruning on the timestep budget (``--pruner hyperband``: Hyperband over the
-  same range), and the final config
-  chosen by a race on fresh seeds (the race's ``RACE_COST`` trainings count towards the budget:
-  the search gets ``budget - RACE_COST`` trials' worth).
+  SB3's defaults as the first trial, ASHA pruning on the timestep budget (``--pruner
+  hyperband``: Hyperband over the same range), and the final config chosen by a race on fresh
+  seeds (the race's ``RACE_COST`` trainings count towards the budget: the search gets
+  ``budget - RACE_COST`` trials' worth).
 
 Every chosen config is then trained on ``--test-seeds`` fresh seeds (10001, 10002, ...), which
 no method saw, and its final mean return reported with the standard error; timesteps spent and
