@@ -27,6 +27,8 @@ leave room for more trials):
 Every chosen config is then trained on ``--test-seeds`` fresh seeds (10001, 10002, ...), which
 no method saw, and its final mean return reported with the standard error; timesteps spent and
 wall time per method are reported too.
+``--seed-per-trial``: the searches' trials each train on their own seed instead of
+``--seed`` for all (``sb3_objective(..., seed_per_trial=True)``).
 """
 
 from __future__ import annotations
@@ -81,6 +83,7 @@ def make_objective(args: argparse.Namespace, n_envs: int = 1) -> Any:
         seed=args.seed,
         eval_freq=args.timesteps // 4,
         n_envs=n_envs,
+        seed_per_trial=args.seed_per_trial,
     )
 
 
@@ -307,6 +310,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--pruner", default="asha", choices=["asha", "hyperband"], help="hptune's (asha)"
+    )
+    parser.add_argument(
+        "--seed-per-trial",
+        action="store_true",
+        help="every search's trials train on their own seeds (rl-zoo3 leaves them unseeded)",
     )
     parser.add_argument(
         "--methods",

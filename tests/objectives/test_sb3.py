@@ -244,6 +244,33 @@ def test_real_sb3_run_reports_the_mean_over_seeds_and_prunes(
     assert list(tmp_path.glob("SB3-*")) == []
 
 
+def test_seed_per_trial_gives_each_trial_its_own_seeds() -> None:
+    with pytest.raises(InvalidArgumentError, match="seed_per_trial"):
+        sb3_objective("ppo", "CartPole-v1", 10, seed_per_trial=1)  # type: ignore[arg-type]
+    kwargs: dict[str, Any] = {
+        "total_timesteps": 128,
+        "n_eval_episodes": 2,
+        "eval_freq": 128,
+        "seed": 5,
+        "model_kwargs": {"n_steps": 64, "batch_size": 32, "n_epochs": 1},
+    }
+    fixed = sb3_objective("ppo", "CartPole-v1", **kwargs)
+    varied = sb3_objective("ppo", "CartPole-v1", seed_per_trial=True, **kwargs)
+    trials = [FakeTrial({}) for _ in range(3)]
+    for number, trial in enumerate(trials):
+        trial.number = number  # type: ignore[attr-defined]
+    assert {fixed._base_seed(t, None) for t in trials} == {5}
+    seeds = [varied._base_seed(t, None) for t in trials]
+    assert len(set(seeds)) == 3
+    assert seeds == [varied._base_seed(t, None) for t in trials]  # the same study, the same seeds
+    # An explicit seed (validation, racing) and a call without a trial are unaffected.
+    assert varied._base_seed(trials[1], 7) == 7
+    assert varied._base_seed(None, None) == 5
+    _sb3()
+    # The trial really trains on its seed: the same value as a call with that seed.
+    assert varied(trials[2]) == fixed({}, seed=seeds[2])
+
+
 def test_tuning_real_ppo_end_to_end_races_against_the_defaults() -> None:
     _sb3()
     from hptune import RLHyperparameterTuner

@@ -310,6 +310,12 @@ class SB3Objective:
     timestep; training stops with :class:`~hptune.TrialPruned` when the trial says so. The
     trial's ``user_attrs`` get ``returns`` (per seed) and ``stderr``. Larger is better.
     ``timesteps_used`` counts the environment steps this object has trained, for budgets.
+
+    Every trial trains on the same seeds (``seed``) unless ``seed_per_trial=True``: then a
+    trial's seeds derive from ``seed`` and its number (rl-baselines3-zoo leaves trials
+    unseeded), so a search meets the seed-to-seed spread of returns instead of ranking configs
+    by their luck on one seed. Calls with an explicit ``seed`` or with plain params are
+    unaffected.
     """
 
     accepts_trial = True
@@ -333,6 +339,7 @@ class SB3Objective:
         device: str = "cpu",
         torch_threads: int | None = 1,
         episode_steps: float | None = None,
+        seed_per_trial: bool = False,
     ) -> None:
         self.algorithm = _algorithm(algorithm)
         self.total_timesteps = as_int("total_timesteps", total_timesteps)
@@ -345,6 +352,11 @@ class SB3Objective:
         self.seed = as_seed(seed)
         self.n_seeds = as_int("n_seeds", n_seeds)
         self.n_envs = as_int("n_envs", n_envs)
+        if not isinstance(seed_per_trial, bool):
+            raise InvalidArgumentError(
+                f"seed_per_trial must be True or False, got {seed_per_trial!r}"
+            )
+        self.seed_per_trial = seed_per_trial
         if not isinstance(env_id, str) or not env_id:
             raise InvalidArgumentError(f"env_id must be a Gymnasium id, got {env_id!r}")
         if torch_threads is not None:
@@ -379,6 +391,14 @@ class SB3Objective:
         if self.n_seeds == 1:
             return [seed % 2**31]
         return [derive_seed(seed, "sb3-seed", k) % 2**31 for k in range(self.n_seeds)]
+
+    def _base_seed(self, trial: ReportingTrial | None, seed: int | None) -> int:
+        if seed is not None:
+            return as_seed(seed)
+        number = getattr(trial, "number", None)
+        if self.seed_per_trial and isinstance(number, int):
+            return derive_seed(self.seed, "sb3-trial", number)
+        return self.seed
 
     def kwargs(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """The SB3 constructor arguments of ``params`` (and ``model_kwargs``), checked."""
@@ -426,7 +446,7 @@ class SB3Objective:
         if self.torch_threads is not None:
             torch.set_num_threads(self.torch_threads)
         model_class = sb3.PPO if self.algorithm == "ppo" else sb3.DQN
-        run_seeds = self.seeds(self.seed if seed is None else as_seed(seed))
+        run_seeds = self.seeds(self._base_seed(trial, seed))
         runs: list[tuple[Any, Any]] = []
         with warnings.catch_warnings():
             # A batch_size that does not divide the rollout leaves one short mini-batch per
@@ -537,6 +557,7 @@ def sb3_objective(
     device: str = "cpu",
     torch_threads: int | None = 1,
     episode_steps: float | None = None,
+    seed_per_trial: bool = False,
 ) -> SB3Objective:
     """An objective training SB3's PPO or DQN on ``env_id`` (see :class:`SB3Objective`).
 
@@ -562,4 +583,5 @@ def sb3_objective(
         device=device,
         torch_threads=torch_threads,
         episode_steps=episode_steps,
+        seed_per_trial=seed_per_trial,
     )
