@@ -16,8 +16,16 @@ in the file are skipped, so a stopped run keeps what it did and continues with t
 flags, per function group and over all functions the wins / ties / losses of hptune's GP
 (``hptune-bayesian``) against every other method (a tie is a difference within 0.1 in log10
 regret) with a two-sided sign-test p-value, the mean log10 regret per method, the median per
-function, and the milliseconds per trial (objective included).
+function, and the milliseconds per trial (objective included). ``--reference METHOD`` counts
+the wins / ties / losses from another method's side instead.
 Optuna's GPSampler needs torch and scipy (and greenlet, or it warns and runs slower).
+
+Two outside anchors run only when ``--methods`` names them, each with its library's defaults:
+``hebo`` (``pip install HEBO``: ``HEBO(space).suggest(n_suggestions=1)`` / ``observe``) and
+``smac`` (``pip install smac``: SMAC3's ``BlackBoxFacade`` through ask / tell, a deterministic
+scenario of ``budget`` trials and the run's seed). Both take about a second or more per trial
+at d=5, and HEBO 0.3.6 pins ``numpy<1.25``, so they go in a separate environment; neither is a
+dependency of hptune.
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +58,8 @@ METHODS = [
     "optuna-tpe",
     "optuna-random",
 ]
+#: Outside anchors, run only when ``--methods`` names them (seconds per trial at d=5).
+ANCHORS = ["hebo", "smac"]
 REFERENCE = "hptune-bayesian"
 TIE = 0.1  # log10 regret
 FLOOR = 1e-8
@@ -94,6 +105,75 @@ def _optuna() -> Any:
     return optuna
 
 
+def _run_hebo(
+    f: Callable[[list[float]], float],
+    names: list[str],
+    lo: Any,
+    hi: Any,
+    budget: int,
+    seed: int,
+) -> float:
+    """HEBO's default loop (GP, MACE acquisition, Sobol' start), one suggestion per trial."""
+    import random
+
+    import torch
+    from hebo.design_space.design_space import DesignSpace
+    from hebo.optimizers.hebo import HEBO
+    from pymoo.config import Config
+
+    # pymoo 0.6.0 (HEBO's pin) has no compiled modules for recent Pythons and says so each run.
+    Config.warnings["not_compiled"] = False
+    # HEBO draws from the global generators; its Sobol' start takes the seed itself.
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    space = DesignSpace().parse(
+        [
+            {"name": n, "type": "num", "lb": float(lo[i]), "ub": float(hi[i])}
+            for i, n in enumerate(names)
+        ]
+    )
+    opt = HEBO(space, scramble_seed=seed)
+    for _ in range(budget):
+        rec = opt.suggest(n_suggestions=1)
+        x = [float(v) for v in rec[names].to_numpy()[0]]
+        opt.observe(rec, np.array([[f(x)]]))
+    return float(opt.y.min())
+
+
+def _run_smac(
+    f: Callable[[list[float]], float],
+    names: list[str],
+    lo: Any,
+    hi: Any,
+    budget: int,
+    seed: int,
+) -> float:
+    """SMAC3's BlackBoxFacade (its GP) through ask and tell, its output in a temporary folder."""
+    from ConfigSpace import ConfigurationSpace, Float
+    from smac import BlackBoxFacade, Scenario
+    from smac.runhistory.dataclasses import TrialValue
+
+    space = ConfigurationSpace(seed=seed)
+    space.add([Float(n, (float(lo[i]), float(hi[i]))) for i, n in enumerate(names)])
+    best = math.inf
+    with tempfile.TemporaryDirectory() as tmp:
+        scenario = Scenario(
+            space,
+            deterministic=True,
+            n_trials=budget,
+            seed=seed,
+            output_directory=Path(tmp) / "smac3_output",
+        )
+        smac = BlackBoxFacade(scenario, overwrite=True, logging_level=logging.ERROR)
+        for _ in range(budget):
+            info = smac.ask()
+            value = f([float(info.config[n]) for n in names])
+            smac.tell(info, TrialValue(cost=value))
+            best = min(best, value)
+    return best
+
+
 def run_one(method: str, function: int, dim: int, instance: int, budget: int, seed: int) -> float:
     """Best value found by ``method`` in ``budget`` trials."""
     problem = _problem(function, dim, instance)
@@ -109,14 +189,20 @@ def run_one(method: str, function: int, dim: int, instance: int, budget: int, se
         study = hptune.create_study(space, name, maximize=False, seed=seed, **options)
         study.optimize(lambda p: f([p[n] for n in names]), n_trials=budget, show_progress=False)
         best = float(study.best_value)
+    elif method == "hebo":
+        best = _run_hebo(f, names, lo, hi, budget, seed)
+    elif method == "smac":
+        best = _run_smac(f, names, lo, hi, budget, seed)
     else:
         optuna = _optuna()
         if method == "optuna-gp":
             sampler = optuna.samplers.GPSampler(seed=seed)
         elif method == "optuna-tpe":
             sampler = optuna.samplers.TPESampler(seed=seed)
-        else:
+        elif method == "optuna-random":
             sampler = optuna.samplers.RandomSampler(seed=seed)
+        else:
+            raise ValueError(f"unknown method {method!r}")
         study = optuna.create_study(sampler=sampler)
 
         def objective(trial: Any) -> float:
@@ -144,7 +230,7 @@ def run(args: argparse.Namespace) -> None:
     path = Path(args.out)
     records: list[dict[str, Any]] = json.loads(path.read_text()) if path.exists() else []
     done = {_key(r) for r in records}
-    methods = args.methods.split(",")
+    methods = (args.methods or ",".join(METHODS)).split(",")
     for dim in indices(args.dims):
         budget = args.budget or 20 * dim + 50
         # Instances outermost: a run stopped early still covers every function evenly.
@@ -190,7 +276,8 @@ def _wtl(pairs: list[tuple[float, float]]) -> tuple[int, int, int]:
 
 
 def show(args: argparse.Namespace) -> None:
-    wanted = args.methods.split(",")
+    wanted = (args.methods or ",".join([*METHODS, *ANCHORS])).split(",")
+    reference = args.reference
     functions, dims = set(indices(args.functions)), set(indices(args.dims))
     instances = set(indices(args.instances))
     records = [
@@ -212,22 +299,22 @@ def show(args: argparse.Namespace) -> None:
         # Win/tie/loss counts use every case both methods ran; the other tables use only the
         # cases that every method ran, so that every column averages the same runs.
         rows = []
-        others = [m for m in methods if m != REFERENCE]
+        others = [m for m in methods if m != reference]
         for label, fs in groups:
             row: list[Any] = [label]
             for m in others:
                 sel = [
                     c
                     for c in dim_cases
-                    if c[0] in fs and (*c, REFERENCE) in by_key and (*c, m) in by_key
+                    if c[0] in fs and (*c, reference) in by_key and (*c, m) in by_key
                 ]
-                w, t, lo = _wtl([(lr(c, REFERENCE), lr(c, m)) for c in sel])
+                w, t, lo = _wtl([(lr(c, reference), lr(c, m)) for c in sel])
                 row.append(f"{w}/{t}/{lo} (p={sign_test(w, lo):.2g})" if sel else "-")
             if any(cell != "-" for cell in row[1:]):
                 rows.append(row)
         print(f"\n## d = {dim}\n")
-        if REFERENCE in methods and others:
-            print(f"{REFERENCE} vs each method: wins/ties/losses (two-sided sign-test p)\n")
+        if reference in methods and others:
+            print(f"{reference} vs each method: wins/ties/losses (two-sided sign-test p)\n")
             print(table(["group", *others], rows))
 
         complete = [c for c in dim_cases if all((*c, m) in by_key for m in methods)]
@@ -290,12 +377,21 @@ def main() -> None:
     parser.add_argument("--dims", default="2,5,10,20", help="e.g. 2,5")
     parser.add_argument("--functions", default="1-24", help="e.g. 1-5,10")
     parser.add_argument("--instances", default="1-5", help="e.g. 1-3")
-    parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument(
+        "--methods",
+        help=f"default: {','.join(METHODS)} (--table: also {','.join(ANCHORS)}, where present)",
+    )
     parser.add_argument("--budget", type=int, default=0, help="trials per run (0: 20 * d + 50)")
     parser.add_argument("--seed", type=int, default=0, help="instance i runs with seed + i")
     parser.add_argument("--out", default="bbob.json", help="results file (appended to)")
     parser.add_argument(
         "--table", nargs="+", metavar="FILE", help="print the tables of these results files"
+    )
+    parser.add_argument(
+        "--reference",
+        default=REFERENCE,
+        metavar="METHOD",
+        help="--table: the method whose wins/ties/losses against each other method are counted",
     )
     args = parser.parse_args()
     show(args) if args.table else run(args)
