@@ -107,9 +107,7 @@ def _optuna() -> Any:
 
 def _run_hebo(
     f: Callable[[list[float]], float],
-    names: list[str],
-    lo: Any,
-    hi: Any,
+    bounds: dict[str, tuple[float, float]],
     budget: int,
     seed: int,
 ) -> float:
@@ -127,11 +125,9 @@ def _run_hebo(
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+    names = list(bounds)
     space = DesignSpace().parse(
-        [
-            {"name": n, "type": "num", "lb": float(lo[i]), "ub": float(hi[i])}
-            for i, n in enumerate(names)
-        ]
+        [{"name": n, "type": "num", "lb": low, "ub": high} for n, (low, high) in bounds.items()]
     )
     opt = HEBO(space, scramble_seed=seed)
     for _ in range(budget):
@@ -143,9 +139,7 @@ def _run_hebo(
 
 def _run_smac(
     f: Callable[[list[float]], float],
-    names: list[str],
-    lo: Any,
-    hi: Any,
+    bounds: dict[str, tuple[float, float]],
     budget: int,
     seed: int,
 ) -> float:
@@ -155,7 +149,7 @@ def _run_smac(
     from smac.runhistory.dataclasses import TrialValue
 
     space = ConfigurationSpace(seed=seed)
-    space.add([Float(n, (float(lo[i]), float(hi[i]))) for i, n in enumerate(names)])
+    space.add([Float(n, box) for n, box in bounds.items()])
     best = math.inf
     with tempfile.TemporaryDirectory() as tmp:
         scenario = Scenario(
@@ -168,7 +162,7 @@ def _run_smac(
         smac = BlackBoxFacade(scenario, overwrite=True, logging_level=logging.ERROR)
         for _ in range(budget):
             info = smac.ask()
-            value = f([float(info.config[n]) for n in names])
+            value = f([float(info.config[n]) for n in bounds])
             smac.tell(info, TrialValue(cost=value))
             best = min(best, value)
     return best
@@ -178,21 +172,22 @@ def run_one(method: str, function: int, dim: int, instance: int, budget: int, se
     """Best value found by ``method`` in ``budget`` trials."""
     problem = _problem(function, dim, instance)
     lo, hi = problem.lower_bounds, problem.upper_bounds
-    names = [f"x{i}" for i in range(dim)]
+    # The box [-5, 5]^d as every method declares it: name -> (low, high).
+    bounds = {f"x{i}": (float(lo[i]), float(hi[i])) for i in range(dim)}
 
     def f(x: list[float]) -> float:
         return float(problem(np.asarray(x, dtype=float)))
 
     if method.startswith("hptune-"):
-        space = [H(n, "float", float(lo[i]), float(hi[i])) for i, n in enumerate(names)]
+        space = [H(n, "float", low, high) for n, (low, high) in bounds.items()]
         name, options = hptune_method(method)
         study = hptune.create_study(space, name, maximize=False, seed=seed, **options)
-        study.optimize(lambda p: f([p[n] for n in names]), n_trials=budget, show_progress=False)
+        study.optimize(lambda p: f([p[n] for n in bounds]), n_trials=budget, show_progress=False)
         best = float(study.best_value)
     elif method == "hebo":
-        best = _run_hebo(f, names, lo, hi, budget, seed)
+        best = _run_hebo(f, bounds, budget, seed)
     elif method == "smac":
-        best = _run_smac(f, names, lo, hi, budget, seed)
+        best = _run_smac(f, bounds, budget, seed)
     else:
         optuna = _optuna()
         if method == "optuna-gp":
@@ -206,9 +201,7 @@ def run_one(method: str, function: int, dim: int, instance: int, budget: int, se
         study = optuna.create_study(sampler=sampler)
 
         def objective(trial: Any) -> float:
-            return f(
-                [trial.suggest_float(n, float(lo[i]), float(hi[i])) for i, n in enumerate(names)]
-            )
+            return f([trial.suggest_float(n, low, high) for n, (low, high) in bounds.items()])
 
         study.optimize(objective, n_trials=budget)
         best = float(study.best_value)
