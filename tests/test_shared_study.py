@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import statistics
 import subprocess
 import sys
 import textwrap
@@ -87,23 +86,27 @@ def run_workers(
     return [t.value for t in trials if t.value is not None]
 
 
+# A level of the regret that marks the global basin for each method: in 20 seeds (measured
+# with 100 trials), one process reached it in 18 (bayesian) and 17 (tpe), four workers that did
+# not see each other (25 trials each) in 0 and 2, four sharing workers in 24 of 24 and 40 of 49.
+# The regret is bimodal (a local basin near 0.15 catches any method now and then), so the test
+# counts seeds that reach the level rather than comparing medians of a few seeds.
+GLOBAL_BASIN = {"bayesian": 3e-3, "tpe": 0.06}
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("method", ["bayesian", "tpe"])
 def test_four_workers_match_one(tmp_path: Path, method: str, backend: str) -> None:
-    seeds = [0, 1, 2, 3, 4]
-    shared, serial = [], []
-    for seed in seeds:
+    shared = []
+    for seed in range(12):
         work = tmp_path / f"{method}-{seed}"
         work.mkdir()
         with storages.shared_url(backend, work) as url:
             shared.append(min(run_workers(url, work, method, seed, 4, 25)))
-        alone = hptune.create_study(SPACE, method, maximize=False, seed=seed)
-        alone.optimize(regret, n_trials=100, show_progress=False)
-        serial.append(alone.best_value)
-    # Within noise of one process: workers that did not see each other reach about 0.07
-    # (bayesian) and 0.12 (tpe) here, one process 1e-6 and 0.02, four sharing workers 1e-5
-    # and 0.006.
-    assert statistics.median(shared) <= 3.0 * statistics.median(serial) + 0.01, (shared, serial)
+    # Workers that share their trials search like one process: most seeds reach the basin,
+    # which blind workers reach in about one seed of ten (failing at 5 of 12: p < 0.005).
+    reached = sum(v <= GLOBAL_BASIN[method] for v in shared)
+    assert reached >= 5, (reached, shared)
 
 
 def test_best_value_and_pending_points_include_other_workers(shared_url: str) -> None:
