@@ -26,6 +26,7 @@ GP_VARIANTS = {
     "bayesian-nowarp": {"output_warping": "none"},
     "bayesian-logwarp": {"output_warping": "log"},
     "bayesian-autowarp": {"output_warping": "auto"},
+    "bayesian-tr": {"trust_region": True},
 }
 
 

@@ -72,6 +72,7 @@ def bo_suggest(
     fit_max_points: int = 64,
     warm: list[float] | None = None,
     noisy: bool = False,
+    trust_region: int | None = None,
 ) -> tuple[NDArray[np.float64], list[float]]: ...
 def gp_log_evidence(
     space: Space,
@@ -99,6 +100,7 @@ def bo_suggest_constrained(
     warm: list[float] | None = None,
     warm_constraints: list[list[float]] | None = None,
     noisy: bool = False,
+    trust_region: int | None = None,
 ) -> tuple[NDArray[np.float64], list[float], list[list[float]]]: ...
 def bo_suggest_multi(
     space: Space,

@@ -26,7 +26,8 @@ use crate::gp::kernel::categorical_mask;
 use crate::gp::{Gp, Hyper, to_kernel_coords};
 use crate::rng::Rng;
 use crate::sampling::Sobol;
-use crate::space::Space;
+use crate::space::{Kind, Space};
+use crate::trust_region::{self, TrustRegionOptions};
 
 /// Tuning knobs of [`suggest`]; the defaults are what the samplers use.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,6 +55,10 @@ pub struct BoOptions {
     /// incumbent of EI / PI is the best posterior mean at an observed point (the plug-in rule of
     /// noisy expected improvement), not pulled towards the luckiest observation.
     pub noisy: bool,
+    /// Maximise the acquisition inside a trust region around the incumbent (see
+    /// [`crate::trust_region`]) instead of over the whole space (default `None`). Single
+    /// objectives only; [`suggest_multi`] refuses it.
+    pub trust_region: Option<TrustRegionOptions>,
 }
 
 impl Default for BoOptions {
@@ -68,6 +73,7 @@ impl Default for BoOptions {
             fit_max_iter: 60,
             fit_warm_max_iter: 10,
             noisy: false,
+            trust_region: None,
         }
     }
 }
@@ -150,6 +156,19 @@ fn validate_options(options: &BoOptions) -> Result<()> {
     }
     if options.fit_max_points < 2 {
         return invalid("fit_max_points must be at least 2");
+    }
+    if let Some(tr) = &options.trust_region {
+        let ok = tr.min_length > 0.0
+            && tr.min_length < tr.initial
+            && tr.initial <= tr.max_length
+            && tr.max_length.is_finite()
+            && tr.success_tolerance >= 1;
+        if !ok {
+            return invalid(format!(
+                "trust region lengths must satisfy 0 < min_length < initial <= max_length \
+                 (finite) and success_tolerance >= 1, got {tr:?}"
+            ));
+        }
     }
     Ok(())
 }
@@ -347,6 +366,28 @@ pub fn suggest_constrained(
             .then(a.cmp(&b))
     });
     let anchors = points.rows(by_value.iter().take(N_ANCHORS).copied());
+    let region = options.trust_region.as_ref().and_then(|tr| {
+        // Infeasible trials never improve on anything.
+        let values: Vec<f64> = y
+            .iter()
+            .zip(feasible)
+            .map(|(v, f)| if *f { *v } else { f64::INFINITY })
+            .collect();
+        let r = trust_region::replay(&values, d, tr)?;
+        let lengthscales: Vec<f64> = hyper.log_lengthscale.iter().map(|l| l.exp()).collect();
+        let stretched: Vec<bool> = space
+            .dims()
+            .iter()
+            .map(|dim| dim.kind() != Kind::Categorical)
+            .collect();
+        let center = &x[r.center * d..(r.center + 1) * d];
+        Some(trust_region::bounds(
+            center,
+            r.length,
+            &lengthscales,
+            &stretched,
+        ))
+    });
     let mut model = Single {
         space,
         gp,
@@ -355,7 +396,9 @@ pub fn suggest_constrained(
         best,
         incumbent: constraints.k == 0 || feasible.iter().any(|f| *f),
     };
-    let out = choose_batch(&mut model, &points, &anchors, n_suggest, seed, options);
+    let out = choose_batch(
+        &mut model, &points, &anchors, n_suggest, seed, options, region,
+    );
     Ok((out, GpState { hyper }, states))
 }
 
@@ -404,6 +447,9 @@ pub fn suggest_multi(
             "y must hold {m} values for each of the {n} rows, got {}",
             y.len()
         ));
+    }
+    if options.trust_region.is_some() {
+        return invalid("a trust region needs a single objective");
     }
     let points = Points::new(space, x, y, constraints, pending, options)?;
     let warm = if warm.len() == m { warm } else { &[] };
@@ -501,7 +547,9 @@ pub fn suggest_multi(
         front,
         reference,
     };
-    let out = choose_batch(&mut model, &points, &anchors, n_suggest, seed, options);
+    let out = choose_batch(
+        &mut model, &points, &anchors, n_suggest, seed, options, None,
+    );
     Ok((out, states, cstates))
 }
 
@@ -698,6 +746,7 @@ fn choose_batch(
     n_suggest: usize,
     seed: u64,
     options: &BoOptions,
+    region: Option<(Vec<f64>, Vec<f64>)>,
 ) -> Vec<f64> {
     let space = points.space;
     let d = space.len();
@@ -714,6 +763,7 @@ fn choose_batch(
         n_restarts: options.n_restarts,
         n_perturb: options.n_perturb,
         max_iter: options.acq_max_iter,
+        region,
     };
     let mut exclude = points.exclude.clone();
     let mut out = Vec::with_capacity(n_suggest * d);
@@ -1225,6 +1275,50 @@ mod tests {
                 assert!(a != b, "{rows:?}");
             }
         }
+    }
+
+    #[test]
+    fn a_trust_region_confines_the_search_around_the_incumbent() {
+        let space = Space::new(vec![Dim::float(0.0, 1.0, false).unwrap()]).unwrap();
+        // The best trial at 0.1, then 16 failures spread over the line: four halvings of 0.8
+        // (d = 1: four failures each) leave a side of 0.05 around 0.1, whatever the lengthscale
+        // (one dimension: no stretch).
+        let mut x = vec![0.1, 0.9];
+        let mut y = vec![0.0, 1.0];
+        for i in 0..16 {
+            x.push(0.3 + 0.04 * f64::from(i));
+            y.push(0.5 + 0.01 * f64::from(i));
+        }
+        let tr = TrustRegionOptions {
+            n_start: 2,
+            ..TrustRegionOptions::default()
+        };
+        let o = BoOptions {
+            trust_region: Some(tr.clone()),
+            ..BoOptions::default()
+        };
+        let (pts, _) = suggest(&space, &x, &y, &[], 3, 5, &o, None).unwrap();
+        for u in &pts {
+            assert!((0.075 - 1e-12..=0.125 + 1e-12).contains(u), "{pts:?}");
+        }
+        // The replay says the same; a region needs valid lengths, and a single objective.
+        let r = trust_region::replay(&y, 1, &tr).unwrap();
+        assert_eq!((r.length, r.center), (0.05, 0));
+        let bad = BoOptions {
+            trust_region: Some(TrustRegionOptions {
+                min_length: 1.0,
+                ..tr.clone()
+            }),
+            ..BoOptions::default()
+        };
+        assert!(suggest(&space, &x, &y, &[], 1, 5, &bad, None).is_err());
+        let none = Constraints {
+            values: &[],
+            k: 0,
+            warm: &[],
+        };
+        let y2: Vec<f64> = y.iter().flat_map(|v| [*v, -v]).collect();
+        assert!(suggest_multi(&space, &x, &y2, 2, &none, &[], 1, 5, &o, &[]).is_err());
     }
 
     #[test]

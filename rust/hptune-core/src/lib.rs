@@ -16,5 +16,6 @@ pub mod rng;
 pub mod sampling;
 pub mod space;
 pub mod tpe;
+pub mod trust_region;
 
 pub use error::{Error, Result};

@@ -1,7 +1,7 @@
 //! `PyO3` bindings: conversion only. Every function validates its arrays, releases the GIL for
 //! work that scales with the input, and maps core errors onto `hptune._errors`.
 
-use hptune_core::{Error as CoreError, bo, grid, importance, sampling, space, tpe};
+use hptune_core::{Error as CoreError, bo, grid, importance, sampling, space, tpe, trust_region};
 use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -373,10 +373,18 @@ fn acquisition_of(name: &str, beta: f64) -> PyResult<bo::Acquisition> {
     })
 }
 
+/// `TuRBO`'s trust-region schedule replayed after the first `n_start` trials; `None`: off.
+fn trust_region_of(n_start: Option<usize>) -> Option<trust_region::TrustRegionOptions> {
+    n_start.map(|n_start| trust_region::TrustRegionOptions {
+        n_start,
+        ..trust_region::TrustRegionOptions::default()
+    })
+}
+
 /// GP Bayesian optimisation: `n` unit points to try next, and the fitted state (for warm
 /// starts). `y` is minimised; `pending` rows are running or failed trials to avoid.
 #[pyfunction]
-#[pyo3(signature = (space, x, y, pending, n, seed, acquisition="logei", beta=2.0, n_candidates=512, n_restarts=4, fit_max_points=64, warm=None, noisy=false))]
+#[pyo3(signature = (space, x, y, pending, n, seed, acquisition="logei", beta=2.0, n_candidates=512, n_restarts=4, fit_max_points=64, warm=None, noisy=false, trust_region=None))]
 #[allow(clippy::too_many_arguments)] // mirrors BoOptions field by field
 fn bo_suggest<'py>(
     py: Python<'py>,
@@ -393,6 +401,7 @@ fn bo_suggest<'py>(
     fit_max_points: usize,
     warm: Option<Vec<f64>>,
     noisy: bool,
+    trust_region: Option<usize>,
 ) -> PyResult<(Bound<'py, PyArray2<f64>>, Vec<f64>)> {
     let d = space.inner.len();
     let (x, y, pending) = history_of(space, &x, &y, &pending)?;
@@ -402,6 +411,7 @@ fn bo_suggest<'py>(
         n_restarts,
         fit_max_points,
         noisy,
+        trust_region: trust_region_of(trust_region),
         ..bo::BoOptions::default()
     };
     let warm = state_of(d, warm)?;
@@ -454,7 +464,7 @@ type ConstrainedSuggestion<'py> = (Bound<'py, PyArray2<f64>>, Vec<f64>, Vec<Vec<
 /// constraint, feasible when `<= 0`, NaN where a trial has none). Also returns the fitted state
 /// of each constraint's GP, to pass back as `warm_constraints`.
 #[pyfunction]
-#[pyo3(signature = (space, x, y, constraints, pending, n, seed, acquisition="logei", beta=2.0, n_candidates=512, n_restarts=4, fit_max_points=64, warm=None, warm_constraints=None, noisy=false))]
+#[pyo3(signature = (space, x, y, constraints, pending, n, seed, acquisition="logei", beta=2.0, n_candidates=512, n_restarts=4, fit_max_points=64, warm=None, warm_constraints=None, noisy=false, trust_region=None))]
 #[allow(clippy::too_many_arguments)] // mirrors BoOptions field by field
 fn bo_suggest_constrained<'py>(
     py: Python<'py>,
@@ -473,6 +483,7 @@ fn bo_suggest_constrained<'py>(
     warm: Option<Vec<f64>>,
     warm_constraints: Option<Vec<Vec<f64>>>,
     noisy: bool,
+    trust_region: Option<usize>,
 ) -> PyResult<ConstrainedSuggestion<'py>> {
     let d = space.inner.len();
     let (x, y, pending) = history_of(space, &x, &y, &pending)?;
@@ -496,6 +507,7 @@ fn bo_suggest_constrained<'py>(
         n_restarts,
         fit_max_points,
         noisy,
+        trust_region: trust_region_of(trust_region),
         ..bo::BoOptions::default()
     };
     let warm = state_of(d, warm)?;

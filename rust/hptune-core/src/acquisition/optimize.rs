@@ -58,6 +58,8 @@ pub struct AcqOptimOptions {
     pub n_perturb: usize,
     /// L-BFGS iterations per restart.
     pub max_iter: usize,
+    /// A box `(lo, hi)` of unit coordinates to search in (a trust region); `None`: the cube.
+    pub region: Option<(Vec<f64>, Vec<f64>)>,
 }
 
 /// Kernel coordinates of a unit point without snapping ordered dims (so gradients exist).
@@ -236,7 +238,12 @@ pub fn optimize_acquisition(
         .collect();
     let discrete: Vec<usize> = (0..d).filter(|&j| dims[j].is_discrete()).collect();
 
-    // 1. Candidates: Sobol sweep plus perturbations of the anchors.
+    let (lo, hi) = options
+        .region
+        .clone()
+        .unwrap_or_else(|| (vec![0.0; d], vec![1.0; d]));
+
+    // 1. Candidates: Sobol sweep (over the region) plus perturbations of the anchors.
     let mut cands = if let Ok(sobol) = Sobol::new(d, Some(seed)) {
         sobol.points(0, options.n_candidates.max(1))
     } else {
@@ -245,6 +252,13 @@ pub fn optimize_acquisition(
             .map(|_| rng.uniform())
             .collect()
     };
+    if options.region.is_some() {
+        for row in cands.chunks_exact_mut(d) {
+            for (j, v) in row.iter_mut().enumerate() {
+                *v = lo[j] + (hi[j] - lo[j]) * *v;
+            }
+        }
+    }
     let mut rng = Rng::derive(seed, 0xAC0, 1);
     for (a, anchor) in anchors.chunks_exact(d).enumerate() {
         for p in 0..options.n_perturb {
@@ -253,9 +267,11 @@ pub fn optimize_acquisition(
             let mut u = anchor.to_vec();
             for (j, uj) in u.iter_mut().enumerate() {
                 if relaxed.contains(&j) {
-                    *uj = (*uj + scale * rng.normal()).clamp(0.0, 1.0);
+                    *uj = (*uj + scale * rng.normal()).clamp(lo[j], hi[j]);
                 } else if rng.below(d as u64) == 0 {
-                    *uj = rng.uniform();
+                    *uj = lo[j] + (hi[j] - lo[j]) * rng.uniform();
+                } else {
+                    *uj = uj.clamp(lo[j], hi[j]);
                 }
             }
             cands.extend_from_slice(&u);
@@ -303,7 +319,7 @@ pub fn optimize_acquisition(
     let results = map_parallel(
         &starts.chunks_exact(d).collect::<Vec<_>>(),
         ctx.gp.n() * ctx.gp.n() * options.max_iter,
-        |start| polish(ctx, start, &relaxed, &discrete, &lbfgs),
+        |start| polish(ctx, start, &relaxed, &discrete, &lbfgs, (&lo, &hi)),
     );
 
     // 4. Best point not excluded: optimised results first, then the raw sweep.
@@ -331,6 +347,7 @@ fn polish(
     relaxed: &[usize],
     discrete: &[usize],
     lbfgs: &LbfgsOptions,
+    (box_lo, box_hi): (&[f64], &[f64]),
 ) -> (Vec<f64>, f64) {
     let space = ctx.space;
     let d = space.len();
@@ -338,9 +355,14 @@ fn polish(
     let mut grad = vec![0.0; d];
     let mut u = start.to_vec();
     if !relaxed.is_empty() {
-        let z0: Vec<f64> = relaxed.iter().map(|&j| u[j]).collect();
-        let lo = vec![0.0; relaxed.len()];
-        let hi = vec![1.0; relaxed.len()];
+        let lo: Vec<f64> = relaxed.iter().map(|&j| box_lo[j]).collect();
+        let hi: Vec<f64> = relaxed.iter().map(|&j| box_hi[j]).collect();
+        // Snapping may have moved a start a little past the region.
+        let z0: Vec<f64> = relaxed
+            .iter()
+            .zip(lo.iter().zip(&hi))
+            .map(|(&j, (&l, &h))| u[j].clamp(l, h))
+            .collect();
         let base = u.clone();
         let objective = |z: &[f64], g: &mut [f64]| {
             let mut full = base.clone();
@@ -570,6 +592,7 @@ mod tests {
             n_restarts: 3,
             n_perturb: 0,
             max_iter: 40,
+            region: None,
         };
         let (u, v) = optimize_acquisition(&ctx, &[], &[], 9, &options).unwrap();
         let mut snapped = u.clone();
