@@ -21,12 +21,14 @@ MIXED7 = [
 ]
 
 
-#: hptune's GP with each output warping, run on request as ``hptune-bayesian-<variant>``.
+#: hptune's GP variants (output warpings, trust region on or off), run on request as
+#: ``hptune-bayesian-<variant>``.
 GP_VARIANTS = {
     "bayesian-nowarp": {"output_warping": "none"},
     "bayesian-logwarp": {"output_warping": "log"},
     "bayesian-autowarp": {"output_warping": "auto"},
     "bayesian-tr": {"trust_region": True},
+    "bayesian-notr": {"trust_region": False},
 }
 
 

@@ -263,11 +263,11 @@ def test_gp_stays_feasible_where_the_unconstrained_optimum_is_not() -> None:
     study = hptune.create_study(SPACE, "bayesian", maximize=False, seed=0, constraints_func=linear)
     study.optimize(quadratic, n_trials=30, show_progress=False)
     late = study.trials[20:]
-    # After the start-up design the GP proposes feasible points, half of them or more near the
-    # boundary, and finds the constrained optimum on it (6 feasible and 5 within 0.5 here; 10
-    # and 9 without the output warping, which explores more once the optimum is found).
-    assert sum(t.feasible for t in late) >= 5
-    assert sum(abs(t.params["x"] + t.params["y"] - 1.0) < 0.5 for t in late) >= 5
+    # After the start-up design the GP searches along the boundary, on both sides of it inside
+    # its trust region, and finds the constrained optimum there (3 feasible and 8 within 0.5
+    # here; 6 and 5 over the whole space, which stays on the feasible side but wanders more).
+    assert sum(t.feasible for t in late) >= 3
+    assert sum(abs(t.params["x"] + t.params["y"] - 1.0) < 0.5 for t in late) >= 7
     best = study.best_trial
     assert best.feasible
     assert best.value is not None

@@ -22,8 +22,10 @@ def rosenbrock(params: dict[str, Any]) -> float:
 
 
 def _log_regret(warping: str, seed: int) -> float:
+    # Over the whole space, where the warping matters most: inside the default trust region
+    # the unwarped GP also reaches 0.26-0.54 on these seeds, and the warpings 0.39-0.56.
     study = hptune.create_study(
-        SPACE, "bayesian", maximize=False, seed=seed, output_warping=warping
+        SPACE, "bayesian", maximize=False, seed=seed, output_warping=warping, trust_region=False
     )
     study.optimize(rosenbrock, n_trials=50, show_progress=False)
     return math.log10(float(study.best_value))

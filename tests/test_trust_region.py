@@ -28,29 +28,39 @@ def mixed(p: dict[str, Any]) -> float:
     return value + (0.0 if p["c"] == "b" else 2.0)
 
 
-def test_suggestions_stay_in_the_shrunken_region() -> None:
-    # One parameter on [-5, 5]: the best trial at -4 (unit 0.1), then 16 worse ones. With two
-    # start-up trials, four halvings of 0.8 (four failures each in one dimension) leave a side
-    # of 0.05 of the range around it: [-4.25, -3.75].
-    line = [HyperparameterSpace("x", "float", -5.0, 5.0)]
-    sampler = BayesianSampler(seed=0, n_startup_trials=2, trust_region=True)
-    study = hptune.create_study(line, sampler, maximize=False)
-    values = [(-4.0, 0.0), (4.0, 1.0)] + [(-2.0 + 0.4 * i, 0.5 + 0.01 * i) for i in range(16)]
-    for x, value in values:
+LINE = [HyperparameterSpace("x", "float", -5.0, 5.0)]
+# The best trial at -4 (unit 0.1), then 16 worse ones. With two start-up trials, four halvings
+# of 0.8 (four failures each in one dimension) leave a side of 0.05 of the range around it.
+HISTORY = [(-4.0, 0.0), (4.0, 1.0)] + [(-2.0 + 0.4 * i, 0.5 + 0.01 * i) for i in range(16)]
+
+
+def next_points(**options: Any) -> list[float]:
+    sampler = BayesianSampler(seed=0, n_startup_trials=2, **options)
+    study = hptune.create_study(LINE, sampler, maximize=False)
+    for x, value in HISTORY:
         study.enqueue({"x": x})
         study.tell(study.ask(), value)
-    for trial in study.ask(3):
-        assert -4.25 - 1e-9 <= trial.params["x"] <= -3.75 + 1e-9, trial.params
-    # The same history without a region: the GP looks elsewhere too.
-    free = hptune.create_study(line, BayesianSampler(seed=0, n_startup_trials=2), maximize=False)
-    for x, value in values:
-        free.enqueue({"x": x})
-        free.tell(free.ask(), value)
-    assert any(not -4.25 <= t.params["x"] <= -3.75 for t in free.ask(3))
+    return [float(t.params["x"]) for t in study.ask(3)]
+
+
+def inside(x: float) -> bool:
+    return -4.25 - 1e-9 <= x <= -3.75 + 1e-9
+
+
+@pytest.mark.parametrize("options", [{}, {"trust_region": True}], ids=["default", "on"])
+def test_suggestions_stay_in_the_shrunken_region(options: dict[str, Any]) -> None:
+    assert all(inside(x) for x in next_points(**options))
+
+
+@pytest.mark.parametrize(
+    "options", [{"trust_region": False}, {"noisy": True}], ids=["off", "noisy-default"]
+)
+def test_without_a_region_the_gp_looks_elsewhere_too(options: dict[str, Any]) -> None:
+    assert not all(inside(x) for x in next_points(**options))
 
 
 def test_the_search_converges_on_a_bowl() -> None:
-    study = hptune.create_study(SPACE, "bayesian", maximize=False, seed=3, trust_region=True)
+    study = hptune.create_study(SPACE, "bayesian", maximize=False, seed=3)
     study.optimize(sphere, n_trials=60, show_progress=False)
     assert study.best_value < 1e-3, study.best_value
 
@@ -81,4 +91,10 @@ def test_bad_flag_and_several_objectives_are_refused() -> None:
         study.tell(trial, [trial.params["x0"], trial.params["x1"]])
     with pytest.raises(InvalidArgumentError, match="trust_region=True needs a single objective"):
         study.ask()
+    # By default several objectives simply search the whole space.
+    default = hptune.create_study(
+        SPACE[:2], BayesianSampler(seed=0, n_startup_trials=2), directions=["minimize"] * 2
+    )
+    default.optimize(lambda p: [p["x0"], p["x1"]], n_trials=4, show_progress=False)
+    assert len(default.trials) == 4
     assert BayesianSampler(trust_region=True).options()["trust_region"] is True
