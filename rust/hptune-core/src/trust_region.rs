@@ -54,8 +54,12 @@ pub struct Region {
     pub restarts: usize,
 }
 
-/// Improvement that counts as a success: `TuRBO`'s `1e-3 |best|`.
+/// Improvement that counts as a success: `TuRBO`'s `1e-3 |best|`. Any finite value improves
+/// on an infinite best (an infeasible trial).
 fn improves(v: f64, best: f64) -> bool {
+    if best.is_infinite() {
+        return v < best;
+    }
     v < best - 1e-3 * best.abs()
 }
 
@@ -205,6 +209,13 @@ mod tests {
         let y = [1.0, 2.0, 0.9995, 0.999, 0.9985, 0.998];
         let r = replay(&y, 2, &options()).unwrap();
         assert_eq!((r.length, r.center), (0.4, 5));
+    }
+
+    #[test]
+    fn a_finite_value_after_infeasible_ones_is_a_success() {
+        let y = [f64::INFINITY, f64::INFINITY, 3.0, 2.0, 1.0];
+        let r = replay(&y, 2, &options()).unwrap();
+        assert_eq!((r.length, r.center), (1.6, 4));
     }
 
     #[test]
