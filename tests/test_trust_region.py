@@ -1,4 +1,5 @@
-"""The GP's trust region (``BayesianSampler(trust_region=True)``, after TuRBO)."""
+"""The GP's trust region, after TuRBO (``BayesianSampler(trust_region=...)``; on by default
+for one objective that is not noisy)."""
 
 from __future__ import annotations
 
