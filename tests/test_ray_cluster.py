@@ -44,14 +44,25 @@ if not sys.platform.startswith("linux"):  # pragma: no cover
 WORKER_IP = "127.0.0.2"
 
 
+# Ports handed out in this session: the OS may return a closed port again, and two Ray
+# components on one port make `ray start` fail (it once gave the head's GCS port as the
+# dashboard's).
+_TAKEN: set[int] = set()
+
+
 def _free_ports(n: int) -> list[int]:
     socks = []
+    ports: list[int] = []
     try:
-        for _ in range(n):
+        while len(ports) < n:
             s = socket.socket()
             s.bind(("", 0))
             socks.append(s)
-        return [s.getsockname()[1] for s in socks]
+            port = s.getsockname()[1]
+            if port not in _TAKEN:
+                ports.append(port)
+                _TAKEN.add(port)
+        return ports
     finally:
         for s in socks:
             s.close()
