@@ -17,7 +17,7 @@ import pytest
 import hptune
 from hptune import InvalidArgumentError, StorageError, TrialState, cli
 from hptune.pruners import PercentilePruner
-from hptune.samplers import Sampler
+from hptune.samplers import BayesianSampler, Sampler
 
 SPACE = {"x": hptune.HyperparameterSpace("x", "float", 0.0, 1.0)}
 
@@ -54,6 +54,17 @@ def test_flags_must_be_booleans(flag: object) -> None:
         hptune.create_study(SPACE, seed=0, load_if_exists=flag)  # type: ignore[arg-type]
     with pytest.raises(InvalidArgumentError, match="shuffle must be True or False"):
         hptune.GridSearchTuner(SPACE, lambda p: p["x"], shuffle=flag)
+
+
+@pytest.mark.parametrize("flag", ["yes", "False", 0, 1, 1.0])
+def test_optional_flags_take_booleans_or_none(flag: object) -> None:
+    study = hptune.create_study(SPACE, seed=0)
+    with pytest.raises(InvalidArgumentError, match=r"show_progress must be True, False or None"):
+        study.optimize(lambda p: p["x"], n_trials=1, show_progress=flag)  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match=r"trust_region must be True, False or None"):
+        BayesianSampler(trust_region=flag)  # type: ignore[arg-type]
+    assert BayesianSampler(trust_region=np.bool_(False)).trust_region is False
+    assert BayesianSampler(trust_region=None).trust_region is None
 
 
 def test_numpy_booleans_are_booleans() -> None:

@@ -10,7 +10,14 @@ import numpy as np
 
 from hptune._errors import InvalidArgumentError
 
-__all__ = ["check_callbacks", "check_flag", "check_int", "check_pruner", "check_real"]
+__all__ = [
+    "check_callbacks",
+    "check_flag",
+    "check_int",
+    "check_optional_flag",
+    "check_pruner",
+    "check_real",
+]
 
 # The Rust core takes counts as 64-bit unsigned ints.
 _MAX_COUNT = 2**63 - 1
@@ -25,6 +32,15 @@ def check_flag(name: str, value: Any) -> bool:
         return bool(value)
     raise InvalidArgumentError(
         f"{name} must be True or False, got {type(value).__name__} {value!r}"
+    )
+
+
+def check_optional_flag(name: str, value: Any, none_means: str) -> bool | None:
+    """``value`` as a bool, or None; else an error naming ``name`` and what None means."""
+    if value is None or isinstance(value, (bool, np.bool_)):
+        return None if value is None else bool(value)
+    raise InvalidArgumentError(
+        f"{name} must be True, False or None ({none_means}), got {type(value).__name__} {value!r}"
     )
 
 

@@ -24,7 +24,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, replace
 from typing import Any, Protocol, overload
 
-from hptune._checks import check_callbacks, check_flag, check_pruner, check_real
+from hptune._checks import (
+    check_callbacks,
+    check_flag,
+    check_optional_flag,
+    check_pruner,
+    check_real,
+)
 from hptune._constraints import (
     CONSTRAINTS_KEY,
     ConstraintsFunc,
@@ -824,8 +830,9 @@ class Study:
             )
         if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
             raise InvalidArgumentError(f"n_jobs must be a positive int or -1, got {n_jobs!r}")
-        if show_progress is not None:
-            show_progress = check_flag("show_progress", show_progress)
+        show_progress = check_optional_flag(
+            "show_progress", show_progress, "a bar when stderr is a terminal"
+        )
         if len(self.directions) > 1:
             refused = {
                 "n_jobs": n_jobs != 1,

@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hptune import _core
-from hptune._checks import check_flag, check_int, check_real
+from hptune._checks import check_flag, check_int, check_optional_flag, check_real
 from hptune._errors import InvalidArgumentError
 from hptune._history import History
 from hptune.rng import derive_seed
@@ -142,12 +142,7 @@ class BayesianSampler(Sampler):
             )
         self.output_warping: str = output_warping
         self.learn_from_pruned = check_flag("learn_from_pruned", learn_from_pruned)
-        if trust_region is not None and not isinstance(trust_region, (bool, np.bool_)):
-            raise InvalidArgumentError(
-                f"trust_region must be True, False or None (on unless noisy), got "
-                f"{type(trust_region).__name__} {trust_region!r}"
-            )
-        self.trust_region = None if trust_region is None else bool(trust_region)
+        self.trust_region = check_optional_flag("trust_region", trust_region, "on unless noisy")
         self._sobol: _core.Sobol | None = None
         self._state: list[float] | None = None
         self._constraint_states: list[list[float]] | None = None
