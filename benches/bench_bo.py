@@ -3,11 +3,14 @@
     python benches/bench_bo.py timing [--sizes 50,100,200,500,1000] [--gp-max 500]
     python benches/bench_bo.py regret [--seeds 10] [--problems branin,hartmann6,...]
     python benches/bench_bo.py pruned [--seeds 8] [--crossing 0.5]
+    python benches/bench_bo.py noisy [--seeds 20] [--trials 20,40]
 
 ``timing``: seconds for one suggestion after n observations of Hartmann-6.
 ``regret``: median [25%, 75%] final regret over seeds for each method and problem.
 ``pruned``: the same problems as learning curves under ASHA pruning, for the GP with and
 without ``learn_from_pruned`` (and TPE and random search beside them).
+``noisy``: RL-like noisy objectives in 11 dimensions (see :func:`noisy_problem`) for the GP with
+``noisy=True`` with and without its noise-dominated rule, TPE and random search.
 Optuna's GPSampler needs torch: install it in the benchmark environment only.
 """
 
@@ -16,6 +19,7 @@ from __future__ import annotations
 import argparse
 import logging
 import math
+import random
 import statistics
 import sys
 import time
@@ -212,6 +216,91 @@ def pruned(args: argparse.Namespace) -> None:
     print(table(["problem (curves)", *PRUNED_METHODS, "learn vs avoid"], rows))
 
 
+NOISY_METHODS = ["bayesian", "bayesian-norule", "tpe", "random"]
+NOISY_DIM = 11  # as many parameters as the dqn_sb3 preset
+
+
+def noisy_problem(kind: str, seed: int) -> Any:
+    """An RL-like objective to maximise over the unit cube, as ``(expected, draw)``: a bowl
+    around a centre drawn inside ``[0.3, 0.7]^11``. ``"gauss"``: the bowl (-100 at the centre,
+    -400 at a typical corner) plus Gaussian noise of sd 60. ``"coin"``: a run learns with
+    probability ``0.5 + 0.5 exp(-3 r2)`` and then scores the bowl plus noise of sd 20, or else
+    the time limit's -500, as DQN runs at a small budget do."""
+    rng = random.Random(1000 + seed)
+    centre = [rng.uniform(0.3, 0.7) for _ in range(NOISY_DIM)]
+
+    def r2(x: list[float]) -> float:
+        return sum(((v - c) / 0.45) ** 2 for v, c in zip(x, centre, strict=True)) / NOISY_DIM
+
+    def expected(x: list[float]) -> float:
+        bowl = -100.0 - 300.0 * r2(x)
+        if kind == "gauss":
+            return bowl
+        p = 0.5 + 0.5 * math.exp(-3.0 * r2(x))
+        return p * bowl + (1.0 - p) * -500.0
+
+    def draw(x: list[float], noise: random.Random) -> float:
+        bowl = -100.0 - 300.0 * r2(x)
+        if kind == "gauss":
+            return bowl + noise.gauss(0.0, 60.0)
+        p = 0.5 + 0.5 * math.exp(-3.0 * r2(x))
+        return bowl + noise.gauss(0.0, 20.0) if noise.random() < p else -500.0
+
+    return expected, draw
+
+
+def run_noisy(method: str, kind: str, seed: int, n: int) -> tuple[float, float]:
+    """The expected value of the config with the best observation after ``n`` trials, and the
+    share of suggested coordinates (after 5 start-up trials) on a bound of the box."""
+    from hptune.samplers import bayesian
+
+    expected, draw = noisy_problem(kind, seed)
+    noise = random.Random(seed)
+    space = [H(f"x{i}", "float", 0.0, 1.0) for i in range(NOISY_DIM)]
+    options: dict[str, Any] = {}
+    if method != "random":
+        options["n_startup_trials"] = 5
+    if method.startswith("bayesian"):
+        options["noisy"] = True
+    # "bayesian-norule": the GP as it was before the rule (the module constant at 0).
+    saved = bayesian.NOISE_DOMINATED
+    bayesian.NOISE_DOMINATED = 0.0 if method == "bayesian-norule" else saved
+    try:
+        study = hptune.create_study(
+            space, method.removesuffix("-norule"), maximize=True, seed=seed, **options
+        )
+        on_bound = 0
+        for _ in range(n):
+            trial = study.ask()
+            x = [trial.params[f"x{i}"] for i in range(NOISY_DIM)]
+            if trial.number >= 5:
+                on_bound += sum(v in (0.0, 1.0) for v in x)
+            study.tell(trial, draw(x, noise))
+    finally:
+        bayesian.NOISE_DOMINATED = saved
+    best = study.best_params
+    return expected([best[f"x{i}"] for i in range(NOISY_DIM)]), on_bound / ((n - 5) * NOISY_DIM)
+
+
+def noisy(args: argparse.Namespace) -> None:
+    rows = []
+    for kind in ("coin", "gauss"):
+        for n in (int(t) for t in args.trials.split(",")):
+            row: list[Any] = [kind, n]
+            for m in NOISY_METHODS:
+                runs = [run_noisy(m, kind, s, n) for s in range(args.seeds)]
+                row.append(
+                    f"{statistics.mean(v for v, _ in runs):.1f} "
+                    f"({100 * statistics.mean(b for _, b in runs):.0f}%)"
+                )
+            rows.append(row)
+    print(
+        f"mean expected return of the best-observed config over {args.seeds} seeds "
+        "(share of coordinates on a bound after the 5 start-up trials)"
+    )
+    print(table(["problem", "trials", *NOISY_METHODS], rows))
+
+
 def _history(n: int, seed: int) -> list[dict[str, float]]:
     space = hptune.SearchSpace([H(f"x{i}", "float", 0.0, 1.0) for i in range(6)])
     return space.sample_random(seed, 0, n)
@@ -288,8 +377,11 @@ def main() -> None:
     p.add_argument("--seeds", type=int, default=8)
     p.add_argument("--problems", default="")
     p.add_argument("--crossing", type=float, default=0.5, help="how much curves cross (0-1)")
+    q = sub.add_parser("noisy")
+    q.add_argument("--seeds", type=int, default=20)
+    q.add_argument("--trials", default="20,40", help="trial budgets, comma-separated")
     args = parser.parse_args()
-    {"timing": timing, "regret": regret, "pruned": pruned}[args.command](args)
+    {"timing": timing, "regret": regret, "pruned": pruned, "noisy": noisy}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import sqlite3
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 import hptune
@@ -158,3 +160,58 @@ def test_gp_keeps_filling_the_space_while_every_trial_scores_the_same() -> None:
     design.enqueue({f"x{i}": 0.5 for i in range(8)})
     design.optimize(lambda p: -100.0 if all(v == 0.5 for v in p.values()) else -500.0, n_trials=2)
     assert flat.trials[-1].params != design.trials[-1].params
+
+
+def test_noisy_gp_fills_the_space_while_its_fit_sees_only_noise() -> None:
+    """A noisy GP whose fit puts most of the variation in the noise (returns that are a coin
+    flip per run) continues the Sobol' design, as a flat history does, instead of chasing the
+    variance to the box's corners; under a clear trend with the same noise the GP steers."""
+    space = [HyperparameterSpace(f"x{i}", "float", 0.0, 1.0) for i in range(8)]
+
+    def coin_flip(p: dict[str, Any]) -> float:
+        # Seeded by the config: the same trials give the same values in every study.
+        rng = np.random.default_rng(int(1e6 * sum(p.values())))
+        return -100.0 if rng.random() < 0.3 else -500.0
+
+    def trend(p: dict[str, Any]) -> float:
+        rng = np.random.default_rng(int(1e6 * sum(p.values())))
+        return -100.0 * sum((v - 0.3) ** 2 for v in p.values()) + rng.normal(0.0, 5.0)
+
+    def run(objective: Callable[[dict[str, Any]], float], n_startup: int) -> list[bool]:
+        """Per trial: whether the fit behind it was noise-dominated (False in the design)."""
+        study = hptune.create_study(
+            space, "bayesian", n_startup_trials=n_startup, noisy=True, seed=3, maximize=True
+        )
+        sampler = study.sampler
+        assert isinstance(sampler, hptune.BayesianSampler)
+        flags = []
+        for _ in range(24):
+            trial = study.ask()
+            state = sampler._state
+            flags.append(
+                trial.number >= n_startup and state is not None and sampler._noise_dominated(state)
+            )
+            study.tell(trial, objective(trial.params))
+        runs.append(study)
+        return flags
+
+    runs: list[hptune.Study] = []
+    noise_flags = run(coin_flip, 4)
+    run(coin_flip, 100)  # the design alone
+    noisy, design = runs
+    assert sum(noise_flags) >= 8, noise_flags  # measured: the last 12 of the 20 after the start-up
+    for flag, a, b in zip(noise_flags, noisy.trials, design.trials, strict=True):
+        if flag:
+            assert a.params == b.params
+    filled = [t for t, f in zip(noisy.trials, noise_flags, strict=True) if f]
+    at_bounds = [v in (0.0, 1.0) for t in filled for v in t.params.values()]
+    assert sum(at_bounds) <= 2
+    trend_flags = run(trend, 4)
+    run(trend, 100)
+    steered, trend_design = runs[2:]
+    assert not any(trend_flags), trend_flags
+    assert steered.best_value > trend_design.best_value
+    # The rule is for noisy GPs only: without `noisy` the noise prior is tight.
+    state = noisy.sampler._state  # type: ignore[attr-defined]
+    assert noisy.sampler._noise_dominated(state)  # type: ignore[attr-defined]
+    assert not hptune.BayesianSampler(seed=0)._noise_dominated(state)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 from typing import Any, ClassVar
@@ -24,6 +25,10 @@ ACQUISITIONS = ("logei", "ei", "pi", "ucb")
 #: Transforms of the observed values before the GP sees them (see ``output_warping``).
 OUTPUT_WARPINGS = ("none", "log", "auto")
 
+#: A ``noisy`` GP whose fitted signal variance is below this share of the total variance sees
+#: no structure to steer by; the space-filling design continues (see ``_noise_dominated``).
+NOISE_DOMINATED = 1.0 / 3.0
+
 # Spare Sobol' points for trial k sit at indices _SPARE_BASE + k * _SPARES onwards, far past
 # any trial number of an initial design.
 _SPARE_BASE = 1 << 24
@@ -44,13 +49,15 @@ class BayesianSampler(Sampler):
     ``fit_max_points`` (hyperparameters are fitted on at most this many points, 64; the posterior
     uses all), ``noisy`` (default False; true for objectives whose repeats differ, such as RL
     returns: the GP's noise prior allows far more noise and the incumbent of EI is the best
-    posterior mean, not the luckiest observation), ``output_warping`` (``"auto"`` default,
-    ``"none"`` or ``"log"``: with ``"log"`` the GP models ``ln(1 + (y - y_best) /
-    median(y - y_best))`` instead of ``y``, a monotone transform fitted to each history that
-    compresses the large values of badly scaled objectives; ``"auto"`` fits both models at every
-    suggestion and uses the one under which the raw values are more likely (the warped GP's
-    likelihood with its Jacobian), see benches/README.md for the BBOB figures; with several
-    objectives ``"auto"`` models the raw values).
+    posterior mean, not the luckiest observation; while the fit puts less than a third of the
+    variance in the objective and the rest in the noise, the GP has nothing to steer by and
+    the Sobol' design continues instead, see benches/README.md), ``output_warping``
+    (``"auto"`` default, ``"none"`` or ``"log"``: with ``"log"`` the GP models
+    ``ln(1 + (y - y_best) / median(y - y_best))`` instead of ``y``, a monotone transform fitted
+    to each history that compresses the large values of badly scaled objectives; ``"auto"``
+    fits both models at every suggestion and uses the one under which the raw values are more
+    likely (the warped GP's likelihood with its Jacobian), see benches/README.md for the BBOB
+    figures; with several objectives ``"auto"`` models the raw values).
     Batches (``study.ask(n)``, parallel trials) are spread by kriging-believer fantasies, and
     running or failed trials are avoided. In a study with a ``constraints_func`` one more GP per
     constraint predicts it, and the acquisition is weighted by the probability that every
@@ -230,6 +237,8 @@ class BayesianSampler(Sampler):
                 region,
             )
             self._state = state
+            if self._noise_dominated(state):
+                return space.decode(self._initial_design(history, numbers))
             return space.decode(unit)
         unit, state = _core.bo_suggest(
             space.core,
@@ -248,7 +257,26 @@ class BayesianSampler(Sampler):
             region,
         )
         self._state = state
+        if self._noise_dominated(state):
+            return space.decode(self._initial_design(history, numbers))
         return space.decode(unit)
+
+    def _noise_dominated(self, state: Sequence[float]) -> bool:
+        """Whether a ``noisy`` GP's fit (``state``: log lengthscales, then the log signal and
+        log noise variances) puts less than a third of the variation in the objective.
+
+        Such a model has no direction to give: its posterior mean hardly moves from the prior,
+        its variance is nearly as large at the trials as away from them, and the acquisition's
+        maximum lands where the variance is largest, on the faces and corners of the box. On
+        RL-like objectives in 11 dimensions (a run that learns or not by chance) the GP then put
+        38-41% of its coordinates on a bound and chose worse configs than random search;
+        with the design instead it was level with random search (``python benches/bench_bo.py
+        noisy``, benches/README.md). The space-filling design goes on until the fit sees
+        structure."""
+        if not self.noisy:
+            return False
+        signal, noise = math.exp(state[-2]), math.exp(state[-1])
+        return signal < NOISE_DOMINATED * (signal + noise)
 
     def _use_trust_region(self, objectives: NDArray[np.float64] | None) -> bool:
         """Whether this suggestion searches inside a trust region (see ``trust_region``)."""
