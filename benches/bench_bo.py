@@ -222,28 +222,26 @@ NOISY_DIM = 11  # as many parameters as the dqn_sb3 preset
 
 def noisy_problem(kind: str, seed: int) -> Any:
     """An RL-like objective to maximise over the unit cube, as ``(expected, draw)``: a bowl
-    around a centre drawn inside ``[0.3, 0.7]^11``. ``"gauss"``: the bowl (-100 at the centre,
-    -400 at a typical corner) plus Gaussian noise of sd 60. ``"coin"``: a run learns with
-    probability ``0.5 + 0.5 exp(-3 r2)`` and then scores the bowl plus noise of sd 20, or else
-    the time limit's -500, as DQN runs at a small budget do."""
+    around a centre drawn inside ``[0.3, 0.7]^11``, -100 at the centre, about -240 at a random
+    point and -490 at a corner. ``"gauss"``: the bowl plus Gaussian noise of sd 60. ``"coin"``:
+    a run learns with probability ``0.5 + 0.5 exp(-3 r2)`` and then scores the bowl plus noise
+    of sd 20, or else the time limit's -500, as DQN runs at a small budget do."""
     rng = random.Random(1000 + seed)
     centre = [rng.uniform(0.3, 0.7) for _ in range(NOISY_DIM)]
 
-    def r2(x: list[float]) -> float:
-        return sum(((v - c) / 0.45) ** 2 for v, c in zip(x, centre, strict=True)) / NOISY_DIM
+    def shape(x: list[float]) -> tuple[float, float]:
+        """The bowl's value at ``x`` and the probability that a run learns there."""
+        r2 = sum(((v - c) / 0.45) ** 2 for v, c in zip(x, centre, strict=True)) / NOISY_DIM
+        return -100.0 - 300.0 * r2, 0.5 + 0.5 * math.exp(-3.0 * r2)
 
     def expected(x: list[float]) -> float:
-        bowl = -100.0 - 300.0 * r2(x)
-        if kind == "gauss":
-            return bowl
-        p = 0.5 + 0.5 * math.exp(-3.0 * r2(x))
-        return p * bowl + (1.0 - p) * -500.0
+        bowl, p = shape(x)
+        return bowl if kind == "gauss" else p * bowl + (1.0 - p) * -500.0
 
     def draw(x: list[float], noise: random.Random) -> float:
-        bowl = -100.0 - 300.0 * r2(x)
+        bowl, p = shape(x)
         if kind == "gauss":
             return bowl + noise.gauss(0.0, 60.0)
-        p = 0.5 + 0.5 * math.exp(-3.0 * r2(x))
         return bowl + noise.gauss(0.0, 20.0) if noise.random() < p else -500.0
 
     return expected, draw
