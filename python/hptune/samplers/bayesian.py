@@ -236,26 +236,23 @@ class BayesianSampler(Sampler):
                 self.noisy,
                 region,
             )
-            self._state = state
-            if self._noise_dominated(state):
-                return space.decode(self._initial_design(history, numbers))
-            return space.decode(unit)
-        unit, state = _core.bo_suggest(
-            space.core,
-            x,
-            self._warp(x, y, seed),
-            avoid,
-            len(numbers),
-            seed,
-            self.acquisition,
-            self.beta,
-            self.n_candidates,
-            self.n_restarts,
-            self.fit_max_points,
-            self._state,
-            self.noisy,
-            region,
-        )
+        else:
+            unit, state = _core.bo_suggest(
+                space.core,
+                x,
+                self._warp(x, y, seed),
+                avoid,
+                len(numbers),
+                seed,
+                self.acquisition,
+                self.beta,
+                self.n_candidates,
+                self.n_restarts,
+                self.fit_max_points,
+                self._state,
+                self.noisy,
+                region,
+            )
         self._state = state
         if self._noise_dominated(state):
             return space.decode(self._initial_design(history, numbers))
