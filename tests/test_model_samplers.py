@@ -177,8 +177,11 @@ def test_noisy_gp_fills_the_space_while_its_fit_sees_only_noise() -> None:
         rng = np.random.default_rng(int(1e6 * sum(p.values())))
         return -100.0 * sum((v - 0.3) ** 2 for v in p.values()) + rng.normal(0.0, 5.0)
 
-    def run(objective: Callable[[dict[str, Any]], float], n_startup: int) -> list[bool]:
-        """Per trial: whether the fit behind it was noise-dominated (False in the design)."""
+    def run(
+        objective: Callable[[dict[str, Any]], float], n_startup: int
+    ) -> tuple[hptune.Study, list[bool]]:
+        """The study, and per trial whether the fit behind it was noise-dominated (False in
+        the design)."""
         study = hptune.create_study(
             space, "bayesian", n_startup_trials=n_startup, noisy=True, seed=3, maximize=True
         )
@@ -192,13 +195,10 @@ def test_noisy_gp_fills_the_space_while_its_fit_sees_only_noise() -> None:
                 trial.number >= n_startup and state is not None and sampler._noise_dominated(state)
             )
             study.tell(trial, objective(trial.params))
-        runs.append(study)
-        return flags
+        return study, flags
 
-    runs: list[hptune.Study] = []
-    noise_flags = run(coin_flip, 4)
-    run(coin_flip, 100)  # the design alone
-    noisy, design = runs
+    noisy, noise_flags = run(coin_flip, 4)
+    design, _ = run(coin_flip, 100)  # the design alone
     assert sum(noise_flags) >= 8, noise_flags  # measured: the last 12 of the 20 after the start-up
     for flag, a, b in zip(noise_flags, noisy.trials, design.trials, strict=True):
         if flag:
@@ -206,9 +206,8 @@ def test_noisy_gp_fills_the_space_while_its_fit_sees_only_noise() -> None:
     filled = [t for t, f in zip(noisy.trials, noise_flags, strict=True) if f]
     at_bounds = [v in (0.0, 1.0) for t in filled for v in t.params.values()]
     assert sum(at_bounds) <= 2
-    trend_flags = run(trend, 4)
-    run(trend, 100)
-    steered, trend_design = runs[2:]
+    steered, trend_flags = run(trend, 4)
+    trend_design, _ = run(trend, 100)
     assert not any(trend_flags), trend_flags
     assert steered.best_value > trend_design.best_value
     # The rule is for noisy GPs only: without `noisy` the noise prior is tight.
