@@ -29,6 +29,14 @@ no method saw, and its final mean return reported with the standard error; times
 wall time per method are reported too.
 ``--seed-per-trial``: the searches' trials each train on their own seed instead of
 ``--seed`` for all (``sb3_objective(..., seed_per_trial=True)``).
+
+``--rungs N`` measures instead whether early evaluations rank configs as the final one does
+(what ASHA assumes when it prunes at a rung): SB3's defaults and ``N`` random configs of the
+preset each train on 3 seeds with an evaluation every quarter of the run, and per evaluation
+step it prints Spearman's rank correlation with the same run's final return and with the mean
+final return of the config's other seeds:
+
+    python benches/bench_rl.py --env Acrobot-v1 --algo dqn --rungs 30 --out rungs.json
 """
 
 from __future__ import annotations
@@ -46,7 +54,7 @@ from typing import Any
 import hptune
 from hptune import RLHyperparameterTuner, presets
 from hptune.objectives import sb3_objective
-from hptune.pruners import HyperbandPruner, SuccessiveHalvingPruner
+from hptune.pruners import HyperbandPruner, RankCheckPruner, SuccessiveHalvingPruner
 
 TEST_SEED_BASE = 10_001
 RACE = {"selection_top_k": 2, "selection_seeds": 4}  # 3 candidates x 2 seeds + 2 x 2 = 10 runs
@@ -91,14 +99,16 @@ MAX_TRIALS = 200  # a cap that the timestep budget always reaches first
 
 
 def make_pruner(args: argparse.Namespace) -> Any:
-    """hptune's pruner: ASHA from a quarter of the budget, or Hyperband over the same range
-    (its brackets hedge against early rungs that say nothing yet)."""
+    """hptune's pruner: ASHA from a quarter of the budget, Hyperband over the same range (its
+    brackets hedge against early rungs that say nothing yet), or ASHA that prunes at a rung
+    only once the rung has been seen to rank completed trials (``RankCheckPruner``)."""
     quarter = args.timesteps // 4
     if args.pruner == "hyperband":
         return HyperbandPruner(
             min_resource=quarter, max_resource=args.timesteps, reduction_factor=3
         )
-    return SuccessiveHalvingPruner(min_resource=quarter, reduction_factor=3)
+    asha = SuccessiveHalvingPruner(min_resource=quarter, reduction_factor=3)
+    return RankCheckPruner(asha) if args.pruner == "asha-checked" else asha
 
 
 def run_hptune(
@@ -188,6 +198,61 @@ def run_optuna(
         for t in study.trials
     ]
     return kwargs, objective.timesteps_used, len(study.trials), {"trials": trials}
+
+
+class _Recorder:
+    """A trial that records every report and never prunes."""
+
+    def __init__(self, params: dict[str, Any]) -> None:
+        self.params = params
+        self.number = 0
+        self.values: dict[int, float] = {}
+
+    def report(self, value: float, step: int) -> None:
+        self.values[int(step)] = float(value)
+
+    def should_prune(self) -> bool:
+        return False
+
+
+def rung_correlations(args: argparse.Namespace, n_configs: int, n_seeds: int = 3) -> None:
+    """Traces of SB3's defaults and ``n_configs`` random preset configs on ``n_seeds`` seeds,
+    then the rank correlation of each evaluation step with the final returns."""
+    from hptune.pruners import rank_correlation
+
+    space = RLHyperparameterTuner().search_space(args.algo, preset=f"{args.algo}_sb3")
+    configs = [presets.defaults(f"{args.algo}_sb3"), *space.sample_random(args.seed, 0, n_configs)]
+    objective = make_objective(args)
+    rows: list[dict[str, Any]] = []
+    for k, params in enumerate(configs):
+        traces = []
+        for s in range(n_seeds):
+            recorder = _Recorder(params)
+            try:
+                objective(recorder, seed=1000 * (s + 1))
+            except Exception as exc:  # a config that crashes is left out of the correlations
+                print(f"  config {k} seed {s} failed: {exc}", file=sys.stderr)
+            traces.append(recorder.values)
+        rows.append({"params": {n: repr(v) for n, v in params.items()}, "traces": traces})
+        print(f"config {k}: " + " | ".join(str(t) for t in traces), flush=True)
+        if args.out:
+            Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.out).write_text(json.dumps(rows, indent=1))
+    steps = sorted({step for r in rows for t in r["traces"] for step in t})
+    final = steps[-1]
+    runs = [(r, i) for r in rows for i, t in enumerate(r["traces"]) if set(t) == set(steps)]
+    own = [r["traces"][i][final] for r, i in runs]
+    others = [
+        sum(t[final] for j, t in enumerate(r["traces"]) if j != i and final in t)
+        / max(1, sum(1 for j, t in enumerate(r["traces"]) if j != i and final in t))
+        for r, i in runs
+    ]
+    print(f"{len(runs)} complete runs of {len(configs)} configs x {n_seeds} seeds")
+    print("step | rho with the run's final return | rho with the other seeds' final mean")
+    for step in steps:
+        early = [r["traces"][i][step] for r, i in runs]
+        cells = [rank_correlation(early, own), rank_correlation(early, others)]
+        print(f"{step:>6} | " + " | ".join("n/a" if c is None else f"{c:.2f}" for c in cells))
 
 
 def test_config(args: argparse.Namespace, kwargs: dict[str, Any], n_envs: int) -> list[float]:
@@ -309,7 +374,10 @@ def main() -> None:
     parser.add_argument("--test-seeds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
-        "--pruner", default="asha", choices=["asha", "hyperband"], help="hptune's (asha)"
+        "--pruner",
+        default="asha",
+        choices=["asha", "asha-checked", "hyperband"],
+        help="hptune's (asha)",
     )
     parser.add_argument(
         "--seed-per-trial",
@@ -320,6 +388,12 @@ def main() -> None:
         "--methods",
         default="sb3-defaults,rl-zoo3,hptune-bayesian,hptune-tpe,optuna-tpe,random",
     )
+    parser.add_argument(
+        "--rungs",
+        type=int,
+        metavar="N",
+        help="measure how early evaluations rank N random configs (see above) and stop",
+    )
     parser.add_argument("--out", help="write the results here (JSON)")
     parser.add_argument("--table", nargs="*", help="print a table from result files")
     args = parser.parse_args()
@@ -327,6 +401,9 @@ def main() -> None:
         table([p for pattern in args.table for p in glob.glob(pattern)])
         return
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    if args.rungs is not None:
+        rung_correlations(args, args.rungs)
+        return
     run(args)
 
 
