@@ -210,3 +210,50 @@ def test_noisy_objectives_start_modelling_after_the_rl_startup_trials(
     # A deterministic objective keeps the library-wide default.
     tuner.tune_rl_model("ppo", mean_of, method=method, n_trials=2, seed=0, show_progress=False)
     assert "n_startup_trials" not in seen[-1]
+
+
+def learning_starts(space: hptune.SearchSpace) -> HyperparameterSpace:
+    return next(p for p in space.params if p.name == "learning_starts")
+
+
+def test_dqn_learning_starts_is_capped_at_half_the_run() -> None:
+    tuner = RLHyperparameterTuner("cap")
+    preset = learning_starts(tuner.search_space("dqn", preset="dqn_sb3"))
+    assert preset.max_value == 20_000
+    capped = learning_starts(tuner.search_space("dqn", preset="dqn_sb3", total_timesteps=15_000))
+    assert (capped.min_value, capped.max_value, capped.log_scale) == (1, 7_500, True)
+    assert capped.default == preset.default == 100
+    # A long run leaves the preset's range alone; a tiny one never cuts below the default.
+    long = tuner.search_space("dqn", preset="dqn_sb3", total_timesteps=100_000)
+    assert learning_starts(long).max_value == 20_000
+    tiny = tuner.search_space("dqn", preset="dqn_sb3", total_timesteps=50)
+    assert learning_starts(tiny).max_value == 100
+    # A range the user gives is theirs.
+    mine = HyperparameterSpace("learning_starts", "int", 1, 50_000)
+    given_space = tuner.search_space("dqn", iter([mine]), preset="dqn_sb3", total_timesteps=15_000)
+    assert learning_starts(given_space).max_value == 50_000
+    with pytest.raises(hptune.InvalidArgumentError, match="total_timesteps must be an int"):
+        tuner.search_space("dqn", preset="dqn_sb3", total_timesteps=0)
+
+
+def test_tune_rl_model_caps_learning_starts_by_the_objectives_run_length() -> None:
+    class ShortDQN(CountingObjective):
+        preset = "dqn_sb3"
+        total_timesteps = 2_000
+
+        def __init__(self) -> None:
+            super().__init__(self.total_timesteps)
+            self.seen: list[int] = []
+
+        def __call__(self, params: dict[str, Any], seed: int | None = None) -> float:
+            self.seen.append(int(params["learning_starts"]))
+            self.timesteps_used += self.steps_per_trial
+            return float(params["learning_rate"]) + 1e-3 * ((seed or 0) % 7)
+
+    objective = ShortDQN()
+    result = RLHyperparameterTuner("cap").tune_rl_model(
+        "dqn", objective, method="random", n_trials=40, seed=2, show_progress=False
+    )
+    assert len(result.trials) == 40
+    assert max(objective.seen) <= 1_000
+    assert max(objective.seen) > 300  # the capped range is still searched up to near its end

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -84,6 +85,29 @@ def preset_space(
     return list(params.values())
 
 
+def _overrides(
+    overrides: Mapping[str, HyperparameterSpace] | Iterable[HyperparameterSpace] | None,
+) -> list[HyperparameterSpace]:
+    if overrides is None:
+        return []
+    items = overrides.values() if isinstance(overrides, Mapping) else overrides
+    return [o for o in items if isinstance(o, HyperparameterSpace)]
+
+
+def _capped(param: HyperparameterSpace, high: float) -> HyperparameterSpace:
+    """``param`` (numeric) with its upper end lowered to ``high`` where that is below it,
+    never below its default or above its lower end."""
+    if param.min_value is None or param.max_value is None:
+        return param
+    floor = float(param.min_value if param.default is None else param.default)
+    cap = max(high, floor)
+    if param.param_type == "int":
+        cap = float(math.floor(cap))
+    if cap >= float(param.max_value) or cap <= float(param.min_value):
+        return param
+    return dataclasses.replace(param, max_value=int(cap) if param.param_type == "int" else cap)
+
+
 def _timestep_budget(objective: Any, max_timesteps: object) -> Callable[[Any, Any], None]:
     """A callback that stops the study once ``objective.timesteps_used`` reaches the budget."""
     if isinstance(max_timesteps, bool) or not isinstance(max_timesteps, int) or max_timesteps < 1:
@@ -148,12 +172,38 @@ class RLHyperparameterTuner:
         *,
         preset: str | None = None,
         n_envs: int = 1,
+        total_timesteps: int | None = None,
     ) -> SearchSpace:
         """The preset's space (default: the algorithm's) with ``search_space`` overriding or
-        extending it, and the preset's constraints (``n_envs`` scales PPO's rollout)."""
+        extending it, and the preset's constraints (``n_envs`` scales PPO's rollout).
+
+        With ``total_timesteps`` (a trial's training length) the preset's ranges that only
+        make sense inside the run are capped (``presets.SB3_BUDGET_BOUNDS``: DQN's
+        ``learning_starts`` at half the run, so that every trial trains); a range given in
+        ``search_space`` is kept as given.
+        """
         key = self.algorithm_key(algorithm)
         name = presets.canonical(preset) if preset is not None else key
+        if search_space is not None and not isinstance(search_space, Mapping):
+            search_space = list(search_space)  # read twice below
         params = preset_space(name, search_space)
+        if total_timesteps is not None:
+            if (
+                isinstance(total_timesteps, bool)
+                or not isinstance(total_timesteps, int)
+                or total_timesteps < 1
+            ):
+                raise InvalidArgumentError(
+                    f"total_timesteps must be an int >= 1 or None, got {total_timesteps!r}"
+                )
+            overridden = {p.name for p in _overrides(search_space)}
+            bounds = {
+                n: f for n, f in presets.SB3_BUDGET_BOUNDS.get(name, ()) if n not in overridden
+            }
+            params = [
+                _capped(p, bounds[p.name] * total_timesteps) if p.name in bounds else p
+                for p in params
+            ]
         constraints = []
         names = {p.name for p in params}
         for lower, upper, factor in presets.SB3_CONSTRAINTS.get(name, ()):
@@ -211,11 +261,13 @@ class RLHyperparameterTuner:
         noisy = bool(getattr(objective_function, "noisy", False))
         if preset is None:
             preset = getattr(objective_function, "preset", None)
+        length = getattr(objective_function, "total_timesteps", None)
         space = self.search_space(
             key,
             search_space,
             preset=preset,
             n_envs=int(getattr(objective_function, "n_envs", 1)),
+            total_timesteps=length if isinstance(length, int) and length >= 1 else None,
         )
         options = dict(method_options or {})
         if noisy and m == "bayesian":

@@ -17,6 +17,7 @@ from hptune._errors import InvalidArgumentError
 from hptune.presets._data import (
     PRESETS,
     PRESETS_VERSION,
+    SB3_BUDGET_BOUNDS,
     SB3_CONSTRAINTS,
     ParamType,
     PresetParam,
@@ -24,6 +25,7 @@ from hptune.presets._data import (
 
 __all__ = [
     "PRESETS_VERSION",
+    "SB3_BUDGET_BOUNDS",
     "SB3_CONSTRAINTS",
     "ParamType",
     "PresetParam",

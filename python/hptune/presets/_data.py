@@ -10,7 +10,14 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
-__all__ = ["PRESETS", "PRESETS_VERSION", "SB3_CONSTRAINTS", "ParamType", "PresetParam"]
+__all__ = [
+    "PRESETS",
+    "PRESETS_VERSION",
+    "SB3_BUDGET_BOUNDS",
+    "SB3_CONSTRAINTS",
+    "ParamType",
+    "PresetParam",
+]
 
 PRESETS_VERSION = 2
 
@@ -164,4 +171,12 @@ PRESETS: dict[str, tuple[PresetParam, ...]] = {
 SB3_CONSTRAINTS: dict[str, tuple[tuple[str, str, float | None], ...]] = {
     "ppo_sb3": (("batch_size", "n_steps", None),),
     "dqn_sb3": (("gradient_steps", "train_freq", 1.0),),
+}
+
+# Parameters of the SB3 presets whose useful range depends on the run's length, as (name,
+# fraction): given the objective's total_timesteps, the tuner caps the range's upper end at
+# fraction * total_timesteps. A DQN run whose learning_starts reaches its length never takes a
+# gradient step and scores its untrained network (on a fixed seed, the same luck every time).
+SB3_BUDGET_BOUNDS: dict[str, tuple[tuple[str, float], ...]] = {
+    "dqn_sb3": (("learning_starts", 0.5),),
 }
