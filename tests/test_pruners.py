@@ -6,8 +6,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 import hptune
 from _study_helpers import reporting
@@ -17,9 +15,7 @@ from hptune.pruners import (
     MedianPruner,
     NopPruner,
     PercentilePruner,
-    RankCheckPruner,
     SuccessiveHalvingPruner,
-    rank_correlation,
 )
 from hptune.storage import StudyMeta
 
@@ -227,126 +223,11 @@ def test_hyperband_competes_within_a_bracket() -> None:
         lambda: SuccessiveHalvingPruner(reduction_factor=1),
         lambda: SuccessiveHalvingPruner(min_resource=0),
         lambda: HyperbandPruner(min_resource=10, max_resource=5),
-        lambda: RankCheckPruner(None),
-        lambda: RankCheckPruner(object()),
-        lambda: RankCheckPruner(NopPruner(), min_correlation=1.5),
-        lambda: RankCheckPruner(NopPruner(), n_min_trials=1),
     ],
 )
 def test_bad_arguments(make: object) -> None:
     with pytest.raises(hptune.InvalidArgumentError):
         make()  # type: ignore[operator]
-
-
-# --------------------------------------------------------------------- rank check
-def test_rank_correlation_hand_computed() -> None:
-    assert rank_correlation([1.0, 2.0, 3.0, 4.0], [1.0, 3.0, 2.0, 4.0]) == pytest.approx(0.8)
-    # Ties take their average rank: ranks (0.5, 0.5, 2) against (0, 1, 2).
-    assert rank_correlation([1.0, 1.0, 2.0], [1.0, 2.0, 3.0]) == pytest.approx(1.5 / 3**0.5)
-    assert rank_correlation([3.0, 2.0, 1.0], [10.0, 20.0, 30.0]) == pytest.approx(-1.0)
-    assert rank_correlation([1.0, 1.0, 1.0], [1.0, 2.0, 3.0]) is None
-    assert rank_correlation([1.0], [2.0]) is None
-    with pytest.raises(hptune.InvalidArgumentError, match="equal lengths"):
-        rank_correlation([1.0, 2.0], [1.0])
-
-
-@given(
-    st.lists(st.tuples(st.integers(-5, 5), st.integers(-5, 5)), min_size=2, max_size=30).map(
-        lambda pairs: ([float(a) for a, _ in pairs], [float(b) for _, b in pairs])
-    )
-)
-def test_rank_correlation_properties(data: tuple[list[float], list[float]]) -> None:
-    a, b = data
-    rho = rank_correlation(a, b)
-    if len(set(a)) == 1 or len(set(b)) == 1:
-        assert rho is None
-        return
-    assert rho is not None
-    assert -1.0 - 1e-12 <= rho <= 1.0 + 1e-12
-    assert rank_correlation(b, a) == pytest.approx(rho)
-    # Ranks only: a strictly increasing map of either side changes nothing, a decreasing one
-    # flips the sign.
-    assert rank_correlation([x**3 + 7.0 for x in a], b) == pytest.approx(rho)
-    assert rank_correlation([-x for x in a], b) == pytest.approx(-rho, abs=1e-12)
-
-
-def add_final(view: View, step_value: float, final: float, step: int = 1) -> None:
-    """A completed trial that reported ``step_value`` at ``step`` and ended at ``final``."""
-    number = view.storage.create_trial("s", 0.0, {})
-    view.storage.report("s", number, step, step_value)
-    view.storage.finish_trial("s", TrialRecord(number, {}, TrialState.COMPLETE, final))
-
-
-def test_rank_check_defers_to_the_pruner_only_where_steps_rank_trials() -> None:
-    asha = SuccessiveHalvingPruner(min_resource=1, reduction_factor=2)
-    pruner = RankCheckPruner(asha, min_correlation=0.5, n_min_trials=4)
-    informative, noise = make_view(), make_view()
-    for k in range(4):
-        add_final(informative, float(k), 10.0 * k)
-        add_final(noise, float(k), 10.0 * (k % 2) * (3 - k))  # finals 0, 20, 0, 0: rho < 0.5
-    behind = Live(99, {1: -1.0})
-    assert asha.prune(informative, behind)
-    assert asha.prune(noise, behind)
-    assert pruner.step_correlation(informative, 1) == pytest.approx(1.0)
-    assert pruner.prune(informative, behind)
-    assert pruner.step_correlation(noise, 1) is not None
-    assert pruner.step_correlation(noise, 1) < 0.5  # type: ignore[operator]
-    assert not pruner.prune(noise, behind)
-    # Too few completed trials at the step: nothing is known, nothing is pruned.
-    few = make_view()
-    for k in range(3):
-        add_final(few, float(k), 10.0 * k)
-    assert pruner.step_correlation(few, 1) is None
-    assert not pruner.prune(few, behind)
-    # Another step than the one the completed trials reported at: no evidence either.
-    assert not pruner.prune(informative, Live(99, {1: 5.0, 2: -1.0}))
-    # A NaN report is the wrapped pruner's to judge (ASHA prunes it).
-    assert pruner.prune(few, Live(99, {1: float("nan")}))
-    assert not pruner.prune(few, Live(99, {}))
-    assert "min_correlation=0.5" in repr(pruner)
-
-
-def test_rank_check_in_a_study_keeps_trials_whose_early_values_mislead() -> None:
-    # Step 1 reports the opposite of where a trial ends up (a curve that starts low and
-    # overtakes, as a slow learner does); plain ASHA stops the trials that would have won.
-    def misleading(trial: hptune.Trial) -> float:
-        x = trial.params["x"]
-        trial.report(1.0 - x, 1)
-        if trial.should_prune():
-            raise hptune.TrialPruned()
-        trial.report(x, 2)
-        return float(x)
-
-    def honest(trial: hptune.Trial) -> float:
-        x = trial.params["x"]
-        for step in (1, 2):
-            trial.report(x * step, step)
-            if step == 1 and trial.should_prune():
-                raise hptune.TrialPruned()
-        return float(x)
-
-    def run(objective: object, pruner: object) -> hptune.Study:
-        study = hptune.create_study(SPACE, maximize=True, seed=3, pruner=pruner)  # type: ignore[arg-type]
-        study.optimize(objective, n_trials=30, show_progress=False)  # type: ignore[arg-type]
-        return study
-
-    def asha() -> SuccessiveHalvingPruner:
-        return SuccessiveHalvingPruner(min_resource=1, reduction_factor=2)
-
-    def n_pruned(study: hptune.Study) -> int:
-        return sum(t.state is TrialState.PRUNED for t in study.trials)
-
-    plain = run(misleading, asha())
-    checked = run(misleading, RankCheckPruner(asha()))
-    assert n_pruned(plain) >= 10
-    assert n_pruned(checked) == 0  # the first completed trials showed rho = -1
-    best = max(t.params["x"] for t in checked.trials)
-    assert checked.best_value == pytest.approx(best)
-    assert plain.best_value < best
-    # Where step 1 does rank the trials, the check lets ASHA prune once 5 trials completed.
-    checked_honest = run(honest, RankCheckPruner(asha()))
-    assert n_pruned(checked_honest) >= 10
-    assert all(t.state is TrialState.COMPLETE for t in checked_honest.trials[:5])
 
 
 # --------------------------------------------------------------------- in a study

@@ -24,9 +24,8 @@ import math
 from typing import Any, Protocol
 
 import numpy as np
-from numpy.typing import NDArray
 
-from hptune._checks import check_pruner, check_real
+from hptune._checks import check_real
 from hptune._errors import InvalidArgumentError
 from hptune.storage import Storage
 from hptune.trial import TrialState
@@ -36,7 +35,6 @@ __all__ = [
     "MedianPruner",
     "NopPruner",
     "PercentilePruner",
-    "RankCheckPruner",
     "SuccessiveHalvingPruner",
 ]
 
@@ -314,94 +312,4 @@ class HyperbandPruner:
         return (
             f"HyperbandPruner(min_resource={self.min_resource}, max_resource={self.max_resource}, "
             f"reduction_factor={self.reduction_factor})"
-        )
-
-
-def _ranks(values: list[float]) -> NDArray[np.float64]:
-    """Ranks from 0 with ties averaged (the ranks Spearman's correlation needs)."""
-    x = np.asarray(values, dtype=np.float64)
-    order = np.argsort(x, kind="stable")
-    ranks = np.empty(len(x))
-    ranks[order] = np.arange(len(x), dtype=np.float64)
-    for value in np.unique(x):
-        tied = x == value
-        ranks[tied] = ranks[tied].mean()
-    return ranks
-
-
-def rank_correlation(a: list[float], b: list[float]) -> float | None:
-    """Spearman's rank correlation of ``a`` and ``b`` (ties averaged); None when either is
-    constant or there are fewer than two pairs."""
-    if len(a) != len(b):
-        raise InvalidArgumentError(f"rank_correlation needs equal lengths, got {len(a)}, {len(b)}")
-    if len(a) < 2:
-        return None
-    ra, rb = _ranks(a), _ranks(b)
-    ra -= ra.mean()
-    rb -= rb.mean()
-    scale = math.sqrt(float(ra @ ra) * float(rb @ rb))
-    return None if scale == 0.0 else float(ra @ rb) / scale
-
-
-class RankCheckPruner:
-    """Let ``pruner`` prune at a step only once that step's values have been seen to rank
-    trials as their final values do.
-
-    Pruners assume that a trial behind at an early step stays behind. On noisy learning
-    curves (an RL agent evaluated before it has learned, e.g. SB3 DQN a quarter of the way
-    into a short run) the early values rank luck, and ASHA then stops the very trials that
-    would have come first. This wrapper checks the assumption on the study's own trials: at
-    a trial's latest step it computes Spearman's rank correlation, over the COMPLETE trials
-    that reported at that step, between their values there and their final values. Below
-    ``min_correlation``, or with fewer than ``n_min_trials`` such trials, the trial goes on
-    (a NaN report is still left to ``pruner``); otherwise ``pruner`` decides. Steps where
-    the early values do rank the trials (PPO on CartPole, most supervised learning curves)
-    are pruned as before, once enough trials completed to show it.
-
-    >>> from hptune.pruners import RankCheckPruner, SuccessiveHalvingPruner
-    >>> pruner = RankCheckPruner(SuccessiveHalvingPruner(min_resource=3750))
-    """
-
-    def __init__(self, pruner: Any, *, min_correlation: float = 0.5, n_min_trials: int = 5) -> None:
-        if pruner is None:
-            raise InvalidArgumentError(
-                "RankCheckPruner needs the pruner it checks, e.g. "
-                "RankCheckPruner(SuccessiveHalvingPruner()), got None"
-            )
-        check_pruner(pruner)
-        self.pruner = pruner
-        self.min_correlation = check_real("min_correlation", min_correlation, low=-1.0, high=1.0)
-        self.n_min_trials = _check_int("n_min_trials", n_min_trials, 2)
-
-    def step_correlation(self, study: StudyView, step: int) -> float | None:
-        """The rank correlation at ``step`` between the complete trials' values there and
-        their final values, or None with fewer than ``n_min_trials`` such trials (or none
-        defined: all values equal)."""
-        pairs = [
-            (r.intermediate_values[step], float(r.value))
-            for r in study.storage.trials(study.name, (TrialState.COMPLETE,))
-            if r.value is not None
-            and step in r.intermediate_values
-            and math.isfinite(r.intermediate_values[step])
-            and math.isfinite(r.value)
-        ]
-        if len(pairs) < self.n_min_trials:
-            return None
-        return rank_correlation([a for a, _ in pairs], [b for _, b in pairs])
-
-    def prune(self, study: StudyView, trial: TrialView) -> bool:
-        values = trial.intermediate_values
-        if not values:
-            return False
-        step = max(values)
-        if not math.isnan(values[step]):
-            rho = self.step_correlation(study, step)
-            if rho is None or rho < self.min_correlation:
-                return False
-        return bool(self.pruner.prune(study, trial))
-
-    def __repr__(self) -> str:
-        return (
-            f"RankCheckPruner({self.pruner!r}, min_correlation={self.min_correlation:g}, "
-            f"n_min_trials={self.n_min_trials})"
         )
