@@ -99,14 +99,15 @@ MAX_TRIALS = 200  # a cap that the timestep budget always reaches first
 
 
 def make_pruner(args: argparse.Namespace) -> Any:
-    """hptune's pruner: ASHA from a quarter of the budget, or Hyperband over the same range
-    (its brackets hedge against early rungs that say nothing yet)."""
-    quarter = args.timesteps // 4
+    """hptune's pruner: ASHA from ``--first-rung`` of the run (a quarter by default), or
+    Hyperband over the same range (its brackets hedge against early rungs that say nothing
+    yet); ``--reduction-factor`` for both."""
+    first = int(args.timesteps * args.first_rung)
     if args.pruner == "hyperband":
         return HyperbandPruner(
-            min_resource=quarter, max_resource=args.timesteps, reduction_factor=3
+            min_resource=first, max_resource=args.timesteps, reduction_factor=args.reduction_factor
         )
-    return SuccessiveHalvingPruner(min_resource=quarter, reduction_factor=3)
+    return SuccessiveHalvingPruner(min_resource=first, reduction_factor=args.reduction_factor)
 
 
 def run_hptune(
@@ -390,6 +391,13 @@ def main() -> None:
     parser.add_argument(
         "--pruner", default="asha", choices=["asha", "hyperband"], help="hptune's (asha)"
     )
+    parser.add_argument(
+        "--first-rung",
+        type=float,
+        default=0.25,
+        help="the pruner's first rung as a share of the run (0.25; evaluations every quarter)",
+    )
+    parser.add_argument("--reduction-factor", type=int, default=3, help="the pruner's eta (3)")
     parser.add_argument(
         "--seed-per-trial",
         action="store_true",
