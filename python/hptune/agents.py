@@ -95,8 +95,9 @@ def _overrides(
 
 
 def _capped(param: HyperparameterSpace, high: float) -> HyperparameterSpace:
-    """``param`` (numeric) with its upper end lowered to ``high`` where that is below it,
-    never below its default or above its lower end."""
+    """``param`` (numeric) with its upper end lowered to ``high`` where that is below it; the
+    new end never falls below the default, and a cap at or below the lower end changes
+    nothing."""
     if param.min_value is None or param.max_value is None:
         return param
     floor = float(param.min_value if param.default is None else param.default)
