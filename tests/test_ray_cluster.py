@@ -50,6 +50,16 @@ WORKER_IP = "127.0.0.2"
 _TAKEN: set[int] = set()
 
 
+def _worker_ports(seed: int) -> int:
+    """The first of 100 worker ports that overlap no port handed out so far; they are then
+    handed out too (Ray refuses a worker range holding one of the node's other ports)."""
+    base = 20000 + (os.getpid() * 97 + seed) % 30000
+    while any(p in _TAKEN for p in range(base, base + 100)):
+        base = 20000 + (base - 20000 + 100) % 30000
+    _TAKEN.update(range(base, base + 100))
+    return base
+
+
 def _free_ports(n: int) -> list[int]:
     socks = []
     ports: list[int] = []
@@ -110,7 +120,7 @@ class _Node:
     def __init__(self, args: list[str], env: dict[str, str], temp_dir: Path) -> None:
         temp_dir.mkdir(parents=True, exist_ok=True)
         ports = _free_ports(7)
-        base = 20000 + (os.getpid() * 97 + ports[0]) % 30000  # a worker-port range of its own
+        base = _worker_ports(ports[0])  # a worker-port range of its own
         cmd = [
             RAY_CLI,
             "start",
