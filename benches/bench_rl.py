@@ -53,6 +53,7 @@ from typing import Any
 
 import hptune
 from hptune import RLHyperparameterTuner, presets
+from hptune._stats import doubled_mid_ranks
 from hptune.objectives import sb3_objective
 from hptune.pruners import HyperbandPruner, SuccessiveHalvingPruner
 
@@ -200,21 +201,13 @@ def run_optuna(
 
 
 def rank_correlation(a: list[float], b: list[float]) -> float | None:
-    """Spearman's rank correlation (ties take their average rank); None if either side is
+    """Spearman's rank correlation (ties take their mid-rank); None if either side is
     constant."""
-    import numpy as np
-
-    def ranks(values: list[float]) -> Any:
-        x = np.asarray(values, dtype=float)
-        r = np.empty(len(x))
-        r[np.argsort(x, kind="stable")] = np.arange(len(x), dtype=float)
-        for v in np.unique(x):
-            r[x == v] = r[x == v].mean()
-        return r - r.mean()
-
-    ra, rb = ranks(a), ranks(b)
-    scale = math.sqrt(float(ra @ ra) * float(rb @ rb))
-    return None if scale == 0.0 else float(ra @ rb) / scale
+    ra, rb = (doubled_mid_ranks(v) for v in (a, b))
+    ma, mb = sum(ra) / len(ra), sum(rb) / len(rb)
+    cov = sum((x - ma) * (y - mb) for x, y in zip(ra, rb, strict=True))
+    scale = math.sqrt(sum((x - ma) ** 2 for x in ra) * sum((y - mb) ** 2 for y in rb))
+    return None if scale == 0.0 else cov / scale
 
 
 class _Recorder:

@@ -11,6 +11,7 @@ both one-sided ("is a better than b?") and returning p-values; and the rank-sum 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -136,6 +137,23 @@ def welch_greater(a: Sequence[float], b: Sequence[float]) -> WelchResult:
 _EXACT_RANK_SUM = 40  # values; beyond, the normal approximation
 
 
+def doubled_mid_ranks(values: Sequence[float]) -> list[int]:
+    """Each value's rank from 1, tied values sharing their mid-rank, doubled so that the
+    ranks are integers."""
+    total = len(values)
+    order = sorted(range(total), key=values.__getitem__)
+    ranks2 = [0] * total
+    i = 0
+    while i < total:
+        j = i
+        while j + 1 < total and values[order[j + 1]] == values[order[i]]:
+            j += 1
+        for k in range(i, j + 1):
+            ranks2[order[k]] = i + j + 2
+        i = j + 1
+    return ranks2
+
+
 def rank_sum_greater(a: Sequence[float], b: Sequence[float]) -> float:
     """One-sided p-value of the rank-sum (Wilcoxon-Mann-Whitney) test that ``a`` tends to be
     larger than ``b``.
@@ -148,18 +166,8 @@ def rank_sum_greater(a: Sequence[float], b: Sequence[float]) -> float:
     n, m = len(a), len(b)
     if n < 1 or m < 1:
         raise ValueError("the rank-sum test needs at least one value on each side")
-    values = [float(v) for v in a] + [float(v) for v in b]
     total = n + m
-    order = sorted(range(total), key=values.__getitem__)
-    ranks2 = [0] * total  # twice the mid-ranks, so that they are integers
-    i = 0
-    while i < total:
-        j = i
-        while j + 1 < total and values[order[j + 1]] == values[order[i]]:
-            j += 1
-        for k in range(i, j + 1):
-            ranks2[order[k]] = i + j + 2
-        i = j + 1
+    ranks2 = doubled_mid_ranks([float(v) for v in a] + [float(v) for v in b])
     observed = sum(ranks2[:n])
     if total <= _EXACT_RANK_SUM:
         # counts[k][s]: subsets of k values whose doubled ranks sum to s.
@@ -172,15 +180,8 @@ def rank_sum_greater(a: Sequence[float], b: Sequence[float]) -> float:
                     row[s + r] = row.get(s + r, 0) + c
         at_least = sum(c for s, c in counts[n].items() if s >= observed)
         return at_least / math.comb(total, n)
-    ties = 0
-    i = 0
-    while i < total:
-        j = i
-        while j + 1 < total and values[order[j + 1]] == values[order[i]]:
-            j += 1
-        t = j - i + 1
-        ties += t**3 - t
-        i = j + 1
+    # A group of tied values is a group sharing one mid-rank.
+    ties = sum(t**3 - t for t in Counter(ranks2).values())
     mean2 = n * (total + 1)
     var2 = 4.0 * n * m / 12.0 * ((total + 1) - ties / (total * (total - 1)))
     if var2 <= 0.0:
