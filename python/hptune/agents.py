@@ -61,37 +61,37 @@ def preset_space(
         params[p.name] = HyperparameterSpace(
             **p.as_dict(), default=p.default if with_defaults else None
         )
-    if overrides is not None:
-        items = overrides.values() if isinstance(overrides, Mapping) else overrides
-        for o in items:
-            if not isinstance(o, HyperparameterSpace):
-                raise InvalidArgumentError(
-                    f"search_space overrides must be HyperparameterSpace, got {type(o).__name__}"
-                )
-            base = params.get(o.name)
-            if base is not None and base.default is not None and o.default is None:
-                keep = base.default if o.contains(base.default) else None
-                o = HyperparameterSpace(
-                    o.name,
-                    o.param_type,
-                    o.min_value,
-                    o.max_value,
-                    o.choices,
-                    o.log_scale,
-                    o.step,
-                    keep,
-                )
-            params[o.name] = o
+    for o in _overrides(overrides):
+        base = params.get(o.name)
+        if base is not None and base.default is not None and o.default is None:
+            keep = base.default if o.contains(base.default) else None
+            o = HyperparameterSpace(
+                o.name,
+                o.param_type,
+                o.min_value,
+                o.max_value,
+                o.choices,
+                o.log_scale,
+                o.step,
+                keep,
+            )
+        params[o.name] = o
     return list(params.values())
 
 
 def _overrides(
     overrides: Mapping[str, HyperparameterSpace] | Iterable[HyperparameterSpace] | None,
 ) -> list[HyperparameterSpace]:
+    """The overrides of :func:`preset_space` as a list, each checked to be a parameter."""
     if overrides is None:
         return []
-    items = overrides.values() if isinstance(overrides, Mapping) else overrides
-    return [o for o in items if isinstance(o, HyperparameterSpace)]
+    items = list(overrides.values() if isinstance(overrides, Mapping) else overrides)
+    for o in items:
+        if not isinstance(o, HyperparameterSpace):
+            raise InvalidArgumentError(
+                f"search_space overrides must be HyperparameterSpace, got {type(o).__name__}"
+            )
+    return items
 
 
 def _capped(param: HyperparameterSpace, high: float) -> HyperparameterSpace:
@@ -185,9 +185,8 @@ class RLHyperparameterTuner:
         """
         key = self.algorithm_key(algorithm)
         name = presets.canonical(preset) if preset is not None else key
-        if search_space is not None and not isinstance(search_space, Mapping):
-            search_space = list(search_space)  # read twice below
-        params = preset_space(name, search_space)
+        overrides = _overrides(search_space)
+        params = preset_space(name, overrides)
         if total_timesteps is not None:
             if (
                 isinstance(total_timesteps, bool)
@@ -197,7 +196,7 @@ class RLHyperparameterTuner:
                 raise InvalidArgumentError(
                     f"total_timesteps must be an int >= 1 or None, got {total_timesteps!r}"
                 )
-            overridden = {p.name for p in _overrides(search_space)}
+            overridden = {p.name for p in overrides}
             bounds = {
                 n: f for n, f in presets.SB3_BUDGET_BOUNDS.get(name, ()) if n not in overridden
             }
