@@ -116,7 +116,10 @@ def run_hptune(
 ) -> tuple[dict[str, Any], int, int, dict[str, Any]]:
     objective = make_objective(args)
     prune = method != "random"
-    search_budget = (args.budget - (RACE_COST if prune else 0)) * args.timesteps
+    # The race runs after the search, so its cost is set aside; intensification spends inside
+    # the search's budget (its re-evaluations count in timesteps_used).
+    race_cost = RACE_COST if prune and args.selection == "race" else 0
+    search_budget = (args.budget - race_cost) * args.timesteps
     result = RLHyperparameterTuner("bench").tune_rl_model(
         args.algo,
         objective,
@@ -125,7 +128,7 @@ def run_hptune(
         max_timesteps=search_budget,
         seed=args.seed,
         pruner=make_pruner(args) if prune else None,
-        selection="race" if prune else "best",
+        selection=args.selection if prune else "best",
         show_progress=False,
         **(RACE if prune else {}),
     )
@@ -282,6 +285,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "timesteps": args.timesteps,
         "budget": args.budget,
         "test_seeds": args.test_seeds,
+        "selection": args.selection,
         "methods": rows,
     }
     for method in args.methods.split(","):
@@ -391,6 +395,13 @@ def main() -> None:
         help="the pruner's first rung as a share of the run (0.25; evaluations every quarter)",
     )
     parser.add_argument("--reduction-factor", type=int, default=3, help="the pruner's eta (3)")
+    parser.add_argument(
+        "--selection",
+        default="race",
+        choices=["race", "intensify"],
+        help="hptune's choice of the final config: a race after the search (set aside from the "
+        "budget) or intensification during it (race)",
+    )
     parser.add_argument(
         "--seed-per-trial",
         action="store_true",

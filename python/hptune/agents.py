@@ -18,6 +18,7 @@ from typing import Any
 from hptune import presets
 from hptune._errors import InvalidArgumentError
 from hptune._multi_objective import hypervolume
+from hptune.intensify import Intensifier
 from hptune.objectives._autoscaling import SLO_METRICS, check_slo_metric
 from hptune.samplers import method_name
 from hptune.space import AtMost, HyperparameterSpace, LessThan, SearchSpace
@@ -37,7 +38,7 @@ __all__ = [
 ]
 
 RL_ALGORITHMS = ("q_learning", "ppo", "dqn")
-SELECTIONS = ("auto", "race", "best")
+SELECTIONS = ("auto", "race", "intensify", "best")
 # Trials of a noisy RL objective are few and expensive: model-based methods start modelling
 # after this many (SB3's defaults among them) unless ``method_options`` says otherwise, as
 # rl-baselines3-zoo does; the library-wide default of 10 would spend most small budgets at random.
@@ -109,8 +110,8 @@ def _capped(param: HyperparameterSpace, high: float) -> HyperparameterSpace:
     return dataclasses.replace(param, max_value=int(cap) if param.param_type == "int" else cap)
 
 
-def _timestep_budget(objective: Any, max_timesteps: object) -> Callable[[Any, Any], None]:
-    """A callback that stops the study once ``objective.timesteps_used`` reaches the budget."""
+def _timestep_budget(objective: Any, max_timesteps: object) -> Callable[[], bool]:
+    """Whether ``objective.timesteps_used`` has reached the budget (the arguments checked)."""
     if isinstance(max_timesteps, bool) or not isinstance(max_timesteps, int) or max_timesteps < 1:
         raise InvalidArgumentError(
             f"max_timesteps must be an int >= 1 or None, got {max_timesteps!r}"
@@ -122,11 +123,20 @@ def _timestep_budget(objective: Any, max_timesteps: object) -> Callable[[Any, An
             f"{type(objective).__name__} has none"
         )
 
-    def stop_at_budget(study: Any, record: Any) -> None:
-        if int(objective.timesteps_used) >= max_timesteps:
+    def spent() -> bool:
+        return int(objective.timesteps_used) >= max_timesteps
+
+    return spent
+
+
+def _stop_when(spent: Callable[[], bool]) -> Callable[[Any, Any], None]:
+    """A callback that stops the study once ``spent()``."""
+
+    def stop(study: Any, record: Any) -> None:
+        if spent():
             study.stop()
 
-    return stop_at_budget
+    return stop
 
 
 def _result_with(result: TuningResult, **attrs: Any) -> TuningResult:
@@ -250,7 +260,12 @@ class RLHyperparameterTuner:
         returns the best mean as ``best_config`` (its ``score`` is that mean; the search's best
         observation stays in ``metadata["best_observed"]``, the race in
         ``metadata["selection"]``); ``"best"`` keeps the best observation; ``"auto"`` races
-        when the objective says it is noisy (``objective.noisy``).
+        when the objective says it is noisy (``objective.noisy``); ``"intensify"`` re-evaluates
+        during the search instead (:class:`~hptune.intensify.Intensifier`): each completed
+        trial that beats the incumbent on the search's seed runs on the incumbent's seeds (up to
+        ``selection_seeds``) and replaces it only with a better mean over them; the
+        re-evaluations are trials of the study (the sampler models them) and count towards
+        ``max_timesteps``, and the final incumbent is ``best_config``.
         """
         key = self.algorithm_key(algorithm)
         m = method_name(method)
@@ -274,14 +289,27 @@ class RLHyperparameterTuner:
             options.setdefault("noisy", True)
         if noisy and m in ("bayesian", "tpe") and "n_initial" not in options:
             options.setdefault("n_startup_trials", RL_STARTUP_TRIALS)
-        if max_timesteps is not None:
-            tuner_kwargs["callbacks"] = [
-                *tuner_kwargs.get("callbacks", ()),
-                _timestep_budget(objective_function, max_timesteps),
-            ]
         defaults = space.defaults()
         if noisy and defaults is not None and "initial_configs" not in tuner_kwargs:
             tuner_kwargs["initial_configs"] = [defaults]
+        seed = int(tuner_kwargs.get("seed") or 0)
+        spent = None
+        if max_timesteps is not None:
+            spent = _timestep_budget(objective_function, max_timesteps)
+        callbacks = list(tuner_kwargs.get("callbacks", ()))
+        intensifier = None
+        if selection == "intensify":
+            intensifier = Intensifier(
+                objective_function,
+                seed=seed,
+                max_seeds=selection_seeds,
+                baseline=defaults,
+                stop_when=spent,
+            )
+            callbacks.append(intensifier)
+        if spent is not None:
+            callbacks.append(_stop_when(spent))
+        tuner_kwargs["callbacks"] = callbacks
         tuner = MethodTuner(
             space,
             objective_function,
@@ -292,23 +320,26 @@ class RLHyperparameterTuner:
             **tuner_kwargs,
         )
         result = _result_with(tuner.tune(), agent_name=self.agent_name, algorithm=key, method=m)
-        if selection == "race" or (selection == "auto" and noisy):
+        report = None
+        if intensifier is not None:
+            report = intensifier.report(maximize)
+        elif selection == "race" or (selection == "auto" and noisy):
             report = race(
                 result,
                 objective_function,
                 top_k=selection_top_k,
                 n_seeds=selection_seeds,
-                seed=int(tuner_kwargs.get("seed") or 0),
+                seed=seed,
                 baseline=defaults,
             )
-            if report.robust is not None:
-                chosen = report.robust
-                number = next(
-                    (t.number for t in result.completed_trials if t.params == chosen.params), None
-                )
-                result.metadata["best_observed"] = result.best_config
-                result.metadata["selection"] = report
-                result.best_config = HyperparameterConfig(dict(chosen.params), chosen.mean, number)
+        if report is not None and report.robust is not None:
+            chosen = report.robust
+            number = next(
+                (t.number for t in result.completed_trials if t.params == chosen.params), None
+            )
+            result.metadata["best_observed"] = result.best_config
+            result.metadata["selection"] = report
+            result.best_config = HyperparameterConfig(dict(chosen.params), chosen.mean, number)
         self.results.append(result)
         return result
 

@@ -1,0 +1,216 @@
+"""Intensification during a search: challengers earn seeds, the lucky ones are found out."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+
+import hptune
+from hptune import HyperparameterSpace, RLHyperparameterTuner, create_study
+from hptune.intensify import INTENSIFY_ATTR, Intensifier
+
+# Truly: "good" is best, "lucky" is as bad as the baseline but scores high on the search's seed.
+TRUTH = {"base": 0.0, "lucky": 0.0, "good": 1.0, "dud": -1.0}
+SPACE = [HyperparameterSpace("c", "categorical", choices=list(TRUTH))]
+SEARCH_SEED = 0
+
+
+class Coin:
+    """A run 'learns' (1 + truth) or not (truth) by its seed; 'lucky' learns on the search's
+    seed only, 'good' on every seed, the rest on none."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, int]] = []
+
+    def __call__(self, params: dict[str, Any], seed: int = SEARCH_SEED) -> float:
+        c = params["c"]
+        self.calls.append((c, seed))
+        learned = c == "good" or (c == "lucky" and seed == SEARCH_SEED)
+        return TRUTH[c] + 5.0 * learned
+
+
+def run(order: list[str], objective: Any, **kwargs: Any) -> tuple[Intensifier, Any]:
+    study = create_study(SPACE, "random", maximize=True, seed=0)
+    for c in order:
+        study.enqueue({"c": c})
+    intensifier = Intensifier(objective, seed=1, **kwargs)
+    study.optimize(objective, n_trials=len(order), callbacks=[intensifier])
+    return intensifier, study
+
+
+def test_a_lucky_challenger_is_found_out_and_a_good_one_crowned() -> None:
+    objective = Coin()
+    order = ["base", "lucky", "dud", "good"]
+    intensifier, study = run(order, objective, max_seeds=4, baseline={"c": "base"})
+    inc = intensifier.incumbent
+    assert inc is not None
+    assert inc.params == {"c": "good"}
+    assert inc.scores == (6.0, 6.0, 6.0)
+    assert inc.mean == 6.0
+    # "lucky" beat the baseline on the search's seed, then tied it on a fresh one: dropped.
+    assert any("trial 1 dropped after 1 fresh seeds" in n for n in intensifier.notes)
+    # "dud" was not better on the search's seed: it cost nothing.
+    assert not [s for c, s in objective.calls if c == "dud" and s != SEARCH_SEED]
+    # The baseline earned two fresh seeds at the first challenger and one at the next; each
+    # challenger ran the baseline's fresh seeds until it fell behind or had them all.
+    extra = [(c, s) for c, s in objective.calls if s != SEARCH_SEED]
+    assert [c for c, _ in extra] == ["base", "base", "lucky", "base", "good", "good", "good"]
+    assert intensifier.n_evaluations == len(extra) == 7
+    # The same seed sequence for every config: paired comparisons.
+    assert {s for c, s in extra if c == "good"} == {s for c, s in extra if c == "base"}
+    # Each re-evaluation is a trial of the study, so the sampler models it.
+    again = [t for t in study.trials if INTENSIFY_ATTR in t.user_attrs]
+    assert [(t.params["c"], t.user_attrs[INTENSIFY_ATTR]) for t in again] == [
+        ("base", 1),
+        ("base", 2),
+        ("lucky", 1),
+        ("base", 3),
+        ("good", 1),
+        ("good", 2),
+        ("good", 3),
+    ]
+    report = intensifier.report(maximize=True)
+    assert report.robust is not None
+    assert report.robust.params == {"c": "good"}
+    assert report.n_evaluations == 7
+    assert "good" in report.table()
+
+
+def test_the_search_observation_only_admits_a_challenger() -> None:
+    # "lucky"'s 5 on the search's seed is why it was picked; counted in its mean, (5 + 0) / 2
+    # would beat the incumbent's (0 + 0) / 2. On the fresh seed alone it ties, and is dropped.
+    objective = Coin()
+    intensifier, _ = run(["base", "lucky", "good"], objective, max_seeds=4)
+    assert any("trial 1 dropped after 1 fresh seeds" in n for n in intensifier.notes)
+    inc = intensifier.incumbent
+    assert inc is not None
+    assert inc.params == {"c": "good"}
+    assert inc.scores == (6.0, 6.0)
+    # With one seed in all there are no fresh ones: the search's observations decide.
+    single, _ = run(["base", "lucky"], Coin(), max_seeds=1)
+    assert single.n_evaluations == 0
+    assert single.incumbent is not None
+    assert single.incumbent.params == {"c": "lucky"}
+    assert single.incumbent.scores == (5.0,)
+
+
+def test_the_baseline_stays_without_evidence() -> None:
+    # Every config truly equals the baseline; noise makes challengers look better.
+    def flat(params: dict[str, Any], seed: int = SEARCH_SEED) -> float:
+        bonus = 3.0 if params["c"] != "base" and seed == SEARCH_SEED else 0.0
+        return bonus + random.Random(f"{params['c']}-{seed}").gauss(0.0, 1.0)
+
+    kept = {1.0: 0, 0.0: 0}
+    for s in range(40):
+        for z in kept:
+            study = create_study(SPACE, "random", maximize=True, seed=s)
+            for c in ["base", "lucky", "good", "dud"]:
+                study.enqueue({"c": c})
+            intensifier = Intensifier(
+                flat, seed=s, max_seeds=4, baseline={"c": "base"}, baseline_z=z
+            )
+            study.optimize(flat, n_trials=4, callbacks=[intensifier])
+            assert intensifier.incumbent is not None
+            kept[z] += intensifier.incumbent.label == "baseline"
+    # Over 200 seeds the baseline stays 59% of the time with the guard, 37% on plain means.
+    assert kept[1.0] >= 18, kept
+    assert kept[0.0] <= 20, kept
+    assert kept[1.0] > kept[0.0] + 4, kept
+    intensifier, _ = run(["base", "good"], Coin(), max_seeds=4, baseline={"c": "base"})
+    assert intensifier.incumbent is not None
+    assert intensifier.incumbent.params == {"c": "good"}
+
+
+def test_stop_when_ends_the_re_evaluations() -> None:
+    objective = Coin()
+    budget = {"left": 2}
+
+    def spent() -> bool:
+        budget["left"] -= 1
+        return budget["left"] < 0
+
+    intensifier, _ = run(["base", "good"], objective, max_seeds=4, stop_when=spent)
+    # Two re-evaluations (the baseline's second seed, good's second), then the budget is out:
+    # "good" matched the baseline's seeds and leads, so it is crowned; a later challenger would
+    # be left undecided.
+    assert intensifier.n_evaluations == 2
+    assert intensifier.incumbent is not None
+    assert intensifier.incumbent.params == {"c": "good"}
+    budget["left"] = 0
+    late, _ = run(["base", "lucky"], Coin(), max_seeds=4, stop_when=spent)
+    assert late.incumbent is not None
+    assert late.incumbent.label == "trial 0"
+    assert late.n_evaluations == 0
+
+
+def test_a_failing_re_evaluation_counts_as_the_worst_score_and_is_recorded() -> None:
+    def breaks(params: dict[str, Any], seed: int = SEARCH_SEED) -> float:
+        if params["c"] == "lucky" and seed != SEARCH_SEED:
+            raise RuntimeError("diverged")
+        return {"base": 0.0, "lucky": 2.0}.get(params["c"], -1.0)
+
+    intensifier, study = run(["base", "lucky"], breaks, max_seeds=2)
+    assert intensifier.incumbent is not None
+    assert intensifier.incumbent.params == {"c": "base"}
+    failed = [t for t in study.trials if t.state is hptune.TrialState.FAILED]
+    assert len(failed) == 1
+    assert "diverged" in failed[0].user_attrs["error"]
+
+
+def test_bad_arguments_name_the_parameter() -> None:
+    with pytest.raises(hptune.InvalidArgumentError, match="max_seeds must be a positive int"):
+        Intensifier(Coin(), max_seeds=0)
+    with pytest.raises(hptune.InvalidArgumentError, match="seed must be an int"):
+        Intensifier(Coin(), seed=-1)
+    with pytest.raises(hptune.InvalidArgumentError, match="baseline must be a dict"):
+        Intensifier(Coin(), baseline=[1])  # type: ignore[arg-type]
+    with pytest.raises(hptune.InvalidArgumentError, match="baseline_z must be a finite"):
+        Intensifier(Coin(), baseline_z=float("inf"))
+    with pytest.raises(hptune.InvalidArgumentError, match="objective_function must be callable"):
+        Intensifier(3)  # type: ignore[arg-type]
+    with pytest.raises(hptune.InvalidArgumentError, match="stop_when must be callable"):
+        Intensifier(Coin(), stop_when=5)  # type: ignore[arg-type]
+
+
+class NoisyPPO:
+    """A noisy RL-like objective over the ppo preset: a smooth score plus seed noise."""
+
+    noisy = True
+
+    def __init__(self) -> None:
+        self.timesteps_used = 0
+
+    def __call__(self, params: dict[str, Any], seed: int | None = None) -> float:
+        self.timesteps_used += 1_000
+        score = -abs(float(params["learning_rate"]) - 3e-4) * 1e3
+        return score + random.Random(f"{sorted(params.items())}-{seed}").gauss(0.0, 0.5)
+
+
+def test_tune_rl_model_intensifies_within_the_timestep_budget() -> None:
+    objective = NoisyPPO()
+    result = RLHyperparameterTuner("intensify").tune_rl_model(
+        "ppo",
+        objective,
+        method="tpe",
+        n_trials=200,
+        max_timesteps=30_000,
+        selection="intensify",
+        selection_seeds=3,
+        seed=4,
+        show_progress=False,
+    )
+    # Re-evaluations count towards the budget: the search stops within one trial of it.
+    assert 30_000 <= objective.timesteps_used <= 31_000
+    report = result.metadata["selection"]
+    assert report.n_evaluations > 0
+    again = [t for t in result.trials if INTENSIFY_ATTR in t.user_attrs]
+    assert len(again) == report.n_evaluations
+    # The chosen config is the incumbent, scored by its mean over its seeds.
+    assert report.robust is not None
+    assert result.best_config.params == report.robust.params
+    assert result.best_config.score == pytest.approx(report.robust.mean)
+    assert "best_observed" in result.metadata
+    with pytest.raises(hptune.InvalidArgumentError, match="intensify"):
+        RLHyperparameterTuner("x").tune_rl_model("ppo", objective, n_trials=1, selection="smac")
