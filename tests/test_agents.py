@@ -223,6 +223,17 @@ def test_dqn_learning_starts_is_capped_at_half_the_run() -> None:
     capped = learning_starts(tuner.search_space("dqn", preset="dqn_sb3", total_timesteps=15_000))
     assert (capped.min_value, capped.max_value, capped.log_scale) == (1, 7_500, True)
     assert capped.default == preset.default == 100
+    # A target network synced at or past the run's end never syncs: capped too, but never
+    # below SB3's default (10,000), which syncs once in 15,000 steps.
+    space = tuner.search_space("dqn", preset="dqn_sb3", total_timesteps=15_000)
+    target = next(p for p in space.params if p.name == "target_update_interval")
+    assert (target.min_value, target.max_value, target.default) == (1, 10_000, 10_000)
+    short = tuner.search_space("dqn", preset="dqn_sb3", total_timesteps=4_000)
+    assert next(p for p in short.params if p.name == "target_update_interval").max_value == 10_000
+    long_run = tuner.search_space("dqn", preset="dqn_sb3", total_timesteps=60_000)
+    assert next(p for p in long_run.params if p.name == "target_update_interval").max_value == (
+        20_000
+    )
     # A long run leaves the preset's range alone; a tiny one never cuts below the default.
     long = tuner.search_space("dqn", preset="dqn_sb3", total_timesteps=100_000)
     assert learning_starts(long).max_value == 20_000
