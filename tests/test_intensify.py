@@ -143,6 +143,7 @@ def test_stop_when_ends_the_re_evaluations() -> None:
     assert late.incumbent is not None
     assert late.incumbent.label == "trial 0"
     assert late.n_evaluations == 0
+    assert late.notes == ["trial 1 left undecided: budget spent"]
 
 
 def test_a_failing_re_evaluation_counts_as_the_worst_score_and_is_recorded() -> None:

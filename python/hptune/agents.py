@@ -262,8 +262,8 @@ class RLHyperparameterTuner:
         ``metadata["selection"]``); ``"best"`` keeps the best observation; ``"auto"`` races
         when the objective says it is noisy (``objective.noisy``); ``"intensify"`` re-evaluates
         during the search instead (:class:`~hptune.intensify.Intensifier`): each completed
-        trial that beats the incumbent on the search's seed runs on the incumbent's seeds (up to
-        ``selection_seeds``) and replaces it only with a better mean over them; the
+        trial that beats the incumbent on the search's seed runs on the incumbent's fresh seeds
+        (up to ``selection_seeds - 1``) and replaces it only with a better mean over them; the
         re-evaluations are trials of the study (the sampler models them) and count towards
         ``max_timesteps``, and the final incumbent is ``best_config``.
         """

@@ -29,7 +29,7 @@ over the fresh seeds, as in :func:`~hptune.validation.race`.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from hptune._errors import InvalidArgumentError
@@ -189,20 +189,16 @@ class Intensifier:
         self._raced[key] = challenger
         # The incumbent earns a fresh seed per challenger (the baseline two at once, so that
         # the guard below has a spread to go by), up to max_seeds - 1 fresh ones.
-        fresh = self.max_seeds - 1
-        want = min(fresh, len(inc.scores) + (self._label(inc) == "baseline"))
-        for index in range(len(inc.scores), want + 1):
-            if not self._run(study, inc, index):
-                return
+        want = min(self.max_seeds - 1, len(inc.scores) + (self._label(inc) == "baseline"))
+        if not self._spend(study, inc, range(len(inc.scores), want + 1), challenger):
+            return
         batch = 1
         while True:
             missing = [i for i in sorted(inc.scores) if i not in challenger.scores][:batch]
             if not missing:
                 break
-            for i in missing:
-                if not self._run(study, challenger, i):
-                    self.notes.append(f"trial {challenger.number} left undecided: budget spent")
-                    return
+            if not self._spend(study, challenger, missing, challenger):
+                return
             shared = sorted(challenger.scores)[1:]
             if not sign * challenger.mean(shared) > sign * inc.mean(shared):
                 self.notes.append(
@@ -229,6 +225,14 @@ class Intensifier:
             f"(mean {challenger.mean(shared):.4g} against {inc.mean(shared):.4g})"
         )
         self._incumbent = challenger
+
+    def _spend(self, study: Any, runs: _Runs, indices: Iterable[int], challenger: _Runs) -> bool:
+        """Run ``runs`` on each seed index; False (and a note) once the budget is spent."""
+        for index in indices:
+            if not self._run(study, runs, index):
+                self.notes.append(f"trial {challenger.number} left undecided: budget spent")
+                return False
+        return True
 
     def _run(self, study: Any, runs: _Runs, index: int) -> bool:
         """Evaluate ``runs`` on seed ``index`` and record it; False once ``stop_when`` says so."""
