@@ -28,7 +28,10 @@ Every chosen config is then trained on ``--test-seeds`` fresh seeds (10001, 1000
 no method saw, and its final mean return reported with the standard error; timesteps spent and
 wall time per method are reported too.
 ``--seed-per-trial``: the searches' trials each train on their own seed instead of
-``--seed`` for all (``sb3_objective(..., seed_per_trial=True)``).
+``--seed`` for all (``sb3_objective(..., seed_per_trial=True)``). ``--selection intensify``:
+hptune's searches choose by intensification during the search
+(``tune_rl_model(selection="intensify")``) instead of a race after it, so no race cost is set
+aside and its re-evaluations come out of the search's budget.
 
 ``--rungs N`` measures instead whether early evaluations rank configs as the final one does
 (what ASHA assumes when it prunes at a rung): SB3's defaults and ``N`` random configs of the
