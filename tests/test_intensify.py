@@ -132,9 +132,8 @@ def test_stop_when_ends_the_re_evaluations() -> None:
         return budget["left"] < 0
 
     intensifier, _ = run(["base", "good"], objective, max_seeds=4, stop_when=spent)
-    # Two re-evaluations (the baseline's second seed, good's second), then the budget is out:
-    # "good" matched the baseline's seeds and leads, so it is crowned; a later challenger would
-    # be left undecided.
+    # Two re-evaluations (the incumbent's first fresh seed, then good's), then the budget is
+    # out: "good" has the incumbent's fresh seed and leads on it, so it is crowned.
     assert intensifier.n_evaluations == 2
     assert intensifier.incumbent is not None
     assert intensifier.incumbent.params == {"c": "good"}
@@ -158,6 +157,11 @@ def test_a_failing_re_evaluation_counts_as_the_worst_score_and_is_recorded() -> 
     failed = [t for t in study.trials if t.state is hptune.TrialState.FAILED]
     assert len(failed) == 1
     assert "diverged" in failed[0].user_attrs["error"]
+    # The failed run scored the worst value the study had seen (the baseline's 0), not nothing.
+    report = intensifier.report(maximize=True)
+    lucky = next(e for e in report.entries if e.params == {"c": "lucky"})
+    assert lucky.scores == (0.0,)
+    assert any("trial 1 dropped after 1 fresh seeds" in n for n in intensifier.notes)
 
 
 def test_bad_arguments_name_the_parameter() -> None:
