@@ -190,7 +190,8 @@ class RLHyperparameterTuner:
 
         With ``total_timesteps`` (a trial's training length) the preset's ranges that only
         make sense inside the run are capped (``presets.SB3_BUDGET_BOUNDS``: DQN's
-        ``learning_starts`` at half the run, so that every trial trains); a range given in
+        ``learning_starts`` and ``target_update_interval`` at half the run, never below the
+        default, so that every trial trains and syncs its target network); a range given in
         ``search_space`` is kept as given.
         """
         key = self.algorithm_key(algorithm)
