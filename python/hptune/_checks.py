@@ -17,6 +17,7 @@ __all__ = [
     "check_optional_flag",
     "check_pruner",
     "check_real",
+    "check_seed",
 ]
 
 # The Rust core takes counts as 64-bit unsigned ints.
@@ -53,6 +54,13 @@ def check_int(name: str, value: Any, low: int, high: int = _MAX_COUNT) -> int:
     if not low <= value <= high:
         raise InvalidArgumentError(f"{name} must be an int in [{low}, {high}], got {value!r}")
     return int(value)
+
+
+def check_seed(seed: Any) -> int:
+    """``seed`` as an int in ``[0, 2**64)`` (the range the core's streams take)."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**64:
+        raise InvalidArgumentError(f"seed must be an int in [0, 2**64), got {seed!r}")
+    return seed
 
 
 def check_real(

@@ -28,10 +28,10 @@ over the fresh seeds, as in :func:`~hptune.validation.race`.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from hptune._checks import check_real, check_seed
 from hptune._errors import InvalidArgumentError
 from hptune.rng import derive_seed
 from hptune.trial import TrialRecord, TrialState
@@ -102,21 +102,12 @@ class Intensifier:
             raise InvalidArgumentError(
                 f"objective_function must be callable, got {type(objective_function).__name__}"
             )
-        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**64:
-            raise InvalidArgumentError(f"seed must be an int in [0, 2**64), got {seed!r}")
+        check_seed(seed)
         if isinstance(max_seeds, bool) or not isinstance(max_seeds, int) or max_seeds < 1:
             raise InvalidArgumentError(f"max_seeds must be a positive int, got {max_seeds!r}")
         if baseline is not None and not isinstance(baseline, Mapping):
             raise InvalidArgumentError(
                 f"baseline must be a dict of params, got {type(baseline).__name__}"
-            )
-        if (
-            isinstance(baseline_z, bool)
-            or not isinstance(baseline_z, int | float)
-            or not 0.0 <= baseline_z < math.inf
-        ):
-            raise InvalidArgumentError(
-                f"baseline_z must be a finite number >= 0, got {baseline_z!r}"
             )
         if stop_when is not None and not callable(stop_when):
             raise InvalidArgumentError("stop_when must be callable (no arguments -> bool)")
@@ -124,7 +115,7 @@ class Intensifier:
         self.seed = seed
         self.max_seeds = max_seeds
         self.baseline = None if baseline is None else dict(baseline)
-        self.baseline_z = float(baseline_z)
+        self.baseline_z = check_real("baseline_z", baseline_z, low=0.0)
         self.stop_when = stop_when
         self.n_evaluations = 0
         self.notes: list[str] = []

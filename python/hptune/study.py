@@ -30,6 +30,7 @@ from hptune._checks import (
     check_optional_flag,
     check_pruner,
     check_real,
+    check_seed,
 )
 from hptune._constraints import (
     CONSTRAINTS_KEY,
@@ -91,9 +92,7 @@ def _new_seed() -> int:
 def _check_seed(seed: int | None) -> int:
     if seed is None:
         return _new_seed()
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**64:
-        raise InvalidArgumentError(f"seed must be an int in [0, 2**64), got {seed!r}")
-    return seed
+    return check_seed(seed)
 
 
 # How many times a trial of a shared study is given a new suggestion because another worker's

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from hptune._checks import check_real, check_seed
 from hptune._errors import InvalidArgumentError
 from hptune._objective import coerce_value
 from hptune._stats import t_quantile_975
@@ -161,8 +162,7 @@ def _check_inputs(
             "objective_function must be callable (params -> score), got "
             f"{type(objective).__name__} {objective!r}"
         )
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**64:
-        raise InvalidArgumentError(f"seed must be an int in [0, 2**64), got {seed!r}")
+    check_seed(seed)
     if baseline is not None:
         if not isinstance(baseline, Mapping):
             raise InvalidArgumentError(
@@ -283,12 +283,7 @@ def race(
     ):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise InvalidArgumentError(f"{name} must be a positive int, got {value!r}")
-    if (
-        isinstance(baseline_z, bool)
-        or not isinstance(baseline_z, int | float)
-        or not 0.0 <= baseline_z < math.inf
-    ):
-        raise InvalidArgumentError(f"baseline_z must be a finite number >= 0, got {baseline_z!r}")
+    check_real("baseline_z", baseline_z, low=0.0)
     maximize = result.maximize
     sign = 1.0 if maximize else -1.0
     seeds = tuple(derive_seed(seed, "race", i) % (2**31) for i in range(n_seeds))
