@@ -96,6 +96,40 @@ def test_the_search_observation_only_admits_a_challenger() -> None:
     assert single.incumbent.scores == (5.0,)
 
 
+def test_the_bar_is_the_incumbents_fresh_mean_not_its_lucky_draw() -> None:
+    # "streak" was crowned on a search observation (10) above what it scores on fresh seeds
+    # (3); "steady" scores 5 on the search's seed and 6 on fresh ones. Measured against the
+    # crowned incumbent's own 10 it would never be admitted; against its fresh mean it is, and
+    # it wins.
+    table = {"base": (0.0, 0.0), "streak": (10.0, 3.0), "steady": (5.0, 6.0)}
+    space = [HyperparameterSpace("c", "categorical", choices=list(table))]
+
+    def objective(params: dict[str, Any], seed: int = SEARCH_SEED) -> float:
+        on_search, fresh = table[params["c"]]
+        return on_search if seed == SEARCH_SEED else fresh
+
+    study = create_study(space, "random", maximize=True, seed=0)
+    for c in table:
+        study.enqueue({"c": c})
+    intensifier = Intensifier(objective, seed=1, max_seeds=3)
+    study.optimize(objective, n_trials=len(table), callbacks=[intensifier])
+    assert any("trial 1 is the incumbent" in n for n in intensifier.notes), intensifier.notes
+    inc = intensifier.incumbent
+    assert inc is not None
+    assert inc.params == {"c": "steady"}
+    assert inc.scores == (6.0, 6.0)
+    # Minimising, the bar falls the other way: a crowned incumbent's lucky low draw is not it.
+    flipped = {c: (-a, -b) for c, (a, b) in table.items()}
+    table.update(flipped)
+    study = create_study(space, "random", maximize=False, seed=0)
+    for c in table:
+        study.enqueue({"c": c})
+    intensifier = Intensifier(objective, seed=1, max_seeds=3)
+    study.optimize(objective, n_trials=len(table), callbacks=[intensifier])
+    assert intensifier.incumbent is not None
+    assert intensifier.incumbent.params == {"c": "steady"}
+
+
 def test_the_baseline_stays_without_evidence() -> None:
     # Every config truly equals the baseline; noise makes challengers look better.
     def flat(params: dict[str, Any], seed: int = SEARCH_SEED) -> float:

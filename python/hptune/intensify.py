@@ -4,16 +4,18 @@ A search on a noisy objective sees one observation per config, and the best of m
 is mostly luck. :class:`Intensifier` is a callback that keeps an *incumbent* and, each time a
 completed trial looks better than it, re-evaluates that *challenger* on the incumbent's seeds:
 
-1. The challenger's own observation is compared with the incumbent's on the search's seed. Not
-   better: nothing more is spent on it (on a problem where most trials are duds, most cost
-   nothing).
+1. The challenger's own observation is compared with the incumbent's mean over its fresh seeds
+   (its observation on the search's seed while it has none). Not better: nothing more is spent
+   on it (on a problem where most trials are duds, most cost nothing).
 2. The incumbent gets one more fresh seed (the baseline two), up to ``max_seeds - 1`` fresh
    seeds besides the search's.
 3. The challenger runs on the incumbent's fresh seeds, 1, then 2, then 4 at a time; as soon as
    its mean over them is not better than the incumbent's mean over the same seeds, it is
    rejected. With every fresh seed of the incumbent and a better mean, it becomes the
    incumbent. The search's own observation only admits a challenger: it is why the challenger
-   was picked, so it is biased upwards, and the comparisons leave it out.
+   was picked, so it is biased upwards, and the comparisons leave it out. For the same reason
+   the bar a challenger must clear is not a crowned incumbent's own search observation, which
+   was lucky enough to get it admitted, but its fresh seeds' mean.
 
 Every re-evaluation is recorded in the study (``study.add_trial``, ``user_attrs`` with the seed),
 so the sampler models the mean of a config's runs instead of its one lucky draw. The baseline
@@ -175,7 +177,8 @@ class Intensifier:
             self._raced[key] = challenger
             return
         sign = 1.0 if study.maximize else -1.0
-        if not sign * record.value > sign * inc.scores[0]:
+        bar = inc.mean(inc.fresh() or [0])
+        if not sign * record.value > sign * bar:
             return
         self._raced[key] = challenger
         # The incumbent earns a fresh seed per challenger (the baseline two at once, so that
