@@ -179,6 +179,36 @@ def test_stop_when_ends_the_re_evaluations() -> None:
     assert late.notes == ["trial 1 left undecided: budget spent"]
 
 
+@pytest.mark.parametrize("limit", [5, 6])
+def test_a_challenger_caught_by_the_budget_is_decided_on_two_fresh_seeds_or_more(
+    limit: int,
+) -> None:
+    # Re-evaluations in order: base 1, base 2, lucky 1 (dropped), base 3, good 1, good 2,
+    # good 3. A budget of 6 stops "good" with 2 of the baseline's 3 fresh seeds, on which it
+    # leads by 6 every time: crowned. A budget of 5 leaves it 1: one seed decides nothing.
+    # ("good" is trial 5: the re-evaluations before it are trials of the study.)
+    objective = Coin()
+
+    def spent() -> bool:
+        return sum(s != SEARCH_SEED for _, s in objective.calls) >= limit
+
+    intensifier, _ = run(
+        ["base", "lucky", "good"], objective, max_seeds=4, baseline={"c": "base"}, stop_when=spent
+    )
+    assert intensifier.n_evaluations == limit
+    inc = intensifier.incumbent
+    assert inc is not None
+    if limit == 6:
+        assert inc.params == {"c": "good"}
+        assert inc.scores == (6.0, 6.0)
+        assert intensifier.notes[-1].startswith(
+            "trial 5 is the incumbent after 2 fresh seeds of 3 (budget spent)"
+        )
+    else:
+        assert inc.label == "baseline"
+        assert intensifier.notes[-1] == "trial 5 left undecided: budget spent"
+
+
 def test_a_failing_re_evaluation_counts_as_the_worst_score_and_is_recorded() -> None:
     def breaks(params: dict[str, Any], seed: int = SEARCH_SEED) -> float:
         if params["c"] == "lucky" and seed != SEARCH_SEED:

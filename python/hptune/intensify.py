@@ -80,9 +80,11 @@ class Intensifier:
     :mod:`hptune.objectives` does). Seed index ``i >= 1`` is the same seed for every config, so
     comparisons are paired; index 0 is the trial's own run (one seed for all trials unless the
     objective varies it per trial). ``stop_when`` (no arguments) is asked before each
-    re-evaluation; once it says True no more are run (a challenger left without all its seeds
-    is not crowned), so a budget holds to within one evaluation. A re-evaluation that raises
-    counts as the worst score the study has seen and is recorded as a failed trial.
+    re-evaluation; once it says True no more are run, so a budget holds to within one
+    evaluation, and a challenger caught part-way is decided on the incumbent's fresh seeds it
+    has run if they are two or more (else it is not crowned): a search that ends on its best
+    challenger so far would otherwise drop it for want of one more seed. A re-evaluation that
+    raises counts as the worst score the study has seen and is recorded as a failed trial.
 
     After the search: :attr:`incumbent` (a :class:`~hptune.validation.ConfigValidation` whose
     ``scores`` are its fresh seeds' and ``mean`` its score; the search's observation, where it
@@ -184,16 +186,21 @@ class Intensifier:
         # The incumbent earns a fresh seed per challenger (the baseline two at once, so that
         # the guard below has a spread to go by), up to max_seeds - 1 fresh ones.
         want = min(self.max_seeds - 1, len(inc.scores) + (self._label(inc) == "baseline"))
-        if not self._spend(study, inc, range(len(inc.scores), want + 1), challenger):
+        if not self._spend(study, inc, range(len(inc.scores), want + 1)):
+            self.notes.append(f"trial {challenger.number} left undecided: budget spent")
             return
         batch = 1
-        while True:
+        spent = False
+        while not spent:
             missing = [i for i in sorted(inc.scores) if i not in challenger.scores][:batch]
             if not missing:
                 break
-            if not self._spend(study, challenger, missing, challenger):
+            spent = not self._spend(study, challenger, missing)
+            shared = challenger.fresh()
+            # The budget ran out part-way: two fresh seeds or more decide, as all of them would.
+            if spent and len(shared) < 2:
+                self.notes.append(f"trial {challenger.number} left undecided: budget spent")
                 return
-            shared = sorted(challenger.scores)[1:]
             if not sign * challenger.mean(shared) > sign * inc.mean(shared):
                 self.notes.append(
                     f"trial {challenger.number} dropped after {len(shared)} fresh seeds "
@@ -201,32 +208,32 @@ class Intensifier:
                 )
                 return
             batch *= 2
-        shared = sorted(inc.scores)[1:]
+        shared = challenger.fresh()
         if not shared:  # max_seeds=1: the search's own observations decide
             self.notes.append(f"trial {challenger.number} is the incumbent")
             self._incumbent = challenger
             return
+        seeds = f"{len(shared)} fresh seeds" + (
+            f" of {len(inc.fresh())} (budget spent)" if spent else ""
+        )
         if self._label(inc) == "baseline" and self.baseline_z > 0:
             gain, se = _gain(challenger.entry("", shared), inc.entry("", shared), sign)
             if not gain > self.baseline_z * se:
                 self.notes.append(
-                    f"trial {challenger.number} kept out: its gain over the baseline {gain:.4g} "
-                    f"is within {self.baseline_z:g} standard errors ({se:.4g})"
+                    f"trial {challenger.number} kept out after {seeds}: its gain over the "
+                    f"baseline {gain:.4g} is within {self.baseline_z:g} standard errors "
+                    f"({se:.4g})"
                 )
                 return
         self.notes.append(
-            f"trial {challenger.number} is the incumbent after {len(shared)} fresh seeds "
+            f"trial {challenger.number} is the incumbent after {seeds} "
             f"(mean {challenger.mean(shared):.4g} against {inc.mean(shared):.4g})"
         )
         self._incumbent = challenger
 
-    def _spend(self, study: Any, runs: _Runs, indices: Iterable[int], challenger: _Runs) -> bool:
-        """Run ``runs`` on each seed index; False (and a note) once the budget is spent."""
-        for index in indices:
-            if not self._run(study, runs, index):
-                self.notes.append(f"trial {challenger.number} left undecided: budget spent")
-                return False
-        return True
+    def _spend(self, study: Any, runs: _Runs, indices: Iterable[int]) -> bool:
+        """Run ``runs`` on each seed index; False once the budget is spent."""
+        return all(self._run(study, runs, index) for index in indices)
 
     def _run(self, study: Any, runs: _Runs, index: int) -> bool:
         """Evaluate ``runs`` on seed ``index`` and record it; False once ``stop_when`` says so."""
