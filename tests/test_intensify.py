@@ -49,15 +49,25 @@ def test_a_lucky_challenger_is_found_out_and_a_good_one_crowned() -> None:
     assert inc.params == {"c": "good"}
     assert inc.scores == (6.0, 6.0, 6.0)
     assert inc.mean == 6.0
-    # "lucky" beat the baseline on the search's seed, then tied it on a fresh one: dropped.
-    assert any("trial 1 dropped after 1 fresh seeds" in n for n in intensifier.notes)
+    # "lucky" beat the baseline on the search's seed, then tied it on the fresh ones: a tie
+    # races on, and with every seed run a tie keeps the incumbent.
+    assert any("trial 1 dropped after 2 fresh seeds" in n for n in intensifier.notes)
     # "dud" was not better on the search's seed: it cost nothing.
     assert not [s for c, s in objective.calls if c == "dud" and s != SEARCH_SEED]
     # The baseline earned two fresh seeds at the first challenger and one at the next; each
     # challenger ran the baseline's fresh seeds until it fell behind or had them all.
     extra = [(c, s) for c, s in objective.calls if s != SEARCH_SEED]
-    assert [c for c, _ in extra] == ["base", "base", "lucky", "base", "good", "good", "good"]
-    assert intensifier.n_evaluations == len(extra) == 7
+    assert [c for c, _ in extra] == [
+        "base",
+        "base",
+        "lucky",
+        "lucky",
+        "base",
+        "good",
+        "good",
+        "good",
+    ]
+    assert intensifier.n_evaluations == len(extra) == 8
     # The same seed sequence for every config: paired comparisons.
     assert {s for c, s in extra if c == "good"} == {s for c, s in extra if c == "base"}
     # Each re-evaluation is a trial of the study, so the sampler models it.
@@ -66,6 +76,7 @@ def test_a_lucky_challenger_is_found_out_and_a_good_one_crowned() -> None:
         ("base", 1),
         ("base", 2),
         ("lucky", 1),
+        ("lucky", 2),
         ("base", 3),
         ("good", 1),
         ("good", 2),
@@ -74,7 +85,7 @@ def test_a_lucky_challenger_is_found_out_and_a_good_one_crowned() -> None:
     report = intensifier.report(maximize=True)
     assert report.robust is not None
     assert report.robust.params == {"c": "good"}
-    assert report.n_evaluations == 7
+    assert report.n_evaluations == 8
     assert "good" in report.table()
 
 
@@ -130,6 +141,30 @@ def test_the_bar_is_the_incumbents_fresh_mean_not_its_lucky_draw() -> None:
     assert intensifier.incumbent.params == {"c": "steady"}
 
 
+def test_a_tie_races_on_and_a_final_tie_keeps_the_incumbent() -> None:
+    # Returns with a floor tie often. "flat" ties the incumbent on every fresh seed: it is not
+    # crowned (no plateau walk). "late" ties on the first fresh seed and leads on the second:
+    # crowned; dropped at the tie, it would never have run the second.
+    probe = Intensifier(Coin(), seed=1)
+    index = {probe.seed_of(i): i for i in (1, 2, 3)}
+    values = {"base": (0.0, 0.0, 0.0), "flat": (5.0, 0.0, 0.0), "late": (5.0, 0.0, 4.0)}
+    space = [HyperparameterSpace("c", "categorical", choices=list(values))]
+
+    def objective(params: dict[str, Any], seed: int = SEARCH_SEED) -> float:
+        return values[params["c"]][index.get(seed, 0)]
+
+    study = create_study(space, "random", maximize=True, seed=0)
+    for c in values:
+        study.enqueue({"c": c})
+    intensifier = Intensifier(objective, seed=1, max_seeds=4)
+    study.optimize(objective, n_trials=len(values), callbacks=[intensifier])
+    assert "trial 1 dropped after 1 fresh seeds (0 vs 0)" in intensifier.notes
+    inc = intensifier.incumbent
+    assert inc is not None
+    assert inc.params == {"c": "late"}
+    assert inc.scores == (0.0, 4.0)
+
+
 def test_the_baseline_stays_without_evidence() -> None:
     # Every config truly equals the baseline; noise makes challengers look better.
     def flat(params: dict[str, Any], seed: int = SEARCH_SEED) -> float:
@@ -179,14 +214,14 @@ def test_stop_when_ends_the_re_evaluations() -> None:
     assert late.notes == ["trial 1 left undecided: budget spent"]
 
 
-@pytest.mark.parametrize("limit", [5, 6])
+@pytest.mark.parametrize("limit", [6, 7])
 def test_a_challenger_caught_by_the_budget_is_decided_on_two_fresh_seeds_or_more(
     limit: int,
 ) -> None:
-    # Re-evaluations in order: base 1, base 2, lucky 1 (dropped), base 3, good 1, good 2,
-    # good 3. A budget of 6 stops "good" with 2 of the baseline's 3 fresh seeds, on which it
-    # leads by 6 every time: crowned. A budget of 5 leaves it 1: one seed decides nothing.
-    # ("good" is trial 5: the re-evaluations before it are trials of the study.)
+    # Re-evaluations in order: base 1, base 2, lucky 1 and 2 (ties, then dropped), base 3,
+    # good 1, good 2, good 3. A budget of 7 stops "good" with 2 of the baseline's 3 fresh
+    # seeds, on which it leads by 6 every time: crowned. A budget of 6 leaves it 1: one seed
+    # decides nothing. ("good" is trial 6: the re-evaluations before it are trials too.)
     objective = Coin()
 
     def spent() -> bool:
@@ -198,15 +233,15 @@ def test_a_challenger_caught_by_the_budget_is_decided_on_two_fresh_seeds_or_more
     assert intensifier.n_evaluations == limit
     inc = intensifier.incumbent
     assert inc is not None
-    if limit == 6:
+    if limit == 7:
         assert inc.params == {"c": "good"}
         assert inc.scores == (6.0, 6.0)
         assert intensifier.notes[-1].startswith(
-            "trial 5 is the incumbent after 2 fresh seeds of 3 (budget spent)"
+            "trial 6 is the incumbent after 2 fresh seeds of 3 (budget spent)"
         )
     else:
         assert inc.label == "baseline"
-        assert intensifier.notes[-1] == "trial 5 left undecided: budget spent"
+        assert intensifier.notes[-1] == "trial 6 left undecided: budget spent"
 
 
 def test_a_failing_re_evaluation_counts_as_the_worst_score_and_is_recorded() -> None:

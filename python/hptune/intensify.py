@@ -10,12 +10,14 @@ completed trial looks better than it, re-evaluates that *challenger* on the incu
 2. The incumbent gets one more fresh seed (the baseline two), up to ``max_seeds - 1`` fresh
    seeds besides the search's.
 3. The challenger runs on the incumbent's fresh seeds, 1, then 2, then 4 at a time; as soon as
-   its mean over them is not better than the incumbent's mean over the same seeds, it is
-   rejected. With every fresh seed of the incumbent and a better mean, it becomes the
-   incumbent. The search's own observation only admits a challenger: it is why the challenger
-   was picked, so it is biased upwards, and the comparisons leave it out. For the same reason
-   the bar a challenger must clear is not a crowned incumbent's own search observation, which
-   was lucky enough to get it admitted, but its fresh seeds' mean.
+   its mean over them is worse than the incumbent's mean over the same seeds, it is rejected
+   (a tie races on, as in SMAC: on returns with a floor, such as RL runs that never learn,
+   ties are common and say nothing). With every fresh seed of the incumbent and a better mean
+   (a tie keeps the incumbent), it becomes the incumbent. The search's own observation only
+   admits a challenger: it is why the challenger was picked, so it is biased upwards, and the
+   comparisons leave it out. For the same reason the bar a challenger must clear is not a
+   crowned incumbent's own search observation, which was lucky enough to get it admitted, but
+   its fresh seeds' mean.
 
 Every re-evaluation is recorded in the study (``study.add_trial``, ``user_attrs`` with the seed),
 so the sampler models the mean of a config's runs instead of its one lucky draw. The baseline
@@ -201,17 +203,20 @@ class Intensifier:
             if spent and len(shared) < 2:
                 self.notes.append(f"trial {challenger.number} left undecided: budget spent")
                 return
-            if not sign * challenger.mean(shared) > sign * inc.mean(shared):
-                self.notes.append(
-                    f"trial {challenger.number} dropped after {len(shared)} fresh seeds "
-                    f"({challenger.mean(shared):.4g} vs {inc.mean(shared):.4g})"
-                )
+            # Worse is dropped at once; a tie races on (values on a floor or a ceiling tie
+            # often: an RL run that never learns scores the time limit, whatever the config).
+            if sign * challenger.mean(shared) < sign * inc.mean(shared):
+                self._drop(challenger, inc, shared)
                 return
             batch *= 2
         shared = challenger.fresh()
         if not shared:  # max_seeds=1: the search's own observations decide
             self.notes.append(f"trial {challenger.number} is the incumbent")
             self._incumbent = challenger
+            return
+        # With all the seeds (or the two or more the budget left), a tie keeps the incumbent.
+        if not sign * challenger.mean(shared) > sign * inc.mean(shared):
+            self._drop(challenger, inc, shared)
             return
         seeds = f"{len(shared)} fresh seeds" + (
             f" of {len(inc.fresh())} (budget spent)" if spent else ""
@@ -230,6 +235,12 @@ class Intensifier:
             f"(mean {challenger.mean(shared):.4g} against {inc.mean(shared):.4g})"
         )
         self._incumbent = challenger
+
+    def _drop(self, challenger: _Runs, inc: _Runs, shared: list[int]) -> None:
+        self.notes.append(
+            f"trial {challenger.number} dropped after {len(shared)} fresh seeds "
+            f"({challenger.mean(shared):.4g} vs {inc.mean(shared):.4g})"
+        )
 
     def _spend(self, study: Any, runs: _Runs, indices: Iterable[int]) -> bool:
         """Run ``runs`` on each seed index; False once the budget is spent."""
