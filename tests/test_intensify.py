@@ -165,6 +165,34 @@ def test_a_tie_races_on_and_a_final_tie_keeps_the_incumbent() -> None:
     assert inc.scores == (0.0, 4.0)
 
 
+@pytest.mark.parametrize(("third", "crowned"), [(4.0, True), (-1.0, False)])
+def test_a_lead_within_the_noise_earns_one_more_seed(third: float, crowned: bool) -> None:
+    # Against the baseline, "wobbly" leads by 4 and -1 on its first two fresh seeds: a gain of
+    # 1.5 within a standard error of 2.5. It races on to the third seed (the baseline runs it
+    # too) instead of being kept out: with 4 there, the gain (2.33) clears its standard error
+    # (1.67) and it is crowned; with -1, it is kept out after three.
+    probe = Intensifier(Coin(), seed=1)
+    index = {probe.seed_of(i): i for i in (1, 2, 3)}
+    values = {"base": (0.0, 0.0, 0.0, 0.0), "wobbly": (5.0, 4.0, -1.0, third)}
+    space = [HyperparameterSpace("c", "categorical", choices=list(values))]
+
+    def objective(params: dict[str, Any], seed: int = SEARCH_SEED) -> float:
+        return values[params["c"]][index.get(seed, 0)]
+
+    study = create_study(space, "random", maximize=True, seed=0)
+    for c in values:
+        study.enqueue({"c": c})
+    intensifier = Intensifier(objective, seed=1, max_seeds=4, baseline={"c": "base"})
+    study.optimize(objective, n_trials=len(values), callbacks=[intensifier])
+    assert intensifier.n_evaluations == 6
+    inc = intensifier.incumbent
+    assert inc is not None
+    assert (inc.params == {"c": "wobbly"}) is crowned
+    assert len(inc.scores) == 3
+    if not crowned:
+        assert intensifier.notes[-1].startswith("trial 1 kept out after 3 fresh seeds")
+
+
 def test_the_baseline_stays_without_evidence() -> None:
     # Every config truly equals the baseline; noise makes challengers look better.
     def flat(params: dict[str, Any], seed: int = SEARCH_SEED) -> float:

@@ -23,7 +23,8 @@ Every re-evaluation is recorded in the study (``study.add_trial``, ``user_attrs`
 so the sampler models the mean of a config's runs instead of its one lucky draw. The baseline
 (e.g. the preset's defaults, when it is the first incumbent) is replaced only on evidence: the
 challenger must beat it by more than ``baseline_z`` standard errors of the paired differences
-over the fresh seeds, as in :func:`~hptune.validation.race`.
+over the fresh seeds, as in :func:`~hptune.validation.race`. A lead within that noise races on
+as a tie does: both earn one more fresh seed, up to ``max_seeds - 1``, before it is kept out.
 
 >>> intensifier = Intensifier(objective, seed=0, max_seeds=4, baseline=presets.defaults("dqn"))
 >>> study.optimize(objective, n_trials=40, callbacks=[intensifier])       # doctest: +SKIP
@@ -191,50 +192,60 @@ class Intensifier:
         if not self._spend(study, inc, range(len(inc.scores), want + 1)):
             self.notes.append(f"trial {challenger.number} left undecided: budget spent")
             return
-        batch = 1
         spent = False
-        while not spent:
-            missing = [i for i in sorted(inc.scores) if i not in challenger.scores][:batch]
-            if not missing:
-                break
-            spent = not self._spend(study, challenger, missing)
+        while True:
+            batch = 1
+            while not spent:
+                missing = [i for i in sorted(inc.scores) if i not in challenger.scores][:batch]
+                if not missing:
+                    break
+                spent = not self._spend(study, challenger, missing)
+                shared = challenger.fresh()
+                # The budget ran out part-way: two fresh seeds or more decide, as all would.
+                if spent and len(shared) < 2:
+                    self.notes.append(f"trial {challenger.number} left undecided: budget spent")
+                    return
+                # Worse is dropped at once; a tie races on (values on a floor or a ceiling tie
+                # often: an RL run that never learns scores the time limit, whatever the config).
+                if sign * challenger.mean(shared) < sign * inc.mean(shared):
+                    self._drop(challenger, inc, shared)
+                    return
+                batch *= 2
             shared = challenger.fresh()
-            # The budget ran out part-way: two fresh seeds or more decide, as all of them would.
-            if spent and len(shared) < 2:
-                self.notes.append(f"trial {challenger.number} left undecided: budget spent")
+            if not shared:  # max_seeds=1: the search's own observations decide
+                self.notes.append(f"trial {challenger.number} is the incumbent")
+                self._incumbent = challenger
                 return
-            # Worse is dropped at once; a tie races on (values on a floor or a ceiling tie
-            # often: an RL run that never learns scores the time limit, whatever the config).
-            if sign * challenger.mean(shared) < sign * inc.mean(shared):
+            # With all the seeds (or the two or more the budget left), a tie keeps the incumbent.
+            if not sign * challenger.mean(shared) > sign * inc.mean(shared):
                 self._drop(challenger, inc, shared)
                 return
-            batch *= 2
-        shared = challenger.fresh()
-        if not shared:  # max_seeds=1: the search's own observations decide
-            self.notes.append(f"trial {challenger.number} is the incumbent")
+            seeds = f"{len(shared)} fresh seeds" + (
+                f" of {len(inc.fresh())} (budget spent)" if spent else ""
+            )
+            if self._label(inc) == "baseline" and self.baseline_z > 0:
+                gain, se = _gain(challenger.entry("", shared), inc.entry("", shared), sign)
+                if not gain > self.baseline_z * se:
+                    # A lead within the noise races on: one more seed for both, up to
+                    # max_seeds - 1, as a tie does.
+                    if (
+                        spent
+                        or len(inc.fresh()) >= self.max_seeds - 1
+                        or not self._spend(study, inc, [len(inc.scores)])
+                    ):
+                        self.notes.append(
+                            f"trial {challenger.number} kept out after {seeds}: its gain over "
+                            f"the baseline {gain:.4g} is within {self.baseline_z:g} standard "
+                            f"errors ({se:.4g})"
+                        )
+                        return
+                    continue
+            self.notes.append(
+                f"trial {challenger.number} is the incumbent after {seeds} "
+                f"(mean {challenger.mean(shared):.4g} against {inc.mean(shared):.4g})"
+            )
             self._incumbent = challenger
             return
-        # With all the seeds (or the two or more the budget left), a tie keeps the incumbent.
-        if not sign * challenger.mean(shared) > sign * inc.mean(shared):
-            self._drop(challenger, inc, shared)
-            return
-        seeds = f"{len(shared)} fresh seeds" + (
-            f" of {len(inc.fresh())} (budget spent)" if spent else ""
-        )
-        if self._label(inc) == "baseline" and self.baseline_z > 0:
-            gain, se = _gain(challenger.entry("", shared), inc.entry("", shared), sign)
-            if not gain > self.baseline_z * se:
-                self.notes.append(
-                    f"trial {challenger.number} kept out after {seeds}: its gain over the "
-                    f"baseline {gain:.4g} is within {self.baseline_z:g} standard errors "
-                    f"({se:.4g})"
-                )
-                return
-        self.notes.append(
-            f"trial {challenger.number} is the incumbent after {seeds} "
-            f"(mean {challenger.mean(shared):.4g} against {inc.mean(shared):.4g})"
-        )
-        self._incumbent = challenger
 
     def _drop(self, challenger: _Runs, inc: _Runs, shared: list[int]) -> None:
         self.notes.append(
