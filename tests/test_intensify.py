@@ -107,36 +107,41 @@ def test_the_search_observation_only_admits_a_challenger() -> None:
     assert single.incumbent.scores == (5.0,)
 
 
+def run_table(
+    values: dict[str, tuple[float, ...]], maximize: bool = True, **kwargs: Any
+) -> Intensifier:
+    """Each config of ``values`` once, in order, intensified: ``values[c][i]`` is config
+    ``c``'s score on seed index ``i`` (0: the search's seed)."""
+    probe = Intensifier(Coin(), seed=1)
+    index = {probe.seed_of(i): i for i in range(1, max(map(len, values.values())))}
+    space = [HyperparameterSpace("c", "categorical", choices=list(values))]
+
+    def objective(params: dict[str, Any], seed: int = SEARCH_SEED) -> float:
+        return values[params["c"]][index.get(seed, 0)]
+
+    study = create_study(space, "random", maximize=maximize, seed=0)
+    for c in values:
+        study.enqueue({"c": c})
+    intensifier = Intensifier(objective, seed=1, **kwargs)
+    study.optimize(objective, n_trials=len(values), callbacks=[intensifier])
+    return intensifier
+
+
 def test_the_bar_is_the_incumbents_fresh_mean_not_its_lucky_draw() -> None:
     # "streak" was crowned on a search observation (10) above what it scores on fresh seeds
     # (3); "steady" scores 5 on the search's seed and 6 on fresh ones. Measured against the
     # crowned incumbent's own 10 it would never be admitted; against its fresh mean it is, and
     # it wins.
-    table = {"base": (0.0, 0.0), "streak": (10.0, 3.0), "steady": (5.0, 6.0)}
-    space = [HyperparameterSpace("c", "categorical", choices=list(table))]
-
-    def objective(params: dict[str, Any], seed: int = SEARCH_SEED) -> float:
-        on_search, fresh = table[params["c"]]
-        return on_search if seed == SEARCH_SEED else fresh
-
-    study = create_study(space, "random", maximize=True, seed=0)
-    for c in table:
-        study.enqueue({"c": c})
-    intensifier = Intensifier(objective, seed=1, max_seeds=3)
-    study.optimize(objective, n_trials=len(table), callbacks=[intensifier])
+    table = {"base": (0.0, 0.0, 0.0), "streak": (10.0, 3.0, 3.0), "steady": (5.0, 6.0, 6.0)}
+    intensifier = run_table(table, max_seeds=3)
     assert any("trial 1 is the incumbent" in n for n in intensifier.notes), intensifier.notes
     inc = intensifier.incumbent
     assert inc is not None
     assert inc.params == {"c": "steady"}
     assert inc.scores == (6.0, 6.0)
     # Minimising, the bar falls the other way: a crowned incumbent's lucky low draw is not it.
-    flipped = {c: (-a, -b) for c, (a, b) in table.items()}
-    table.update(flipped)
-    study = create_study(space, "random", maximize=False, seed=0)
-    for c in table:
-        study.enqueue({"c": c})
-    intensifier = Intensifier(objective, seed=1, max_seeds=3)
-    study.optimize(objective, n_trials=len(table), callbacks=[intensifier])
+    flipped = {c: tuple(-v for v in row) for c, row in table.items()}
+    intensifier = run_table(flipped, maximize=False, max_seeds=3)
     assert intensifier.incumbent is not None
     assert intensifier.incumbent.params == {"c": "steady"}
 
@@ -145,19 +150,8 @@ def test_a_tie_races_on_and_a_final_tie_keeps_the_incumbent() -> None:
     # Returns with a floor tie often. "flat" ties the incumbent on every fresh seed: it is not
     # crowned (no plateau walk). "late" ties on the first fresh seed and leads on the second:
     # crowned; dropped at the tie, it would never have run the second.
-    probe = Intensifier(Coin(), seed=1)
-    index = {probe.seed_of(i): i for i in (1, 2, 3)}
-    values = {"base": (0.0, 0.0, 0.0), "flat": (5.0, 0.0, 0.0), "late": (5.0, 0.0, 4.0)}
-    space = [HyperparameterSpace("c", "categorical", choices=list(values))]
-
-    def objective(params: dict[str, Any], seed: int = SEARCH_SEED) -> float:
-        return values[params["c"]][index.get(seed, 0)]
-
-    study = create_study(space, "random", maximize=True, seed=0)
-    for c in values:
-        study.enqueue({"c": c})
-    intensifier = Intensifier(objective, seed=1, max_seeds=4)
-    study.optimize(objective, n_trials=len(values), callbacks=[intensifier])
+    table = {"base": (0.0, 0.0, 0.0), "flat": (5.0, 0.0, 0.0), "late": (5.0, 0.0, 4.0)}
+    intensifier = run_table(table, max_seeds=4)
     assert "trial 1 dropped after 1 fresh seeds (0 vs 0)" in intensifier.notes
     inc = intensifier.incumbent
     assert inc is not None
@@ -171,19 +165,8 @@ def test_a_lead_within_the_noise_earns_one_more_seed(third: float, crowned: bool
     # 1.5 within a standard error of 2.5. It races on to the third seed (the baseline runs it
     # too) instead of being kept out: with 4 there, the gain (2.33) clears its standard error
     # (1.67) and it is crowned; with -1, it is kept out after three.
-    probe = Intensifier(Coin(), seed=1)
-    index = {probe.seed_of(i): i for i in (1, 2, 3)}
-    values = {"base": (0.0, 0.0, 0.0, 0.0), "wobbly": (5.0, 4.0, -1.0, third)}
-    space = [HyperparameterSpace("c", "categorical", choices=list(values))]
-
-    def objective(params: dict[str, Any], seed: int = SEARCH_SEED) -> float:
-        return values[params["c"]][index.get(seed, 0)]
-
-    study = create_study(space, "random", maximize=True, seed=0)
-    for c in values:
-        study.enqueue({"c": c})
-    intensifier = Intensifier(objective, seed=1, max_seeds=4, baseline={"c": "base"})
-    study.optimize(objective, n_trials=len(values), callbacks=[intensifier])
+    table = {"base": (0.0, 0.0, 0.0, 0.0), "wobbly": (5.0, 4.0, -1.0, third)}
+    intensifier = run_table(table, max_seeds=4, baseline={"c": "base"})
     assert intensifier.n_evaluations == 6
     inc = intensifier.incumbent
     assert inc is not None
