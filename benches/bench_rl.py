@@ -114,15 +114,16 @@ def make_pruner(args: argparse.Namespace) -> Any:
     return SuccessiveHalvingPruner(min_resource=first, reduction_factor=args.reduction_factor)
 
 
-def _trial_row(number: int, state: str, value: float | None, trial: Any) -> list[Any]:
-    """A trial as the JSON keeps it: number, state, value, last reported timestep, its
-    reports by timestep and its parameters (a search's path can be read back from the file)."""
+def _trial_row(trial: Any, state: str) -> list[Any]:
+    """A trial (hptune's or Optuna's; ``state`` as a word) as the JSON keeps it: number, state,
+    value, last reported timestep, its reports by timestep and its parameters (a search's path
+    can be read back from the file)."""
     reports = {str(step): v for step, v in sorted(trial.intermediate_values.items())}
     last = max(trial.intermediate_values, default=None)
     params = {
         k: v if isinstance(v, (int, float, str)) else repr(v) for k, v in trial.params.items()
     }
-    return [number, state, value, last, reports, params]
+    return [trial.number, state, trial.value, last, reports, params]
 
 
 def run_hptune(
@@ -147,7 +148,7 @@ def run_hptune(
         **(RACE if prune else {}),
     )
     kwargs = objective.kwargs(result.best_params)
-    trials = [_trial_row(t.number, t.state.value, t.value, t) for t in result.trials]
+    trials = [_trial_row(t, t.state.value) for t in result.trials]
     race = result.metadata.get("selection")
     details = {
         "trials": trials,
@@ -207,7 +208,7 @@ def run_optuna(
     # Re-sample the best trial's parameters into SB3 arguments.
     fixed = optuna.trial.FixedTrial(best.params)
     kwargs = objective.kwargs(sampler(fixed, 2, 1, extra))
-    trials = [_trial_row(t.number, t.state.name.lower(), t.value, t) for t in study.trials]
+    trials = [_trial_row(t, t.state.name.lower()) for t in study.trials]
     return kwargs, objective.timesteps_used, len(study.trials), {"trials": trials}
 
 
