@@ -190,20 +190,18 @@ class Intensifier:
         # the guard below has a spread to go by), up to max_seeds - 1 fresh ones.
         want = min(self.max_seeds - 1, len(inc.scores) + (self._label(inc) == "baseline"))
         if not self._spend(study, inc, range(len(inc.scores), want + 1)):
-            self.notes.append(f"trial {challenger.number} left undecided: budget spent")
+            self._undecided(challenger)
             return
+        batch = 1
         spent = False
         while True:
-            batch = 1
-            while not spent:
-                missing = [i for i in sorted(inc.scores) if i not in challenger.scores][:batch]
-                if not missing:
-                    break
+            missing = [i for i in sorted(inc.scores) if i not in challenger.scores][:batch]
+            if missing:
                 spent = not self._spend(study, challenger, missing)
                 shared = challenger.fresh()
                 # The budget ran out part-way: two fresh seeds or more decide, as all would.
                 if spent and len(shared) < 2:
-                    self.notes.append(f"trial {challenger.number} left undecided: budget spent")
+                    self._undecided(challenger)
                     return
                 # Worse is dropped at once; a tie races on (values on a floor or a ceiling tie
                 # often: an RL run that never learns scores the time limit, whatever the config).
@@ -211,12 +209,15 @@ class Intensifier:
                     self._drop(challenger, inc, shared)
                     return
                 batch *= 2
+                if not spent:
+                    continue
+            # Every fresh seed of the incumbent run (or the two or more the budget left).
             shared = challenger.fresh()
             if not shared:  # max_seeds=1: the search's own observations decide
                 self.notes.append(f"trial {challenger.number} is the incumbent")
                 self._incumbent = challenger
                 return
-            # With all the seeds (or the two or more the budget left), a tie keeps the incumbent.
+            # A tie over all the seeds keeps the incumbent.
             if not sign * challenger.mean(shared) > sign * inc.mean(shared):
                 self._drop(challenger, inc, shared)
                 return
@@ -239,6 +240,7 @@ class Intensifier:
                             f"errors ({se:.4g})"
                         )
                         return
+                    batch = 1
                     continue
             self.notes.append(
                 f"trial {challenger.number} is the incumbent after {seeds} "
@@ -246,6 +248,9 @@ class Intensifier:
             )
             self._incumbent = challenger
             return
+
+    def _undecided(self, challenger: _Runs) -> None:
+        self.notes.append(f"trial {challenger.number} left undecided: budget spent")
 
     def _drop(self, challenger: _Runs, inc: _Runs, shared: list[int]) -> None:
         self.notes.append(
