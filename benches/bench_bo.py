@@ -3,14 +3,16 @@
     python benches/bench_bo.py timing [--sizes 50,100,200,500,1000] [--gp-max 500]
     python benches/bench_bo.py regret [--seeds 10] [--problems branin,hartmann6,...]
     python benches/bench_bo.py pruned [--seeds 8] [--crossing 0.5]
-    python benches/bench_bo.py noisy [--seeds 20] [--trials 20,40]
+    python benches/bench_bo.py noisy [--seeds 20] [--first-seed 0] [--trials 20,40] [--methods ...]
 
 ``timing``: seconds for one suggestion after n observations of Hartmann-6.
 ``regret``: median [25%, 75%] final regret over seeds for each method and problem.
 ``pruned``: the same problems as learning curves under ASHA pruning, for the GP with and
 without ``learn_from_pruned`` (and TPE and random search beside them).
 ``noisy``: RL-like noisy objectives in 11 dimensions (see :func:`noisy_problem`) for the GP with
-``noisy=True`` with and without its noise-dominated rule, TPE and random search.
+``noisy=True`` with and without its noise-dominated rule, TPE and random search (and, with
+``--methods``, the noisy GP with EI or UCB instead of LogEI); ``--first-seed`` starts the seeds
+elsewhere, to check a finding on seeds it was not made on.
 Optuna's GPSampler needs torch: install it in the benchmark environment only.
 """
 
@@ -217,6 +219,8 @@ def pruned(args: argparse.Namespace) -> None:
 
 
 NOISY_METHODS = ["bayesian", "bayesian-norule", "tpe", "random"]
+# The noisy GP with another acquisition (``--methods``; LogEI is the default).
+NOISY_ACQUISITIONS = {"bayesian-ei": "ei", "bayesian-ucb": "ucb"}
 NOISY_DIM = 11  # as many parameters as the dqn_sb3 preset
 
 
@@ -260,12 +264,14 @@ def run_noisy(method: str, kind: str, seed: int, n: int) -> tuple[float, float]:
         options["n_startup_trials"] = 5
     if method.startswith("bayesian"):
         options["noisy"] = True
+    if method in NOISY_ACQUISITIONS:
+        options["acquisition"] = NOISY_ACQUISITIONS[method]
     # "bayesian-norule": the GP as it was before the rule (the module constant at 0).
     saved = bayesian.NOISE_DOMINATED
     bayesian.NOISE_DOMINATED = 0.0 if method == "bayesian-norule" else saved
     try:
         study = hptune.create_study(
-            space, method.removesuffix("-norule"), maximize=True, seed=seed, **options
+            space, method.split("-")[0], maximize=True, seed=seed, **options
         )
         on_bound = 0
         for _ in range(n):
@@ -281,22 +287,31 @@ def run_noisy(method: str, kind: str, seed: int, n: int) -> tuple[float, float]:
 
 
 def noisy(args: argparse.Namespace) -> None:
+    methods = args.methods.split(",")
+    unknown = set(methods) - {*NOISY_METHODS, *NOISY_ACQUISITIONS}
+    if unknown:
+        raise SystemExit(
+            f"unknown methods {sorted(unknown)}; allowed: "
+            f"{', '.join([*NOISY_METHODS, *NOISY_ACQUISITIONS])}"
+        )
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
     rows = []
     for kind in ("coin", "gauss"):
         for n in (int(t) for t in args.trials.split(",")):
             row: list[Any] = [kind, n]
-            for m in NOISY_METHODS:
-                runs = [run_noisy(m, kind, s, n) for s in range(args.seeds)]
+            for m in methods:
+                runs = [run_noisy(m, kind, s, n) for s in seeds]
                 row.append(
                     f"{statistics.mean(v for v, _ in runs):.1f} "
                     f"({100 * statistics.mean(b for _, b in runs):.0f}%)"
                 )
             rows.append(row)
     print(
-        f"mean expected return of the best-observed config over {args.seeds} seeds "
+        f"mean expected return of the best-observed config over seeds {seeds.start}-"
+        f"{seeds.stop - 1} "
         "(share of coordinates on a bound after the 5 start-up trials)"
     )
-    print(table(["problem", "trials", *NOISY_METHODS], rows))
+    print(table(["problem", "trials", *methods], rows))
 
 
 def _history(n: int, seed: int) -> list[dict[str, float]]:
@@ -377,7 +392,9 @@ def main() -> None:
     p.add_argument("--crossing", type=float, default=0.5, help="how much curves cross (0-1)")
     q = sub.add_parser("noisy")
     q.add_argument("--seeds", type=int, default=20)
+    q.add_argument("--first-seed", type=int, default=0)
     q.add_argument("--trials", default="20,40", help="trial budgets, comma-separated")
+    q.add_argument("--methods", default=",".join(NOISY_METHODS))
     args = parser.parse_args()
     {"timing": timing, "regret": regret, "pruned": pruned, "noisy": noisy}[args.command](args)
 
