@@ -43,6 +43,10 @@ SELECTIONS = ("auto", "race", "intensify", "best")
 # after this many (SB3's defaults among them) unless ``method_options`` says otherwise, as
 # rl-baselines3-zoo does; the library-wide default of 10 would spend most small budgets at random.
 RL_STARTUP_TRIALS = 5
+# Seeds per config by default: intensification's incumbent runs on at most 4 (the search's and
+# 3 fresh ones, as measured in benches/bench_rl.py), the race's candidates on 6 fresh ones.
+INTENSIFY_SEEDS = 4
+RACE_SEEDS = 6
 _ALGORITHM_ALIASES = {"q-learning": "q_learning", "qlearning": "q_learning"}
 
 
@@ -239,7 +243,7 @@ class RLHyperparameterTuner:
         preset: str | None = None,
         selection: str = "auto",
         selection_top_k: int = 4,
-        selection_seeds: int = 6,
+        selection_seeds: int | None = None,
         max_timesteps: int | None = None,
         **tuner_kwargs: Any,
     ) -> TuningResult:
@@ -249,24 +253,31 @@ class RLHyperparameterTuner:
         trial starts once the objective has trained that many (it counts them in
         ``timesteps_used``, as :func:`~hptune.objectives.sb3_objective` does), so trials that
         a pruner stops early leave room for more trials (``n_trials`` stays a cap). The
-        race of ``selection="race"`` comes on top of that budget. With a noisy objective,
+        race of ``selection="race"`` comes on top of that budget; intensification's
+        re-evaluations are trials, inside both. With a noisy objective,
         ``bayesian`` and ``tpe`` start modelling after ``RL_STARTUP_TRIALS`` trials unless
         ``method_options`` sets ``n_startup_trials``, and ``bayesian`` is ``noisy`` unless
         ``method_options`` says otherwise. (``learn_from_pruned`` is not turned on: on SB3 DQN
         it changed nothing, CartPole 134.9 vs 135.1, Acrobot the defaults both times.)
 
         ``preset`` defaults to the objective's own (``objective.preset``, e.g. ``ppo_sb3``) or
-        else the algorithm's. ``selection``: ``"race"`` re-evaluates the ``selection_top_k``
-        best configs and the preset defaults on up to ``selection_seeds`` fresh seeds and
-        returns the best mean as ``best_config`` (its ``score`` is that mean; the search's best
-        observation stays in ``metadata["best_observed"]``, the race in
-        ``metadata["selection"]``); ``"best"`` keeps the best observation; ``"auto"`` races
-        when the objective says it is noisy (``objective.noisy``); ``"intensify"`` re-evaluates
-        during the search instead (:class:`~hptune.intensify.Intensifier`): each completed
-        trial that beats the incumbent on the search's seed runs on the incumbent's fresh seeds
-        (up to ``selection_seeds - 1``) and replaces it only with a better mean over them; the
-        re-evaluations are trials of the study (the sampler models them) and count towards
-        ``max_timesteps``, and the final incumbent is ``best_config``.
+        else the algorithm's. ``selection``: ``"intensify"`` re-evaluates during the search
+        (:class:`~hptune.intensify.Intensifier`): each completed trial that beats the
+        incumbent (the preset's defaults first) runs on the incumbent's fresh seeds (up to
+        ``selection_seeds - 1``, 3 by default) and replaces it only with a better mean over
+        them; the re-evaluations are trials of the study (the sampler models them), come on top
+        of ``n_trials`` (a cap on the search's own trials) and count towards
+        ``max_timesteps``, and the final incumbent is
+        ``best_config`` (its ``score`` is that mean; the search's best observation stays in
+        ``metadata["best_observed"]``, the re-evaluations in ``metadata["selection"]``).
+        ``"race"`` re-evaluates the ``selection_top_k`` best configs and the preset defaults
+        on up to ``selection_seeds`` (6) fresh seeds after the search and returns the best
+        mean; ``"best"`` keeps the best observation; ``"auto"`` (the default) intensifies when
+        the objective says it is noisy (``objective.noisy``) and keeps the best observation
+        otherwise. Intensification is the default for noisy objectives because over 8 SB3
+        tuning runs (DQN and PPO, CartPole and Acrobot) it chose a better agent on fresh seeds
+        than the race in 6 (benches/README.md), with a pruner's first rung at half the run: on
+        DQN at that budget a rung at a quarter mostly ranks luck.
         """
         key = self.algorithm_key(algorithm)
         m = method_name(method)
@@ -299,11 +310,11 @@ class RLHyperparameterTuner:
             spent = _timestep_budget(objective_function, max_timesteps)
         callbacks = list(tuner_kwargs.get("callbacks", ()))
         intensifier = None
-        if selection == "intensify":
+        if selection == "intensify" or (selection == "auto" and noisy):
             intensifier = Intensifier(
                 objective_function,
                 seed=seed,
-                max_seeds=selection_seeds,
+                max_seeds=INTENSIFY_SEEDS if selection_seeds is None else selection_seeds,
                 baseline=defaults,
                 stop_when=spent,
             )
@@ -324,12 +335,12 @@ class RLHyperparameterTuner:
         report = None
         if intensifier is not None:
             report = intensifier.report(maximize)
-        elif selection == "race" or (selection == "auto" and noisy):
+        elif selection == "race":
             report = race(
                 result,
                 objective_function,
                 top_k=selection_top_k,
-                n_seeds=selection_seeds,
+                n_seeds=RACE_SEEDS if selection_seeds is None else selection_seeds,
                 seed=seed,
                 baseline=defaults,
             )

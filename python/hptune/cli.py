@@ -179,8 +179,9 @@ def _demo_sb3(args: argparse.Namespace, storage: str, method: str, show: bool) -
         show_progress=show,
         method_options=options,
         pruner=SuccessiveHalvingPruner(min_resource=steps // 4, reduction_factor=2),
-        # One candidate, so the race's means are an unbiased fresh-seed validation of the
-        # search's best trial against SB3's defaults (no choice among candidates on them).
+        # A race with one candidate, so its means are an unbiased fresh-seed validation of
+        # the search's best trial against SB3's defaults (no choice among candidates on them).
+        selection="race",
         selection_top_k=1,
         selection_seeds=args.sb3_repeats,
     )
