@@ -19,19 +19,19 @@ leave room for more trials):
   the evaluations); the best trial's config is chosen, as rl-zoo3 does.
 - ``random``: hptune random search over the ``*_sb3`` preset, best observation chosen.
 - ``hptune-bayesian`` / ``hptune-tpe``: ``RLHyperparameterTuner`` over the ``*_sb3`` preset with
-  SB3's defaults as the first trial, ASHA pruning on the timestep budget (``--pruner
-  hyperband``: Hyperband over the same range), and the final config chosen by a race on fresh
-  seeds (the race's ``RACE_COST`` trainings count towards the budget: the search gets
-  ``budget - RACE_COST`` trials' worth).
+  SB3's defaults as the first trial, ASHA pruning on the timestep budget from half the run
+  (``--first-rung``; ``--pruner hyperband``: Hyperband over the same range), and the final
+  config chosen by intensification during the search (``tune_rl_model``'s default for a noisy
+  objective; its re-evaluations come out of the search's budget). ``--selection race``: by a
+  race on fresh seeds after the search instead (the race's ``RACE_COST`` trainings count
+  towards the budget: the search gets ``budget - RACE_COST`` trials' worth); the runs before
+  stop 28 in benches/README.md used the race and ``--first-rung 0.25``.
 
 Every chosen config is then trained on ``--test-seeds`` fresh seeds (10001, 10002, ...), which
 no method saw, and its final mean return reported with the standard error; timesteps spent and
 wall time per method are reported too.
 ``--seed-per-trial``: the searches' trials each train on their own seed instead of
-``--seed`` for all (``sb3_objective(..., seed_per_trial=True)``). ``--selection intensify``:
-hptune's searches choose by intensification during the search
-(``tune_rl_model(selection="intensify")``) instead of a race after it, so no race cost is set
-aside and its re-evaluations come out of the search's budget.
+``--seed`` for all (``sb3_objective(..., seed_per_trial=True)``).
 
 ``--rungs N`` measures instead whether early evaluations rank configs as the final one does
 (what ASHA assumes when it prunes at a rung): SB3's defaults and ``N`` random configs of the
@@ -103,7 +103,7 @@ MAX_TRIALS = 200  # a cap that the timestep budget always reaches first
 
 
 def make_pruner(args: argparse.Namespace) -> Any:
-    """hptune's pruner: ASHA from ``--first-rung`` of the run (a quarter by default), or
+    """hptune's pruner: ASHA from ``--first-rung`` of the run (half by default), or
     Hyperband over the same range (its brackets hedge against early rungs that say nothing
     yet); ``--reduction-factor`` for both."""
     first = int(args.timesteps * args.first_rung)
@@ -401,16 +401,16 @@ def main() -> None:
     parser.add_argument(
         "--first-rung",
         type=float,
-        default=0.25,
-        help="the pruner's first rung as a share of the run (0.25; evaluations every quarter)",
+        default=0.5,
+        help="the pruner's first rung as a share of the run (0.5; evaluations every quarter)",
     )
     parser.add_argument("--reduction-factor", type=int, default=3, help="the pruner's eta (3)")
     parser.add_argument(
         "--selection",
-        default="race",
+        default="intensify",
         choices=["race", "intensify"],
-        help="hptune's choice of the final config: a race after the search (set aside from the "
-        "budget) or intensification during it (race)",
+        help="hptune's choice of the final config: intensification during the search "
+        "(intensify) or a race after it (set aside from the budget)",
     )
     parser.add_argument(
         "--seed-per-trial",
