@@ -274,9 +274,9 @@ class RLHyperparameterTuner:
         on up to ``selection_seeds`` (6) fresh seeds after the search and returns the best
         mean; ``"best"`` keeps the best observation; ``"auto"`` (the default) intensifies when
         the objective says it is noisy (``objective.noisy``) and keeps the best observation
-        otherwise. Intensification is the default for noisy objectives because over 8 SB3
+        otherwise. Intensification is the default for noisy objectives because over 10 SB3
         tuning runs (DQN and PPO, CartPole and Acrobot) it chose a better agent on fresh seeds
-        than the race in 6 (benches/README.md), with a pruner's first rung at half the run: on
+        than the race in 7 (benches/README.md), with a pruner's first rung at half the run: on
         DQN at that budget a rung at a quarter mostly ranks luck.
         """
         key = self.algorithm_key(algorithm)
