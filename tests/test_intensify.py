@@ -329,3 +329,36 @@ def test_tune_rl_model_intensifies_within_the_timestep_budget() -> None:
     assert "best_observed" in result.metadata
     with pytest.raises(hptune.InvalidArgumentError, match="intensify"):
         RLHyperparameterTuner("x").tune_rl_model("ppo", objective, n_trials=1, selection="smac")
+
+
+@pytest.mark.parametrize(
+    ("selection", "chosen_by", "max_seeds"),
+    [("auto", "intensification", 4), ("race", "best mean after racing", 6)],
+)
+def test_a_noisy_objective_is_intensified_by_default(
+    selection: str, chosen_by: str, max_seeds: int
+) -> None:
+    # "auto" intensifies on up to 4 seeds per config (the search's and 3 fresh ones); the race
+    # is still there by name, on 6 fresh seeds.
+    result = RLHyperparameterTuner("default").tune_rl_model(
+        "ppo",
+        NoisyPPO(),
+        method="random",
+        n_trials=12,
+        selection=selection,
+        seed=1,
+        show_progress=False,
+    )
+    report = result.metadata["selection"]
+    assert report.chosen_by.startswith(chosen_by)
+    assert len(report.seeds) == max_seeds - (selection == "auto")
+    # Without the noisy flag "auto" keeps the best observation: no selection at all.
+    plain = RLHyperparameterTuner("plain").tune_rl_model(
+        "ppo",
+        lambda p: -abs(p["gamma"] - 0.97),
+        method="random",
+        n_trials=5,
+        seed=1,
+        show_progress=False,
+    )
+    assert "selection" not in plain.metadata

@@ -254,7 +254,7 @@ class RLHyperparameterTuner:
         ``timesteps_used``, as :func:`~hptune.objectives.sb3_objective` does), so trials that
         a pruner stops early leave room for more trials (``n_trials`` stays a cap). The
         race of ``selection="race"`` comes on top of that budget; intensification's
-        re-evaluations are trials, inside both. With a noisy objective,
+        re-evaluations count towards it. With a noisy objective,
         ``bayesian`` and ``tpe`` start modelling after ``RL_STARTUP_TRIALS`` trials unless
         ``method_options`` sets ``n_startup_trials``, and ``bayesian`` is ``noisy`` unless
         ``method_options`` says otherwise. (``learn_from_pruned`` is not turned on: on SB3 DQN
