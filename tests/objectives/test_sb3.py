@@ -244,6 +244,32 @@ def test_real_sb3_run_reports_the_mean_over_seeds_and_prunes(
     assert list(tmp_path.glob("SB3-*")) == []
 
 
+def test_a_dqn_is_not_pruned_before_its_learning_starts() -> None:
+    _sb3()
+    objective = sb3_objective(
+        "dqn",
+        "CartPole-v1",
+        total_timesteps=400,
+        n_eval_episodes=1,
+        eval_freq=100,
+        model_kwargs={"buffer_size": 1_000, "batch_size": 16},
+    )
+    # A pruner that wants every trial stopped at its first chance: a DQN whose learning starts
+    # at step 250 has its untrained network at 100 and 200, so it is first judged at 300.
+    late = FakeTrial({"learning_starts": 250}, prune_after=1)
+    with pytest.raises(TrialPruned, match="timestep 300"):
+        objective(late)
+    assert [step for _, step in late.reports] == [100, 200, 300]
+    early = FakeTrial({"learning_starts": 50}, prune_after=1)
+    with pytest.raises(TrialPruned, match="timestep 100"):
+        objective(early)
+    # Learning that starts after the last checkpoint: the trial runs to its end.
+    never = FakeTrial({"learning_starts": 399}, prune_after=1)
+    never.set_user_attr = lambda key, value: None  # type: ignore[attr-defined]
+    assert math.isfinite(objective(never))
+    assert [step for _, step in never.reports] == [100, 200, 300, 400]
+
+
 def test_seed_per_trial_gives_each_trial_its_own_seeds() -> None:
     with pytest.raises(InvalidArgumentError, match="seed_per_trial"):
         sb3_objective("ppo", "CartPole-v1", 10, seed_per_trial=1)  # type: ignore[arg-type]

@@ -7,8 +7,9 @@ objective is called). It takes SB3's own constructor parameters, as the ``ppo_sb
 ``"relu"``); any other SB3 constructor parameter passes through, and an unknown name is refused
 with the list of valid ones. RL returns are noisy, so a trial can train several seeds
 (``n_seeds``) in lock-step: every ``eval_freq`` timesteps each seed's policy is evaluated, the
-mean over seeds is reported (so pruners compare like with like, with a budget in timesteps),
-and the trial's value is the final mean; its standard error and per-seed returns are kept in
+mean over seeds is reported (so pruners compare like with like, with a budget in timesteps;
+a trial is never pruned before it has trained, i.e. while a DQN is within its
+``learning_starts``), and the trial's value is the final mean; its standard error and per-seed returns are kept in
 the trial's ``user_attrs``.
 
 The legacy ``ppo`` preset maps onto SB3 by renaming (``clip_epsilon`` is ``clip_range``, ...).
@@ -513,12 +514,23 @@ class SB3Objective:
                 eval_env.reset(seed=s + 1)
             if trial is not None:
                 trial.report(mean, target)
-                if target < budget and trial.should_prune():
+                # A DQN still short of learning_starts has not taken a gradient step: its
+                # return is its untrained network's, which says nothing about the config, and
+                # a pruner would stop every config whose learning starts after the rung.
+                if target < budget and _trained(runs) and trial.should_prune():
                     raise TrialPruned(f"pruned at timestep {target}")
         if trial is not None and hasattr(trial, "set_user_attr"):
             trial.set_user_attr("returns", returns)
             trial.set_user_attr("stderr", _stderr(returns))
         return sum(returns) / len(returns)
+
+
+def _trained(runs: list[tuple[Any, Any]]) -> bool:
+    """Whether every run has trained (an off-policy model past its ``learning_starts``; an
+    on-policy one trains after each rollout, so at every checkpoint)."""
+    return all(
+        int(model.num_timesteps) > int(getattr(model, "learning_starts", 0)) for model, _ in runs
+    )
 
 
 def _schedule_callback(base: Any, budget: int) -> Any:
