@@ -9,8 +9,8 @@ with the list of valid ones. RL returns are noisy, so a trial can train several 
 (``n_seeds``) in lock-step: every ``eval_freq`` timesteps each seed's policy is evaluated, the
 mean over seeds is reported (so pruners compare like with like, with a budget in timesteps;
 a trial is never pruned before it has trained, i.e. while a DQN is within its
-``learning_starts``), and the trial's value is the final mean; its standard error and per-seed returns are kept in
-the trial's ``user_attrs``.
+``learning_starts``), and the trial's value is the final mean; its standard error and per-seed
+returns are kept in the trial's ``user_attrs``.
 
 The legacy ``ppo`` preset maps onto SB3 by renaming (``clip_epsilon`` is ``clip_range``, ...).
 The legacy ``dqn`` preset describes tabular Q-learning's per-episode multiplicative epsilon
