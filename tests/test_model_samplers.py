@@ -162,34 +162,6 @@ def test_gp_keeps_filling_the_space_while_every_trial_scores_the_same() -> None:
     assert flat.trials[-1].params != design.trials[-1].params
 
 
-def test_repeats_of_one_config_do_not_end_the_design() -> None:
-    """Re-evaluations (an intensifier's fresh seeds) are trials but not new configurations:
-    the Sobol' design goes on until the GP has ``n_startup_trials`` distinct ones."""
-    space = [HyperparameterSpace(f"x{i}", "float", 0.0, 1.0) for i in range(4)]
-    good = {f"x{i}": 0.9 for i in range(4)}
-    bad = {f"x{i}": 0.1 for i in range(4)}
-
-    def objective(p: dict[str, Any]) -> float:
-        return -sum((v - 0.8) ** 2 for v in p.values())
-
-    def study(n_startup: int) -> hptune.Study:
-        s = hptune.create_study(space, "bayesian", n_startup_trials=n_startup, seed=5)
-        for config in (bad, good, bad, good, bad, good):
-            s.enqueue(config)
-        s.optimize(objective, n_trials=6, show_progress=False)
-        return s
-
-    repeats, design = study(4), study(100)
-    # Six trials, two configurations: both studies are still in the design.
-    repeats.optimize(objective, n_trials=2, show_progress=False)
-    design.optimize(objective, n_trials=2, show_progress=False)
-    assert [t.params for t in repeats.trials] == [t.params for t in design.trials]
-    # Two more distinct ones make four: the GP takes over.
-    repeats.optimize(objective, n_trials=1, show_progress=False)
-    design.optimize(objective, n_trials=1, show_progress=False)
-    assert repeats.trials[-1].params != design.trials[-1].params
-
-
 def test_noisy_gp_fills_the_space_while_its_fit_sees_only_noise() -> None:
     """A noisy GP whose fit puts most of the variation in the noise (returns that are a coin
     flip per run) continues the Sobol' design, as a flat history does, instead of chasing the

@@ -41,9 +41,7 @@ class BayesianSampler(Sampler):
     A Matern-5/2 GP with one lengthscale per parameter (a Hamming kernel for categoricals),
     fitted by maximum a posteriori on the log marginal likelihood (warm-started from the last
     fit), and an acquisition maximised by a Sobol' sweep, multi-start L-BFGS and a local search
-    over discrete parameters. The first ``n_startup_trials`` trials are scrambled Sobol' points
-    (until the GP has that many distinct configurations to model: re-evaluations of one
-    configuration do not count).
+    over discrete parameters. The first ``n_startup_trials`` trials are scrambled Sobol' points.
 
     Options: ``acquisition`` (``"logei"`` default, ``"ei"``, ``"pi"``, ``"ucb"`` with ``beta``),
     ``n_startup_trials`` (default 10; 0 as in Optuna: the GP from the first completed trial on),
@@ -158,7 +156,6 @@ class BayesianSampler(Sampler):
         self._objective_states: list[list[float]] | None = None
         # Warm starts of the fits that choose the output warping, per warping.
         self._evidence_states: dict[str, list[float]] = {}
-        self._design_done = False
 
     def bind(self, space: SearchSpace, seed: int, existing: Sequence[TrialRecord] = ()) -> None:
         super().bind(space, seed, existing)
@@ -167,7 +164,6 @@ class BayesianSampler(Sampler):
         self._constraint_states = None
         self._objective_states = None
         self._evidence_states = {}
-        self._design_done = False
 
     def suggest(self, history: History | None, numbers: Sequence[int]) -> list[dict[str, Any]]:
         assert history is not None
@@ -179,7 +175,7 @@ class BayesianSampler(Sampler):
         x, y, n_pruned = history.x, history.y, 0
         if self.learn_from_pruned and objectives is None:
             x, y, n_pruned = history.with_pruned()
-        if len(history) == 0 or not self._designed(x):
+        if len(history) == 0 or len(y) < self.n_startup_trials:
             return space.decode(self._initial_design(history, numbers))
         constraints = history.constraints
         if objectives is None and _constant(y) and (constraints is None or _constant(constraints)):
@@ -261,23 +257,6 @@ class BayesianSampler(Sampler):
         if self._noise_dominated(state):
             return space.decode(self._initial_design(history, numbers))
         return space.decode(unit)
-
-    def _designed(self, x: NDArray[np.float64]) -> bool:
-        """Whether the start-up design is over: the GP models ``n_startup_trials`` distinct
-        configurations (rows of ``x``).
-
-        Re-evaluations of one configuration (intensification's fresh seeds, an enqueued
-        repeat) say nothing about the rest of the space, so they do not count. Counted as
-        trials, SB3's defaults and one better config with two fresh seeds each made six on
-        CartPole DQN: the GP started on two configurations, extrapolated past the better one
-        and sent 13 trials in a row to the corner beyond it (benches/README.md). Once over,
-        the design stays over (the history only grows while the sampler is bound)."""
-        if self._design_done:
-            return True
-        if len(x) < self.n_startup_trials:
-            return False
-        self._design_done = len(np.unique(x, axis=0)) >= self.n_startup_trials
-        return self._design_done
 
     def _noise_dominated(self, state: Sequence[float]) -> bool:
         """Whether a ``noisy`` GP's fit (``state``: log lengthscales, then the log signal and
