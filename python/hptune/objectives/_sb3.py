@@ -515,8 +515,8 @@ class SB3Objective:
             if trial is not None:
                 trial.report(mean, target)
                 # A DQN still short of learning_starts has not taken a gradient step: its
-                # return is its untrained network's, which says nothing about the config, and
-                # a pruner would stop every config whose learning starts after the rung.
+                # return is its untrained network's, which says nothing about the config, so
+                # no pruner judges it there (ASHA judges it at its next rung, if any).
                 if target < budget and _trained(runs) and trial.should_prune():
                     raise TrialPruned(f"pruned at timestep {target}")
         if trial is not None and hasattr(trial, "set_user_attr"):
