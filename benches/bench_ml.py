@@ -20,7 +20,9 @@ command.
 
 ``--table`` prints the median best log-loss per task and method, hptune's GP's wins / ties /
 losses against every other method over (task, seed) pairs (a tie is a difference below
-``TIE`` = 0.001 in log-loss) with a two-sided sign-test p-value, and the time per suggestion.
+``TIE`` = 0.001 in log-loss) with a two-sided sign-test p-value, the gap between the GP's median
+and each method's with a 95% paired bootstrap interval over the seeds, and the time per
+suggestion.
 
 Everything runs on one core: BLAS / OpenMP threads are set to 1 before numpy is imported, and
 torch (Optuna's GPSampler) to one thread.
@@ -56,6 +58,9 @@ from hptune import HyperparameterSpace as H
 METHODS = ["hptune-bayesian", "hptune-tpe", "hptune-random", "optuna-gp", "optuna-tpe"]
 REFERENCE = "hptune-bayesian"
 TIE = 1e-3  # absolute log-loss
+# The bootstrap interval of the gap between two methods' medians (``--table``).
+BOOTSTRAP_DRAWS = 10_000
+BOOTSTRAP_SEED = 0
 PENALTY = 10.0  # log-loss of a failed fit; larger losses are clipped to it
 
 HGB_ITER = 100
@@ -342,6 +347,17 @@ def _wtl(pairs: list[tuple[float, float]]) -> tuple[int, int, int]:
     return wins, len(pairs) - wins - losses, losses
 
 
+def _median_gap(pairs: list[tuple[float, float]], rng: np.random.Generator) -> str:
+    """The difference of the two columns' medians over ``pairs`` and its 95% percentile
+    interval over bootstrap resamples of the pairs."""
+    a, b = np.array(pairs).T
+    gap = float(np.median(a) - np.median(b))
+    draws = rng.integers(0, len(pairs), size=(BOOTSTRAP_DRAWS, len(pairs)))
+    gaps = np.median(a[draws], axis=1) - np.median(b[draws], axis=1)
+    lo, hi = np.percentile(gaps, [2.5, 97.5])
+    return f"{gap:+.4f} [{lo:+.4f}, {hi:+.4f}]"
+
+
 def show(args: argparse.Namespace) -> None:
     wanted_tasks, wanted = args.tasks.split(","), args.methods.split(",")
     seeds = set(indices(args.seeds))
@@ -398,6 +414,26 @@ def show(args: argparse.Namespace) -> None:
         print(
             f"\n{REFERENCE} vs each method over (task, seed) pairs: wins/ties/losses "
             f"(tie: |difference| < {TIE} log-loss; two-sided sign-test p)\n"
+        )
+        print(table(["task", *others], rows))
+
+        # Is a gap between medians more than the seeds' luck? Resample the seeds (paired: one
+        # draw picks a seed for both methods) and take the medians' difference each time.
+        rng = np.random.default_rng(BOOTSTRAP_SEED)
+        rows = []
+        for t in tasks:
+            row = [t]
+            for m in others:
+                pairs = [
+                    (best(t, REFERENCE, s), best(t, m, s))
+                    for (t2, m2, s) in by_key
+                    if t2 == t and m2 == m and (t, REFERENCE, s) in by_key
+                ]
+                row.append(_median_gap(pairs, rng) if len(pairs) > 1 else "-")
+            rows.append(row)
+        print(
+            f"\nmedian of {REFERENCE} minus each method's median, with a 95% paired bootstrap "
+            f"interval over the seeds ({BOOTSTRAP_DRAWS} draws; below 0: {REFERENCE} lower)\n"
         )
         print(table(["task", *others], rows))
 
