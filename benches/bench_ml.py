@@ -43,6 +43,7 @@ import statistics
 import sys
 import time
 import warnings
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -375,6 +376,14 @@ def show(args: argparse.Namespace) -> None:
     def best(t: str, m: str, s: int) -> float:
         return float(by_key[(t, m, s)]["best"])
 
+    def paired(t: str, m: str) -> list[tuple[float, float]]:
+        """(the GP's best, method ``m``'s best) on task ``t``, per seed both ran."""
+        return [
+            (best(t, REFERENCE, s), best(t, m, s))
+            for (t2, m2, s) in by_key
+            if t2 == t and m2 == m and (t, REFERENCE, s) in by_key
+        ]
+
     # Medians over the seeds that every method ran on the task, so that columns compare alike.
     rows = []
     for t in tasks:
@@ -396,11 +405,7 @@ def show(args: argparse.Namespace) -> None:
         for t in tasks:
             row: list[Any] = [t]
             for m in others:
-                pairs = [
-                    (best(t, REFERENCE, s), best(t, m, s))
-                    for (t2, m2, s) in by_key
-                    if t2 == t and m2 == m and (t, REFERENCE, s) in by_key
-                ]
+                pairs = paired(t, m)
                 w, ti, lo = _wtl(pairs)
                 totals[m] = [a + b for a, b in zip(totals[m], (w, ti, lo), strict=True)]
                 row.append(f"{w}/{ti}/{lo}" if pairs else "-")
@@ -418,17 +423,14 @@ def show(args: argparse.Namespace) -> None:
         print(table(["task", *others], rows))
 
         # Is a gap between medians more than the seeds' luck? Resample the seeds (paired: one
-        # draw picks a seed for both methods) and take the medians' difference each time.
-        rng = np.random.default_rng(BOOTSTRAP_SEED)
+        # draw picks a seed for both methods) and take the medians' difference each time. Each
+        # cell has its own stream, so its interval does not depend on the table's other cells.
         rows = []
         for t in tasks:
             row = [t]
             for m in others:
-                pairs = [
-                    (best(t, REFERENCE, s), best(t, m, s))
-                    for (t2, m2, s) in by_key
-                    if t2 == t and m2 == m and (t, REFERENCE, s) in by_key
-                ]
+                pairs = paired(t, m)
+                rng = np.random.default_rng([BOOTSTRAP_SEED, zlib.crc32(f"{t}/{m}".encode())])
                 row.append(_median_gap(pairs, rng) if len(pairs) > 1 else "-")
             rows.append(row)
         print(
