@@ -143,6 +143,7 @@ def run_hptune(
         max_timesteps=search_budget,
         seed=args.seed,
         pruner=make_pruner(args) if prune else None,
+        method_options=dict(args.method_options) or None,
         selection=args.selection if prune else "best",
         show_progress=False,
         **(RACE if prune else {}),
@@ -295,6 +296,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "budget": args.budget,
         "test_seeds": args.test_seeds,
         "selection": args.selection,
+        "method_options": args.method_options,
         "methods": rows,
     }
     for method in args.methods.split(","):
@@ -416,6 +418,13 @@ def main() -> None:
         "--seed-per-trial",
         action="store_true",
         help="every search's trials train on their own seeds (rl-zoo3 leaves them unseeded)",
+    )
+    parser.add_argument(
+        "--method-options",
+        type=json.loads,
+        default={},
+        metavar="JSON",
+        help="extra options of hptune's sampler, e.g. '{\"learn_from_pruned\": true}'",
     )
     parser.add_argument(
         "--methods",
