@@ -4,6 +4,7 @@
     python benches/bench_bo.py regret [--seeds 10] [--problems branin,hartmann6,...]
     python benches/bench_bo.py pruned [--seeds 8] [--crossing 0.5]
     python benches/bench_bo.py noisy [--seeds 20] [--first-seed 0] [--trials 20,40] [--methods ...]
+    python benches/bench_bo.py pipeline [--seeds 40] [--methods ...]
 
 ``timing``: seconds for one suggestion after n observations of Hartmann-6.
 ``regret``: median [25%, 75%] final regret over seeds for each method and problem.
@@ -13,6 +14,9 @@ without ``learn_from_pruned`` (and TPE and random search beside them).
 ``noisy=True`` with and without its noise-dominated rule, TPE and random search (and, with
 ``--methods``, the noisy GP with EI or UCB instead of LogEI); ``--first-seed`` starts the seeds
 elsewhere, to check a finding on seeds it was not made on.
+``pipeline``: the same noisy problems as learning curves, tuned the way
+``RLHyperparameterTuner.tune_rl_model`` tunes SB3 agents (see :func:`run_pipeline`), for the GP,
+TPE and random search.
 Optuna's GPSampler needs torch: install it in the benchmark environment only.
 """
 
@@ -314,6 +318,109 @@ def noisy(args: argparse.Namespace) -> None:
     print(table(["problem", "trials", *methods], rows))
 
 
+PIPELINE_METHODS = ["bayesian", "tpe", "random"]
+PIPELINE_STEPS = 4  # evaluations per run, as bench_rl's every quarter
+MAX_PIPELINE_TRIALS = 500  # a cap that the step budget reaches first
+
+
+def run_pipeline(method: str, kind: str, seed: int, budget: int = 20) -> tuple[float, float]:
+    """``tune_rl_model``'s pipeline on :func:`noisy_problem`: the defaults (a random point of
+    the box) as the first trial, ASHA from half the run, intensification, ``budget`` runs'
+    worth of steps, and every search trial on the same seed (a run is a fixed draw of its
+    config and seed, its curve rising from -500 to its final value at a config-and-seed
+    dependent pace). Returns the expected value of the chosen config and the share of the
+    GP's (or TPE's) suggested coordinates on a bound of the box."""
+    import hashlib
+
+    from hptune import RLHyperparameterTuner
+    from hptune.intensify import INTENSIFY_ATTR
+    from hptune.pruners import SuccessiveHalvingPruner
+
+    expected, draw = noisy_problem(kind, seed)
+    names = [f"x{i}" for i in range(NOISY_DIM)]
+    rng = random.Random(2000 + seed)
+    defaults = [rng.random() for _ in names]
+    space = hptune.SearchSpace(
+        [H(n, "float", 0.0, 1.0, default=v) for n, v in zip(names, defaults, strict=True)]
+    )
+
+    class Objective:
+        accepts_trial = True
+        noisy = True
+        total_timesteps = PIPELINE_STEPS
+
+        def __init__(self) -> None:
+            self.timesteps_used = 0
+
+        def __call__(self, run: Any, seed: int | None = None) -> float:
+            trial = run if hasattr(run, "report") else None
+            x = [float((trial.params if trial else run)[n]) for n in names]
+            key = repr(([round(v, 9) for v in x], seed))
+            noise = random.Random(hashlib.sha256(key.encode()).digest())
+            final = draw(x, noise)
+            pace = 1.5 + 2.5 * noise.random()
+            for step in range(1, PIPELINE_STEPS + 1):
+                self.timesteps_used += 1
+                value = -500.0 + (final + 500.0) * min(1.0, step / pace)
+                if trial is not None and step < PIPELINE_STEPS:
+                    trial.report(value + noise.gauss(0.0, 15.0), step)
+                    if trial.should_prune():
+                        raise hptune.TrialPruned()
+            return final
+
+    class Tuner(RLHyperparameterTuner):
+        def search_space(self, *args: Any, **kwargs: Any) -> hptune.SearchSpace:
+            return space
+
+    result = Tuner("synthetic").tune_rl_model(
+        "dqn",
+        Objective(),
+        method=method,
+        n_trials=MAX_PIPELINE_TRIALS,
+        max_timesteps=budget * PIPELINE_STEPS,
+        seed=seed,
+        pruner=None
+        if method == "random"
+        else SuccessiveHalvingPruner(min_resource=2, reduction_factor=3),
+        selection="best" if method == "random" else "intensify",
+        show_progress=False,
+    )
+    chosen = [float(result.best_params[n]) for n in names]
+    searched = [
+        [float(t.params[n]) for n in names]
+        for t in result.trials
+        if t.number > 0 and INTENSIFY_ATTR not in t.user_attrs
+    ]
+    on_bound = sum(v in (0.0, 1.0) for x in searched for v in x)
+    return expected(chosen), on_bound / max(1, len(searched) * NOISY_DIM)
+
+
+def pipeline(args: argparse.Namespace) -> None:
+    methods = args.methods.split(",")
+    unknown = set(methods) - set(PIPELINE_METHODS)
+    if unknown:
+        raise SystemExit(
+            f"unknown methods {sorted(unknown)}; allowed: {', '.join(PIPELINE_METHODS)}"
+        )
+    rows = []
+    for kind in ("coin", "gauss"):
+        row: list[Any] = [kind]
+        for m in methods:
+            runs = [run_pipeline(m, kind, s) for s in range(args.seeds)]
+            values = [v for v, _ in runs]
+            row.append(
+                f"{statistics.mean(values):.1f} +- "
+                f"{statistics.stdev(values) / math.sqrt(len(values)):.1f} "
+                f"({100 * statistics.mean(b for _, b in runs):.0f}%)"
+            )
+        rows.append(row)
+    print(
+        f"mean expected return of the chosen config over {args.seeds} seeds, with its standard "
+        "error (share of searched coordinates on a bound)"
+    )
+    print(table(["problem", *methods], rows))
+
+
 def _history(n: int, seed: int) -> list[dict[str, float]]:
     space = hptune.SearchSpace([H(f"x{i}", "float", 0.0, 1.0) for i in range(6)])
     return space.sample_random(seed, 0, n)
@@ -395,8 +502,18 @@ def main() -> None:
     q.add_argument("--first-seed", type=int, default=0)
     q.add_argument("--trials", default="20,40", help="trial budgets, comma-separated")
     q.add_argument("--methods", default=",".join(NOISY_METHODS))
+    w = sub.add_parser("pipeline")
+    w.add_argument("--seeds", type=int, default=40)
+    w.add_argument("--methods", default=",".join(PIPELINE_METHODS))
     args = parser.parse_args()
-    {"timing": timing, "regret": regret, "pruned": pruned, "noisy": noisy}[args.command](args)
+    commands = {
+        "timing": timing,
+        "regret": regret,
+        "pruned": pruned,
+        "noisy": noisy,
+        "pipeline": pipeline,
+    }
+    commands[args.command](args)
 
 
 if __name__ == "__main__":
