@@ -143,7 +143,7 @@ def run_hptune(
         max_timesteps=search_budget,
         seed=args.seed,
         pruner=make_pruner(args) if prune else None,
-        method_options=dict(args.method_options) or None,
+        method_options=(args.method_options or None) if prune else None,
         selection=args.selection if prune else "best",
         show_progress=False,
         **(RACE if prune else {}),
@@ -424,7 +424,8 @@ def main() -> None:
         type=json.loads,
         default={},
         metavar="JSON",
-        help="extra options of hptune's sampler, e.g. '{\"learn_from_pruned\": true}'",
+        help="extra options of hptune's bayesian or tpe sampler (not random search's), "
+        "e.g. '{\"learn_from_pruned\": true}'",
     )
     parser.add_argument(
         "--methods",
@@ -439,6 +440,8 @@ def main() -> None:
     parser.add_argument("--out", help="write the results here (JSON)")
     parser.add_argument("--table", nargs="*", help="print a table from result files")
     args = parser.parse_args()
+    if not isinstance(args.method_options, dict):
+        parser.error(f"--method-options must be a JSON object, got {args.method_options!r}")
     if args.table is not None:
         table([p for pattern in args.table for p in glob.glob(pattern)])
         return
