@@ -290,14 +290,17 @@ def run_noisy(method: str, kind: str, seed: int, n: int) -> tuple[float, float]:
     return expected([best[f"x{i}"] for i in range(NOISY_DIM)]), on_bound / ((n - 5) * NOISY_DIM)
 
 
-def noisy(args: argparse.Namespace) -> None:
-    methods = args.methods.split(",")
-    unknown = set(methods) - {*NOISY_METHODS, *NOISY_ACQUISITIONS}
+def _methods(text: str, allowed: list[str]) -> list[str]:
+    """``--methods`` (comma-separated) checked against ``allowed``."""
+    methods = text.split(",")
+    unknown = set(methods) - set(allowed)
     if unknown:
-        raise SystemExit(
-            f"unknown methods {sorted(unknown)}; allowed: "
-            f"{', '.join([*NOISY_METHODS, *NOISY_ACQUISITIONS])}"
-        )
+        raise SystemExit(f"unknown methods {sorted(unknown)}; allowed: {', '.join(allowed)}")
+    return methods
+
+
+def noisy(args: argparse.Namespace) -> None:
+    methods = _methods(args.methods, [*NOISY_METHODS, *NOISY_ACQUISITIONS])
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     rows = []
     for kind in ("coin", "gauss"):
@@ -396,12 +399,7 @@ def run_pipeline(method: str, kind: str, seed: int, budget: int = 20) -> tuple[f
 
 
 def pipeline(args: argparse.Namespace) -> None:
-    methods = args.methods.split(",")
-    unknown = set(methods) - set(PIPELINE_METHODS)
-    if unknown:
-        raise SystemExit(
-            f"unknown methods {sorted(unknown)}; allowed: {', '.join(PIPELINE_METHODS)}"
-        )
+    methods = _methods(args.methods, PIPELINE_METHODS)
     rows = []
     for kind in ("coin", "gauss"):
         row: list[Any] = [kind]
