@@ -40,6 +40,12 @@ step it prints Spearman's rank correlation with the same run's final return and 
 final return of the config's other seeds:
 
     python benches/bench_rl.py --env Acrobot-v1 --algo dqn --rungs 30 --out rungs.json
+
+``--retest FILE METHOD N [N ...]`` trains trials ``N`` of ``METHOD``'s search in a result file
+on the test seeds, as its chosen config was (the file's env, algorithm and run length): did
+the selection drop a config that was better on fresh seeds?
+
+    python benches/bench_rl.py --retest rl-cp-dqn.json hptune-bayesian 6 11
 """
 
 from __future__ import annotations
@@ -287,6 +293,38 @@ def test_config(args: argparse.Namespace, kwargs: dict[str, Any], n_envs: int) -
     return scores
 
 
+def retest(args: argparse.Namespace, path: str, method: str, numbers: list[int]) -> None:
+    """Train the given trials of ``method``'s search in ``path`` on the test seeds."""
+    result = json.loads(Path(path).read_text())
+    row = result["methods"].get(method)
+    if not row or "trials" not in row:
+        tuned = [m for m, r in result["methods"].items() if "trials" in r]
+        raise SystemExit(f"{path} has no trials of {method!r}; methods with trials: {tuned}")
+    trials = {t[0]: t for t in row["trials"]}
+    missing = sorted(set(numbers) - set(trials))
+    if missing:
+        raise SystemExit(f"{path}: {method} has no trials {missing} (0-{max(trials)})")
+    for key in ("env", "algo", "timesteps", "test_seeds"):
+        setattr(args, key, result[key])
+    objective = make_objective(args)
+    print(f"{method} in {path}: trial, search's value, test-seed returns, mean")
+    for n in numbers:
+        params = trials[n][5]
+        if method == "optuna-tpe":
+            import optuna
+            from rl_zoo3.hyperparams_opt import HYPERPARAMS_SAMPLER
+
+            extra = {"using_her_replay_buffer": False, "her_kwargs": {}}
+            fixed = optuna.trial.FixedTrial(params)
+            kwargs = objective.kwargs(HYPERPARAMS_SAMPLER[args.algo](fixed, 2, 1, extra))
+        else:
+            kwargs = objective.kwargs(params)
+        scores = test_config(args, kwargs, 1)
+        mean = sum(scores) / len(scores) if scores else math.nan
+        shown = ", ".join(f"{s:.1f}" for s in scores)
+        print(f"trial {n}: {trials[n][2]}, [{shown}], {mean:.1f}", flush=True)
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     rows: dict[str, Any] = {}
     result = {
@@ -437,6 +475,13 @@ def main() -> None:
         metavar="N",
         help="measure how early evaluations rank N random configs (see above) and stop",
     )
+    parser.add_argument(
+        "--retest",
+        nargs="+",
+        metavar="ARG",
+        help="FILE METHOD N [N ...]: train trials N of METHOD's search in a result FILE on the "
+        "test seeds, and stop",
+    )
     parser.add_argument("--out", help="write the results here (JSON)")
     parser.add_argument("--table", nargs="*", help="print a table from result files")
     args = parser.parse_args()
@@ -446,6 +491,12 @@ def main() -> None:
         table([p for pattern in args.table for p in glob.glob(pattern)])
         return
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    if args.retest is not None:
+        path, method, *numbers = args.retest + [""] * (2 - len(args.retest))
+        if not numbers or not all(n.isdigit() for n in numbers):
+            parser.error(f"--retest wants FILE METHOD N [N ...], got {args.retest}")
+        retest(args, path, method, [int(n) for n in numbers])
+        return
     if args.rungs is not None:
         rung_correlations(args, args.rungs)
         return
