@@ -48,8 +48,10 @@ class BayesianSampler(Sampler):
     ``n_candidates`` (512), ``n_restarts`` (4),
     ``fit_max_points`` (hyperparameters are fitted on at most this many points, 64; the posterior
     uses all), ``noisy`` (default False; true for objectives whose repeats differ, such as RL
-    returns: the GP's noise prior allows far more noise and the incumbent of EI is the best
-    posterior mean, not the luckiest observation; while the fit puts less than a third of the
+    returns: the GP's noise prior allows far more noise, the incumbent of EI is the best
+    posterior mean, not the luckiest observation, and the GP's prior mean is the average of the
+    observations instead of the worst one (the default, which keeps unexplored parts of the box
+    from looking as good as an average trial); while the fit puts less than a third of the
     variance in the objective and the rest in the noise, the GP has nothing to steer by and
     the Sobol' design continues instead, see benches/README.md), ``output_warping``
     (``"auto"`` default, ``"none"`` or ``"log"``: with ``"log"`` the GP models
