@@ -178,11 +178,20 @@ class _OptunaTrial:
         return bool(self._trial.should_prune())
 
 
+def zoo_sample(algo: str, trial: Any) -> dict[str, Any]:
+    """rl-zoo3's ``sample_*_params`` for ``algo`` on an Optuna trial (or an
+    ``optuna.trial.FixedTrial`` of a finished trial's params, to turn them back into the
+    algorithm's arguments), set up as this bench runs it: 2 actions, 1 environment, no HER."""
+    from rl_zoo3.hyperparams_opt import HYPERPARAMS_SAMPLER
+
+    extra = {"using_her_replay_buffer": False, "her_kwargs": {}}
+    return HYPERPARAMS_SAMPLER[algo](trial, 2, 1, extra)
+
+
 def run_optuna(
     args: argparse.Namespace,
 ) -> tuple[dict[str, Any], int, int, dict[str, Any]]:
     import optuna
-    from rl_zoo3.hyperparams_opt import HYPERPARAMS_SAMPLER
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     objective = make_objective(args)
@@ -194,11 +203,9 @@ def run_optuna(
             n_startup_trials=5, n_warmup_steps=n_evaluations // 3 * (args.timesteps // 4)
         ),
     )
-    sampler = HYPERPARAMS_SAMPLER[args.algo]
-    extra = {"using_her_replay_buffer": False, "her_kwargs": {}}
 
     def optuna_objective(trial: Any) -> float:
-        params = sampler(trial, 2, 1, extra)
+        params = zoo_sample(args.algo, trial)
         try:
             return objective(_OptunaTrial(trial, params))
         except hptune.TrialPruned as exc:
@@ -213,8 +220,7 @@ def run_optuna(
     )
     best = study.best_trial
     # Re-sample the best trial's parameters into SB3 arguments.
-    fixed = optuna.trial.FixedTrial(best.params)
-    kwargs = objective.kwargs(sampler(fixed, 2, 1, extra))
+    kwargs = objective.kwargs(zoo_sample(args.algo, optuna.trial.FixedTrial(best.params)))
     trials = [_trial_row(t, t.state.name.lower()) for t in study.trials]
     return kwargs, objective.timesteps_used, len(study.trials), {"trials": trials}
 
@@ -312,11 +318,8 @@ def retest(args: argparse.Namespace, path: str, method: str, numbers: list[int])
         params = trials[n][5]
         if method == "optuna-tpe":
             import optuna
-            from rl_zoo3.hyperparams_opt import HYPERPARAMS_SAMPLER
 
-            extra = {"using_her_replay_buffer": False, "her_kwargs": {}}
-            fixed = optuna.trial.FixedTrial(params)
-            kwargs = objective.kwargs(HYPERPARAMS_SAMPLER[args.algo](fixed, 2, 1, extra))
+            kwargs = objective.kwargs(zoo_sample(args.algo, optuna.trial.FixedTrial(params)))
         else:
             kwargs = objective.kwargs(params)
         scores = test_config(args, kwargs, 1)
@@ -492,9 +495,9 @@ def main() -> None:
         return
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     if args.retest is not None:
-        path, method, *numbers = args.retest + [""] * (2 - len(args.retest))
-        if not numbers or not all(n.isdigit() for n in numbers):
+        if len(args.retest) < 3 or not all(n.isdigit() for n in args.retest[2:]):
             parser.error(f"--retest wants FILE METHOD N [N ...], got {args.retest}")
+        path, method, *numbers = args.retest
         retest(args, path, method, [int(n) for n in numbers])
         return
     if args.rungs is not None:
